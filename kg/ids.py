@@ -1,0 +1,261 @@
+"""Identifiers: normalize ORCID / DOI / arXiv / ROR / OpenAlex / DBLP values and mint stable IRIs.
+
+The same identifier always mints the same IRI, so re-ingesting is idempotent (DESIGN.md, "IRIs
+are stable and derived from identifiers"). Without an identifier, the IRI derives from normalized
+content. Every function here is pure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import quote
+
+from kg.vocab import GRAPH_BASE, ID_BASE
+
+__all__ = [
+    "arxiv_id",
+    "authorship_iri",
+    "doi",
+    "graph_iri",
+    "hash_key",
+    "normalize_name",
+    "normalize_title",
+    "orcid",
+    "orcid_checksum_ok",
+    "org_iri",
+    "person_iri",
+    "ror",
+    "work_iri",
+]
+
+_ORCID_RE = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$")
+_DOI_RE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
+_ARXIV_RE = re.compile(r"^(?:arXiv:)?(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$")
+_ROR_RE = re.compile(r"^(?:https://ror\.org/)?(0[a-z0-9]{6}\d{2})$")
+_OPENALEX_RE = re.compile(r"^(?:https://openalex\.org/)?([AWISTC]\d+)$", re.IGNORECASE)
+# Characters kept as they are inside an IRI path segment minted from an identifier.
+_SAFE = "-._~:/()"
+
+
+def orcid_checksum_ok(value: str) -> bool:
+    """ISO 7064 11,2 check character of an ORCID iD (https://support.orcid.org/hc/en-us/articles/360006897674).
+
+    >>> orcid_checksum_ok("0000-0002-1825-0097")
+    True
+    >>> orcid_checksum_ok("0000-0002-1825-0098")
+    False
+    """
+    digits = value.replace("-", "")
+    if len(digits) != 16 or not digits[:15].isdigit():
+        return False
+    total = 0
+    for ch in digits[:15]:
+        total = (total + int(ch)) * 2
+    check = (12 - total % 11) % 11
+    return digits[15] == ("X" if check == 10 else str(check))
+
+
+def orcid(value: str) -> str:
+    """The bare ORCID iD ``0000-0002-1825-0097`` of a bare or IRI form; ValueError if malformed.
+
+    >>> orcid("https://orcid.org/0000-0002-1825-0097")
+    '0000-0002-1825-0097'
+    """
+    m = _ORCID_RE.match(value.strip())
+    if not m:
+        raise ValueError(f"not an ORCID iD: {value!r} (expected 0000-0000-0000-000X)")
+    return m.group(1)
+
+
+def doi(value: str) -> str:
+    """The bare, lower-cased DOI (DOIs are case-insensitive, https://www.doi.org/doi-handbook/HTML/case-sensitivity.html).
+
+    >>> doi("https://doi.org/10.1000/ABC.Def")
+    '10.1000/abc.def'
+    """
+    m = _DOI_RE.match(value.strip())
+    if not m:
+        raise ValueError(f"not a DOI: {value!r} (expected 10.NNNN/...)")
+    return m.group(1).lower()
+
+
+def arxiv_id(value: str) -> str:
+    """The arXiv id without prefix and version.
+
+    >>> arxiv_id("arXiv:2401.12345v2")
+    '2401.12345'
+    """
+    m = _ARXIV_RE.match(value.strip())
+    if not m:
+        raise ValueError(f"not an arXiv id: {value!r}")
+    return m.group(1)
+
+
+def ror(value: str) -> str:
+    """The bare ROR id.
+
+    >>> ror("https://ror.org/05dxps055")
+    '05dxps055'
+    """
+    m = _ROR_RE.match(value.strip())
+    if not m:
+        raise ValueError(f"not a ROR id: {value!r}")
+    return m.group(1)
+
+
+def openalex_id(value: str) -> str:
+    """The bare OpenAlex id, upper-case first letter.
+
+    >>> openalex_id("https://openalex.org/a5023888391")
+    'A5023888391'
+    """
+    m = _OPENALEX_RE.match(value.strip())
+    if not m:
+        raise ValueError(f"not an OpenAlex id: {value!r}")
+    return m.group(1).upper()
+
+
+def normalize_name(name: str) -> str:
+    """A matching key for a personal or organization name: NFKD, accents and punctuation dropped, casefolded.
+
+    >>> normalize_name("  Łukasz  Kuciński ")
+    'lukasz kucinski'
+    """
+    # Letters with a stroke do not decompose in NFKD; map the common ones by hand.
+    text = name.translate(_STROKES)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[^\w\s]", " ", text.casefold())
+    return " ".join(text.split())
+
+
+_STROKES = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss"})
+
+
+def normalize_title(title: str) -> str:
+    """A matching key for a title: like :func:`normalize_name`.
+
+    >>> normalize_title("Softmax is NOT enough (for sharp out-of-distribution)")
+    'softmax is not enough for sharp out of distribution'
+    """
+    return normalize_name(title)
+
+
+def hash_key(*parts: str, length: int = 16) -> str:
+    """A short stable hex digest of the parts (SHA-256, joined with U+001F).
+
+    >>> hash_key("a", "b")
+    'c0c0c2bd8ae1d7e1'
+    """
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:length]
+
+
+def _slug(text: str, limit: int = 40) -> str:
+    return "-".join(normalize_name(text).split())[:limit].strip("-") or "x"
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe=_SAFE)
+
+
+def person_iri(
+    *,
+    orcid_id: str | None = None,
+    dblp: str | None = None,
+    openalex: str | None = None,
+    key: str | None = None,
+    name: str | None = None,
+    scope: str = "",
+) -> str:
+    """Mint a person IRI from the strongest identifier given.
+
+    Order: ORCID, DBLP pid, OpenAlex id, local key, then the normalized name within ``scope`` (the
+    source), so that a name alone never merges people across unrelated sources.
+
+    >>> person_iri(orcid_id="https://orcid.org/0000-0002-1825-0097")
+    'https://w3id.org/kg/id/person/orcid/0000-0002-1825-0097'
+    >>> person_iri(name="Ada Lovelace", scope="file.json") == person_iri(name="ada  LOVELACE", scope="file.json")
+    True
+    """
+    if orcid_id:
+        return f"{ID_BASE}person/orcid/{orcid(orcid_id)}"
+    if dblp:
+        return f"{ID_BASE}person/dblp/{_seg(dblp)}"
+    if openalex:
+        return f"{ID_BASE}person/openalex/{openalex_id(openalex)}"
+    if key:
+        return f"{ID_BASE}person/key/{_seg(key)}"
+    if name:
+        return f"{ID_BASE}person/name/{_slug(name)}-{hash_key(normalize_name(name), scope, length=10)}"
+    raise ValueError("a person needs an identifier, a key or a name")
+
+
+def work_iri(
+    *,
+    doi_id: str | None = None,
+    arxiv: str | None = None,
+    openalex: str | None = None,
+    dblp: str | None = None,
+    key: str | None = None,
+    title: str | None = None,
+    year: str | None = None,
+    scope: str = "",
+) -> str:
+    """Mint a publication IRI: DOI (case-normalized), arXiv, OpenAlex, DBLP key, local key, else title + year.
+
+    >>> work_iri(doi_id="10.1000/ABC") == work_iri(doi_id="https://doi.org/10.1000/abc")
+    True
+    >>> work_iri(doi_id="10.1000/abc")
+    'https://w3id.org/kg/id/work/doi/10.1000/abc'
+    """
+    if doi_id:
+        return f"{ID_BASE}work/doi/{_seg(doi(doi_id))}"
+    if arxiv:
+        return f"{ID_BASE}work/arxiv/{_seg(arxiv_id(arxiv))}"
+    if openalex:
+        return f"{ID_BASE}work/openalex/{openalex_id(openalex)}"
+    if dblp:
+        return f"{ID_BASE}work/dblp/{_seg(dblp)}"
+    if key:
+        return f"{ID_BASE}work/key/{_seg(key)}"
+    if title:
+        return f"{ID_BASE}work/title/{hash_key(normalize_title(title), year or '')}"
+    # Untitled, unidentified entry: scoped to its source so it never merges with another.
+    return f"{ID_BASE}work/anon/{hash_key(scope, year or '', length=16)}"
+
+
+def org_iri(*, ror_id: str | None = None, name: str | None = None, key: str | None = None) -> str:
+    """Mint an organization IRI from its ROR id, else its local key, else its normalized name.
+
+    >>> org_iri(name="Google DeepMind") == org_iri(name="google deepmind")
+    True
+    """
+    if ror_id:
+        return f"{ID_BASE}org/ror/{ror(ror_id)}"
+    if key:
+        return f"{ID_BASE}org/key/{_seg(key)}"
+    if name:
+        return f"{ID_BASE}org/name/{_slug(name)}-{hash_key(normalize_name(name), length=10)}"
+    raise ValueError("an organization needs a ROR id, a key or a name")
+
+
+def authorship_iri(work: str, position: int | None, person: str) -> str:
+    """The IRI of the authorship node of ``person`` on ``work``: by position when known.
+
+    >>> authorship_iri("https://w3id.org/kg/id/work/doi/10.1/x", 3, "p")
+    'https://w3id.org/kg/id/work/doi/10.1/x#author-3'
+    """
+    if position is not None:
+        return f"{work}#author-{position}"
+    return f"{work}#author-x{hash_key(person, length=10)}"
+
+
+def graph_iri(source_key: str) -> str:
+    """The named graph of one source (file URI, API URL, page): stable for the same source.
+
+    >>> graph_iri("file:///data/people.json").startswith("https://w3id.org/kg/graph/source/")
+    True
+    """
+    return f"{GRAPH_BASE}source/{hash_key(source_key, length=20)}"

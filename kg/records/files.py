@@ -1,0 +1,263 @@
+"""Record files: JSON (an object or an array), JSON Lines, CSV and YAML; and RDF files.
+
+Every malformed file gets a one-line :class:`~kg.errors.DataError` that names the file and what
+was expected. CSV columns and the list separator are documented in docs/records.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kg.errors import DataError, SourceError, UsageError
+from kg.records.sources import RDF_SUFFIXES, RECORD_SUFFIXES, RawRecord
+
+__all__ = ["CSV_COLUMNS", "LIST_SEPARATOR", "RdfFile", "RecordFile", "open_file"]
+
+#: Separator of list values inside one CSV cell ("topics": "Deep Learning|Optimization").
+LIST_SEPARATOR = "|"
+
+#: CSV columns per record type. List columns hold LIST_SEPARATOR-separated values.
+CSV_COLUMNS: dict[str, dict[str, str]] = {
+    "Person": {
+        "id": "str", "name": "str", "given_name": "str", "family_name": "str",
+        "alternate_names": "list", "orcid": "str", "dblp": "str", "openalex": "str",
+        "homepage": "str", "same_as": "list", "job_title": "str", "status": "status",
+        "affiliation": "affiliation", "affiliation_ror": "affiliation", "topics": "list",
+        "description": "str", "image": "str",
+    },
+    "Organization": {
+        "id": "str", "name": "str", "alternate_names": "list", "ror": "str", "url": "str",
+        "parent": "str",
+    },
+    "Publication": {
+        "id": "str", "doi": "str", "arxiv": "str", "openalex": "str", "dblp": "str",
+        "title": "str", "authors": "authors", "author_orcids": "authors", "abstract": "str",
+        "abstract_truncated": "bool", "date": "str", "venue": "str", "venue_type": "str",
+        "url": "str", "pdf_url": "str", "topics": "list",
+    },
+}  # fmt: skip
+_REQUIRED_CSV = {"Person": ("name",), "Organization": ("name",), "Publication": ("authors",)}
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SourceError(f"{path}: is a directory, expected a file") from None
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror})") from None
+    if not data.strip():
+        raise DataError(f"{path}: file is empty, expected records")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save the file as UTF-8"
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _records_of(path: Path, value: Any) -> Iterator[RawRecord]:
+    if isinstance(value, dict):
+        yield RawRecord(1, value)
+    elif isinstance(value, list):
+        for i, item in enumerate(value, 1):
+            yield RawRecord(i, item)
+    else:
+        raise DataError(f"{path}: expected a record object or an array of records")
+
+
+def _json(path: Path, text: str) -> Iterator[RawRecord]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    yield from _records_of(path, value)
+
+
+def _jsonl(path: Path, text: str) -> Iterator[RawRecord]:
+    number = 0
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        number += 1
+        try:
+            yield RawRecord(number, json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}: line {lineno}: invalid JSON: {exc.msg}") from None
+
+
+def _yaml(path: Path, text: str) -> Iterator[RawRecord]:
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise DataError(f"{path}: invalid YAML{where}: {problem}") from None
+    yield from _records_of(path, _plain(value))
+
+
+def _plain(value: Any) -> Any:
+    """YAML turns ``2024-05-01`` into a date and ``2024`` into an int: give records strings."""
+    import datetime
+
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _split(cell: str) -> list[str]:
+    return [part.strip() for part in cell.split(LIST_SEPARATOR)]
+
+
+def _csv_row(path: Path, lineno: int, row: dict[str, str]) -> dict[str, Any]:
+    rtype = (row.get("type") or "").strip()
+    columns = CSV_COLUMNS.get(rtype)
+    if columns is None:
+        return {k: v for k, v in row.items() if v}  # the schema check reports the bad type
+    record: dict[str, Any] = {"type": rtype}
+    for column, cell in row.items():
+        if column == "type" or cell is None or not cell.strip():
+            continue
+        kind = columns.get(column)
+        if kind is None:
+            record[column] = cell  # unknown column for this type: the schema check reports it
+        elif kind == "str":
+            record[column] = cell.strip()
+        elif kind == "list":
+            record[column] = [v for v in _split(cell) if v]
+        elif kind == "bool":
+            record[column] = cell.strip().lower() in {"true", "yes", "1"}
+        elif kind == "status":
+            record["status"] = [{"value": cell.strip()}]
+    if rtype == "Person" and row.get("affiliation", "").strip():
+        aff: dict[str, Any] = {"name": row["affiliation"].strip()}
+        if row.get("affiliation_ror", "").strip():
+            aff["ror"] = row["affiliation_ror"].strip()
+        record["affiliations"] = [aff]
+    if rtype == "Publication" and row.get("authors", "").strip():
+        names = _split(row["authors"])
+        orcids = _split(row.get("author_orcids") or "")
+        authors = []
+        for i, name in enumerate(names):
+            author: dict[str, Any] = {"name": name}
+            if i < len(orcids) and orcids[i]:
+                author["orcid"] = orcids[i]
+            authors.append(author)
+        record["authors"] = authors
+    return record
+
+
+def _csv(path: Path, text: str) -> Iterator[RawRecord]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    if "type" not in header:
+        raise DataError(
+            f"{path}: CSV header has no 'type' column "
+            f"(expected a 'type' column with Person, Publication or Organization)"
+        )
+    seen_types: set[str] = set()
+    for number, row in enumerate(reader, 1):
+        if None in row:
+            raise DataError(
+                f"{path}: line {reader.line_num}: {len(header) + len(row[None])} cells "  # type: ignore[index]
+                f"for {len(header)} columns"
+            )
+        rtype = (row.get("type") or "").strip()
+        if rtype in _REQUIRED_CSV and rtype not in seen_types:
+            seen_types.add(rtype)
+            missing = [c for c in _REQUIRED_CSV[rtype] if c not in header]
+            if missing:
+                raise DataError(
+                    f"{path}: CSV has {rtype} rows but no column {', '.join(map(repr, missing))}"
+                )
+        yield RawRecord(number, _csv_row(path, reader.line_num, row))
+
+
+_READERS = {
+    ".json": _json,
+    ".jsonl": _jsonl,
+    ".ndjson": _jsonl,
+    ".csv": _csv,
+    ".yaml": _yaml,
+    ".yml": _yaml,
+}
+
+
+def _file_key(path: Path) -> str:
+    return path.resolve().as_uri()
+
+
+@dataclass(frozen=True)
+class RecordFile:
+    """A record file; :meth:`iter_records` reads and decodes it, raising DataError when malformed."""
+
+    path: Path
+
+    @property
+    def key(self) -> str:
+        return _file_key(self.path)
+
+    @property
+    def label(self) -> str:
+        return str(self.path)
+
+    def iter_records(self) -> Iterator[RawRecord]:
+        text = _read_text(self.path)
+        yield from _READERS[self.path.suffix.lower()](self.path, text)
+
+    def content_hash(self) -> str:
+        """SHA-256 of the file bytes, used to skip re-ingesting an unchanged file."""
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RdfFile:
+    """An RDF file, loaded as it is into a named graph of its own."""
+
+    path: Path
+
+    @property
+    def key(self) -> str:
+        return _file_key(self.path)
+
+    @property
+    def label(self) -> str:
+        return str(self.path)
+
+    def read_rdf(self) -> tuple[bytes, str]:
+        text = _read_text(self.path)
+        return text.encode("utf-8"), RDF_SUFFIXES[self.path.suffix.lower()]
+
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def open_file(path: Path) -> RecordFile | RdfFile:
+    """A record or RDF file, chosen by extension; UsageError for any other extension."""
+    suffix = path.suffix.lower()
+    if suffix in _READERS:
+        return RecordFile(path)
+    if suffix in RDF_SUFFIXES:
+        return RdfFile(path)
+    expected = ", ".join([*RECORD_SUFFIXES, *RDF_SUFFIXES])
+    raise UsageError(f"{path}: unknown file type '{suffix or path.name}' (expected one of {expected})")

@@ -1,0 +1,124 @@
+"""Sources: where records come from. A source is anything with ``key``, ``label`` and ``iter_records()``.
+
+``open_source(spec)`` turns a command-line spec into a source: a path to a record file
+(.json .jsonl .ndjson .csv .yaml .yml) or an RDF file (.ttl .nt .nq .trig .jsonld), or a
+``scheme:value`` spec handled by a registered opener (``orcid:``, ``doi:``, ``page:`` ...; the
+importers register theirs with :func:`register_scheme`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from kg.errors import UsageError
+
+__all__ = [
+    "RDF_SUFFIXES",
+    "RECORD_SUFFIXES",
+    "RawRecord",
+    "RdfSource",
+    "Record",
+    "RecordSource",
+    "open_source",
+    "register_scheme",
+]
+
+Record = dict[str, Any]
+
+RECORD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".yaml", ".yml")
+RDF_SUFFIXES = {
+    ".ttl": "text/turtle",
+    ".nt": "application/n-triples",
+    ".nq": "application/n-quads",
+    ".trig": "application/trig",
+    ".jsonld": "application/ld+json",
+}
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """A record as a source yielded it, before checking: its 1-based number in the source and data."""
+
+    number: int
+    data: Any
+
+    @property
+    def record_id(self) -> str | None:
+        """The record's own ``id`` when it has one."""
+        if isinstance(self.data, dict):
+            rid = self.data.get("id")
+            return str(rid) if rid is not None else None
+        return None
+
+
+@runtime_checkable
+class RecordSource(Protocol):
+    """Anything that yields records. ``key`` is its stable identity (a file URI or API URL): the
+    same key always maps to the same named graph, so re-reading a source replaces its triples."""
+
+    key: str
+    label: str
+
+    def iter_records(self) -> Iterator[RawRecord]:
+        """Yield the source's records in order."""
+        ...
+
+
+@runtime_checkable
+class RdfSource(Protocol):
+    """A source that is already RDF: loaded as it is into a named graph of its own."""
+
+    key: str
+    label: str
+
+    def read_rdf(self) -> tuple[bytes, str]:
+        """The RDF bytes and their media type."""
+        ...
+
+
+Opener = Callable[[str], RecordSource | RdfSource]
+_SCHEMES: dict[str, Opener] = {}
+_SCHEME_RE = re.compile(r"^([a-z][a-z0-9+.-]*):(?!//)(.+)$")
+
+
+def register_scheme(scheme: str, opener: Opener) -> None:
+    """Make ``scheme:value`` specs open with ``opener(value)``."""
+    _SCHEMES[scheme] = opener
+
+
+def _known_schemes() -> dict[str, Opener]:
+    # Importing the importer modules registers their schemes; they are optional parts.
+    import importlib
+
+    for module in ("kg.records.apis", "kg.records.pages"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    return _SCHEMES
+
+
+def open_source(spec: str) -> RecordSource | RdfSource:
+    """Open a source from a command-line spec.
+
+    >>> open_source("nope.xlsx")
+    Traceback (most recent call last):
+    ...
+    kg.errors.UsageError: nope.xlsx: unknown file type '.xlsx' (expected one of .json, .jsonl, ...)
+    """
+    from kg.records import files
+
+    m = _SCHEME_RE.match(spec)
+    if m and len(m.group(1)) > 1:  # one letter would be a Windows drive
+        scheme, value = m.groups()
+        openers = _known_schemes()
+        if scheme not in openers:
+            known = ", ".join(f"{s}:" for s in sorted(openers)) or "none"
+            raise UsageError(f"{spec}: unknown source type '{scheme}:' (known: {known})")
+        return openers[scheme](value)
+    return files.open_file(Path(spec))
