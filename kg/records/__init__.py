@@ -7,6 +7,7 @@ from kg.records.sources import (
     RdfSource,
     Record,
     RecordSource,
+    SourceOptions,
     open_source,
     register_scheme,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "Record",
     "RecordIssue",
     "RecordSource",
+    "SourceOptions",
     "check_record",
     "open_source",
     "record_schema",

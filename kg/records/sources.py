@@ -23,6 +23,7 @@ __all__ = [
     "RdfSource",
     "Record",
     "RecordSource",
+    "SourceOptions",
     "open_source",
     "register_scheme",
 ]
@@ -64,8 +65,16 @@ class RecordSource(Protocol):
     label: str
 
     def iter_records(self) -> Iterator[RawRecord]:
-        """Yield the source's records in order."""
+        """Yield the source's records in order. Raise a KgError (SourceError, DataError) when the
+        source cannot be read; the ingest then leaves this source out and reports it."""
         ...
+
+
+# Optional extras a source may offer (looked up with getattr, not required by the Protocol):
+# - ``stats: dict[str, int]`` counters filled while iterating (requests, retries, fetched,
+#   boilerplate, suspected_damage...), printed in the import summary;
+# - ``warnings: list[str]`` human-readable notes (suspected damage...), printed to stderr;
+# - ``content_hash() -> str``: a digest of the input; an unchanged source is not re-loaded.
 
 
 @runtime_checkable
@@ -80,13 +89,23 @@ class RdfSource(Protocol):
         ...
 
 
-Opener = Callable[[str], RecordSource | RdfSource]
+@dataclass(frozen=True)
+class SourceOptions:
+    """Options the CLI passes through to sources. Each source reads the ones that concern it."""
+
+    mailto: str | None = None  #: contact address for polite API use (``--mailto``, ``KG_MAILTO``)
+    cache_dir: Path | None = None  #: on-disk HTTP response cache (``--cache``)
+    person: str | None = None  #: page sources: the profile owner's name (``--person``)
+    org: str | None = None  #: page sources: the organization the page belongs to (``--org``)
+
+
+Opener = Callable[[str, SourceOptions], RecordSource | RdfSource]
 _SCHEMES: dict[str, Opener] = {}
 _SCHEME_RE = re.compile(r"^([a-z][a-z0-9+.-]*):(?!//)(.+)$")
 
 
 def register_scheme(scheme: str, opener: Opener) -> None:
-    """Make ``scheme:value`` specs open with ``opener(value)``."""
+    """Make ``scheme:value`` specs open with ``opener(value, options)``."""
     _SCHEMES[scheme] = opener
 
 
@@ -103,7 +122,7 @@ def _known_schemes() -> dict[str, Opener]:
     return _SCHEMES
 
 
-def open_source(spec: str) -> RecordSource | RdfSource:
+def open_source(spec: str, options: SourceOptions | None = None) -> RecordSource | RdfSource:
     """Open a source from a command-line spec.
 
     >>> open_source("nope.xlsx")
@@ -120,5 +139,5 @@ def open_source(spec: str) -> RecordSource | RdfSource:
         if scheme not in openers:
             known = ", ".join(f"{s}:" for s in sorted(openers)) or "none"
             raise UsageError(f"{spec}: unknown source type '{scheme}:' (known: {known})")
-        return openers[scheme](value)
+        return openers[scheme](value, options or SourceOptions())
     return files.open_file(Path(spec))
