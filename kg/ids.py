@@ -147,7 +147,7 @@ def hash_key(*parts: str, length: int = 16) -> str:
     """A short stable hex digest of the parts (SHA-256, joined with U+001F).
 
     >>> hash_key("a", "b")
-    'c0c0c2bd8ae1d7e1'
+    'f04cdced9736a69d'
     """
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:length]
 
@@ -188,7 +188,9 @@ def person_iri(
     if key:
         return f"{ID_BASE}person/key/{_seg(key)}"
     if name:
-        return f"{ID_BASE}person/name/{_slug(name)}-{hash_key(normalize_name(name), scope, length=10)}"
+        return (
+            f"{ID_BASE}person/name/{_slug(name)}-{hash_key(normalize_name(name), scope, length=10)}"
+        )
     raise ValueError("a person needs an identifier, a key or a name")
 
 

@@ -179,7 +179,7 @@ def _csv(path: Path, text: str) -> Iterator[RawRecord]:
     for number, row in enumerate(reader, 1):
         if None in row:
             raise DataError(
-                f"{path}: line {reader.line_num}: {len(header) + len(row[None])} cells "  # type: ignore[index]
+                f"{path}: line {reader.line_num}: {len(header) + len(row[None])} cells "
                 f"for {len(header)} columns"
             )
         rtype = (row.get("type") or "").strip()
@@ -260,4 +260,6 @@ def open_file(path: Path) -> RecordFile | RdfFile:
     if suffix in RDF_SUFFIXES:
         return RdfFile(path)
     expected = ", ".join([*RECORD_SUFFIXES, *RDF_SUFFIXES])
-    raise UsageError(f"{path}: unknown file type '{suffix or path.name}' (expected one of {expected})")
+    raise UsageError(
+        f"{path}: unknown file type '{suffix or path.name}' (expected one of {expected})"
+    )

@@ -61,8 +61,15 @@ class RecordSource(Protocol):
     """Anything that yields records. ``key`` is its stable identity (a file URI or API URL): the
     same key always maps to the same named graph, so re-reading a source replaces its triples."""
 
-    key: str
-    label: str
+    @property
+    def key(self) -> str:
+        """Stable identity of the source: a file URI or an API/page URL."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """How messages name the source."""
+        ...
 
     def iter_records(self) -> Iterator[RawRecord]:
         """Yield the source's records in order. Raise a KgError (SourceError, DataError) when the
@@ -81,8 +88,15 @@ class RecordSource(Protocol):
 class RdfSource(Protocol):
     """A source that is already RDF: loaded as it is into a named graph of its own."""
 
-    key: str
-    label: str
+    @property
+    def key(self) -> str:
+        """Stable identity of the source: a file URI or an API/page URL."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """How messages name the source."""
+        ...
 
     def read_rdf(self) -> tuple[bytes, str]:
         """The RDF bytes and their media type."""
@@ -140,4 +154,5 @@ def open_source(spec: str, options: SourceOptions | None = None) -> RecordSource
             known = ", ".join(f"{s}:" for s in sorted(openers)) or "none"
             raise UsageError(f"{spec}: unknown source type '{scheme}:' (known: {known})")
         return openers[scheme](value, options or SourceOptions())
-    return files.open_file(Path(spec))
+    source: RecordSource | RdfSource = files.open_file(Path(spec))
+    return source

@@ -1,0 +1,247 @@
+"""The ``kg`` command: a thin layer over the Python API.
+
+Each command parses its arguments, calls one public function, prints the result, and turns a
+:class:`~kg.errors.KgError` into a one-line message and its exit code (0 ok, 1 data problems,
+2 usage errors). ``main(argv)`` is callable from tests; ``entrypoint()`` passes ``sys.argv[1:]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from kg import __version__
+from kg.errors import EXIT_USAGE, KgError, UsageError
+from kg.ingest import IngestReport, SourceReport, extract, ingest
+from kg.records import SourceOptions
+from kg.store import DUMP_FORMATS, open_store, stats
+
+__all__ = ["entrypoint", "main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so main() controls output and exit codes."""
+
+    def error(self, message: str) -> Any:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _store_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("where the graph lives")
+    g.add_argument("--store", metavar="DIR",
+                   help="embedded store directory (default: $KG_STORE or ./kg-store)")  # fmt: skip
+    g.add_argument("--endpoint", metavar="URL",
+                   help="a SPARQL 1.1 endpoint instead of the embedded store (default: $KG_ENDPOINT)")  # fmt: skip
+
+
+def _source_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("source options")
+    g.add_argument("--mailto", metavar="EMAIL", default=os.environ.get("KG_MAILTO"),
+                   help="contact address sent to APIs (default: $KG_MAILTO)")  # fmt: skip
+    g.add_argument("--cache", metavar="DIR", type=Path, help="on-disk cache of API responses")
+    g.add_argument("--person", metavar="NAME", help="page sources: the profile owner's name")
+    g.add_argument("--org", metavar="NAME", help="page sources: the page's organization")
+
+
+def _options(args: argparse.Namespace) -> SourceOptions:
+    return SourceOptions(mailto=args.mailto, cache_dir=args.cache, person=args.person, org=args.org)
+
+
+@contextmanager
+def _opened(args: argparse.Namespace, *, read_only: bool = False) -> Any:
+    store = open_store(store=args.store, endpoint=args.endpoint, read_only=read_only)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _err(message: str) -> None:
+    print(f"kg: {message}", file=sys.stderr)
+
+
+def _print_source(report: SourceReport) -> None:
+    extra = "".join(f", {k} {v}" for k, v in sorted(report.stats.items()))
+    line = (
+        f"{report.label}: {report.status}, {report.records_out}/{report.records_in} records"
+        f"{f', {report.triples} triples' if report.triples else ''}"
+        f"{f', {len(report.rejected)} rejected' if report.rejected else ''}{extra}"
+    )
+    print(line, file=sys.stderr)
+    for warning in report.warnings:
+        print(f"  warning: {warning}", file=sys.stderr)
+    if report.error:
+        _err(report.error)
+    for rej in report.rejected:
+        _err(str(rej))
+
+
+def _progress() -> tuple[Callable[[str, int], None] | None, Callable[[], None]]:
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} records"),
+                   transient=True)  # fmt: skip
+    tasks: dict[str, Any] = {}
+    bar.start()
+
+    def update(label: str, n: int) -> None:
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=None)
+        bar.advance(tasks[label], n)
+
+    return update, bar.stop
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    progress, stop = _progress()
+    try:
+        with _opened(args) as store:
+            report: IngestReport = ingest(
+                args.sources,
+                store,
+                strict=args.strict,
+                quarantine=args.quarantine,
+                options=_options(args),
+                force=args.force,
+                progress=progress,
+            )
+    finally:
+        stop()
+    for source in report.sources:
+        _print_source(source)
+    n = len(report.rejected)
+    if not report.committed:
+        _err(f"--strict: batch rejected ({n} invalid records); the store is unchanged")
+    elif n:
+        where = (
+            f"; see {args.quarantine}"
+            if args.quarantine
+            else " (use --quarantine FILE to keep them)"
+        )
+        _err(f"{n} record{'s' if n != 1 else ''} rejected{where}")
+    return report.exit_code
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    report = extract(args.sources, options=_options(args))
+    out: IO[str]
+    with open(args.out, "w", encoding="utf-8") if args.out else _stdout() as out:
+        for record in report.records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    for source in report.sources:
+        _print_source(source)
+    return report.exit_code
+
+
+@contextmanager
+def _stdout() -> Any:
+    yield sys.stdout
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with _opened(args, read_only=True) as store:
+        result = stats(store)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        for key, value in result.as_dict().items():
+            print(f"{key:>14}  {value:,}")
+    return 0
+
+
+def cmd_dump(args: argparse.Namespace) -> int:
+    with _opened(args, read_only=True) as store:
+        if args.out:
+            with open(args.out, "wb") as fh:
+                store.dump(fh, args.format, graph=args.graph)
+        else:
+            store.dump(sys.stdout.buffer, args.format, graph=args.graph)
+            sys.stdout.flush()
+    return 0
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(
+        prog="kg",
+        description="Build, check and serve a schema.org + FOAF knowledge graph of researchers.",
+        epilog="Run `kg COMMAND --help` for a command's options and an example.",
+    )
+    parser.add_argument("--version", action="version", version=f"kg {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help_: str, example: str, handler: Handler) -> _Parser:
+        p: _Parser = sub.add_parser(
+            name,
+            help=help_,
+            description=help_,
+            epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("ingest", "Import sources (record files, RDF files, directories) into the store.",
+                "kg ingest examples/group people.csv --quarantine rejected.jsonl", cmd_ingest)  # fmt: skip
+    p.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="a file, a directory, or scheme:value (orcid:, doi:, page: ...)")  # fmt: skip
+    p.add_argument("--quarantine", metavar="FILE", type=Path,
+                   help="append rejected records with their reasons (JSON Lines)")  # fmt: skip
+    p.add_argument("--strict", action="store_true",
+                   help="reject the whole batch if any record is invalid; the store stays unchanged")  # fmt: skip
+    p.add_argument("--force", action="store_true", help="re-load sources even if unchanged")
+    _store_options(p)
+    _source_options(p)
+
+    p = command("extract", "Print the records sources would yield, as JSON Lines; the store is untouched.",
+                "kg extract examples/group/people.yaml --out people.jsonl", cmd_extract)  # fmt: skip
+    p.add_argument("sources", nargs="+", metavar="SOURCE")
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    _source_options(p)
+
+    p = command("stats", "Count triples, people, organizations, publications and graphs.",
+                "kg stats --json", cmd_stats)  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _store_options(p)
+
+    p = command("dump", "Serialize the graph (or one named graph).",
+                "kg dump --format ttl --out graph.ttl", cmd_dump)  # fmt: skip
+    p.add_argument("--format", choices=sorted(DUMP_FORMATS), default="nq")
+    p.add_argument("--graph", metavar="IRI", help="only this named graph")
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    _store_options(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``kg`` with ``argv`` and return the exit code."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(list(argv) if argv is not None else sys.argv[1:])
+        if not getattr(args, "handler", None):
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        handler: Handler = args.handler
+        return handler(args)
+    except KgError as exc:
+        _err(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def entrypoint() -> None:
+    """Console script entry point."""
+    sys.exit(main())

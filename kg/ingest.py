@@ -1,0 +1,352 @@
+"""The build pipeline: sources -> checked records -> (resolution) -> RDF -> (gate) -> store.
+
+One call, :func:`ingest`, runs it for a batch of sources and commits every source graph in one
+atomic store write. Invalid records are never lost: they are returned (and written to the
+quarantine file) with their reasons, and the valid ones are committed, unless ``strict``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg import __version__
+from kg.errors import KgError
+from kg.ids import graph_iri
+from kg.mapping import MappedRecord, SourceLoad, map_record, person_key_iris, provenance_lines
+from kg.records.schema import RecordIssue, check_record
+from kg.records.sources import RawRecord, RdfSource, RecordSource, SourceOptions, open_source
+from kg.store import SelectResult, Store, graph_hashes
+from kg.vocab import KG
+
+__all__ = [
+    "IngestReport",
+    "Rejection",
+    "SourceReport",
+    "extract",
+    "ingest",
+    "open_sources",
+]
+
+Source = RecordSource | RdfSource
+Progress = Callable[[str, int], None]
+
+_RDF_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record that was not ingested, with every reason."""
+
+    source: str
+    number: int
+    record_id: str | None
+    reasons: list[str]
+    record: Any
+
+    def where(self) -> str:
+        rid = f" (id {self.record_id})" if self.record_id else ""
+        return f"{self.source}: record {self.number}{rid}"
+
+    def __str__(self) -> str:
+        return f"{self.where()}: {'; '.join(self.reasons)}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "record_number": self.number,
+            "record_id": self.record_id,
+            "reasons": self.reasons,
+            "record": self.record,
+        }
+
+
+@dataclass
+class SourceReport:
+    """What happened to one source."""
+
+    label: str
+    key: str
+    status: str = "pending"  #: loaded | unchanged | failed | rejected (strict) | extracted
+    records_in: int = 0
+    records_out: int = 0
+    triples: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    error: str | None = None
+    stats: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    """The outcome of :func:`ingest`: per-source reports and whether the batch was committed."""
+
+    sources: list[SourceReport]
+    committed: bool
+
+    @property
+    def rejected(self) -> list[Rejection]:
+        return [r for s in self.sources for r in s.rejected]
+
+    @property
+    def ok(self) -> bool:
+        """True when every source loaded and no record was rejected."""
+        return self.committed and not self.rejected and all(s.error is None for s in self.sources)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+
+def _expand(spec: str) -> Iterator[str]:
+    path = Path(spec)
+    if ":" not in spec.split("/", 1)[0] and path.is_dir():
+        from kg.records.sources import RDF_SUFFIXES, RECORD_SUFFIXES
+
+        suffixes = {*RECORD_SUFFIXES, *RDF_SUFFIXES}
+        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+        yield from (str(p) for p in found)
+    else:
+        yield spec
+
+
+def open_sources(specs: Iterable[str], options: SourceOptions | None = None) -> list[Source]:
+    """Open every spec (directories expand to the record and RDF files below them)."""
+    return [open_source(s, options) for spec in specs for s in _expand(spec)]
+
+
+@dataclass
+class _Read:
+    source: Source
+    report: SourceReport
+    valid: list[RawRecord] = field(default_factory=list)
+    rdf_lines: list[str] | None = None
+    content_hash: str | None = None
+
+
+def _read_records(source: RecordSource, report: SourceReport, progress: Progress | None) -> _Read:
+    read = _Read(source, report)
+    for raw in source.iter_records():
+        report.records_in += 1
+        issues = check_record(raw.data)
+        if issues:
+            report.rejected.append(_rejection(source, raw, issues))
+        else:
+            read.valid.append(raw)
+        if progress and report.records_in % 1000 == 0:
+            progress(source.label, 1000)
+    return read
+
+
+def _rejection(source: Source, raw: RawRecord, issues: Sequence[RecordIssue | str]) -> Rejection:
+    return Rejection(source.label, raw.number, raw.record_id, [str(i) for i in issues], raw.data)
+
+
+def _read_rdf(source: RdfSource, report: SourceReport) -> _Read:
+    data, media_type = source.read_rdf()
+    try:
+        quads = list(ox.parse(data, _RDF_FORMATS[media_type], base_iri=source.key))
+    except SyntaxError as exc:
+        raise KgError(f"{source.label}: invalid RDF ({media_type}): {exc}") from None
+    triples = ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES) or b""
+    lines = triples.decode("utf-8").splitlines()
+    report.records_in = report.records_out = 0
+    return _Read(source, report, rdf_lines=lines)
+
+
+def _hash_of(source: Source) -> str | None:
+    fn = getattr(source, "content_hash", None)
+    if fn is None:
+        return None
+    try:
+        value = fn()
+    except OSError:
+        return None
+    return f"{value}/{__version__}" if isinstance(value, str) else None
+
+
+def _read(source: Source, progress: Progress | None) -> _Read:
+    report = SourceReport(label=source.label, key=source.key)
+    try:
+        if isinstance(source, RecordSource):
+            read = _read_records(source, report, progress)
+        else:
+            read = _read_rdf(source, report)
+    except KgError as exc:
+        report.status, report.error = "failed", str(exc)
+        read = _Read(source, report)
+    report.stats = dict(getattr(source, "stats", {}) or {})
+    report.warnings = list(getattr(source, "warnings", []) or [])
+    read.content_hash = _hash_of(source)
+    return read
+
+
+def _stored_person_keys(store: Store, keys: set[str]) -> dict[str, str]:
+    if not keys:
+        return {}
+    values = " ".join(json.dumps(k) for k in sorted(keys))
+    res = store.query(
+        f"SELECT ?k ?p WHERE {{ VALUES ?k {{ {values} }} ?p <{KG}localKey> ?k }} ORDER BY ?p"
+    )
+    assert isinstance(res, SelectResult)
+    return {r["k"]: r["p"] for r in res.dicts() if r["k"] and r["p"]}
+
+
+def _map(reads: list[_Read], store: Store | None) -> dict[str, list[MappedRecord]]:
+    """Map every valid record; a record that fails to map is rejected with the reason."""
+    person_keys: dict[str, str] = {}
+    for read in reads:
+        person_keys.update(person_key_iris((r.data for r in read.valid), scope=read.source.key))
+    wanted = {
+        a["person"]
+        for read in reads
+        for r in read.valid
+        if r.data.get("type") == "Publication"
+        for a in r.data["authors"]
+        if a.get("person") and a["person"] not in person_keys
+    }
+    if store is not None:
+        person_keys.update(_stored_person_keys(store, wanted))
+    out: dict[str, list[MappedRecord]] = {}
+    for read in reads:
+        mapped: list[MappedRecord] = []
+        for raw in read.valid:
+            try:
+                mapped.append(
+                    map_record(
+                        raw.data, number=raw.number, scope=read.source.key, person_keys=person_keys
+                    )
+                )
+            except ValueError as exc:
+                read.report.rejected.append(_rejection(read.source, raw, [f"$: {exc}"]))
+        out[read.source.key] = mapped
+    return out
+
+
+def ingest(
+    specs: Sequence[str | Source],
+    store: Store,
+    *,
+    strict: bool = False,
+    quarantine: Path | None = None,
+    options: SourceOptions | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest sources into ``store`` as one atomic batch.
+
+    Each source replaces its own named graph. A source whose content is unchanged since it was
+    last ingested is skipped (``force`` re-loads it). With ``strict``, any rejected record or
+    failed source leaves the store unchanged. Rejected records go to ``quarantine`` (JSON Lines).
+
+    >>> from kg.store import EmbeddedStore, stats
+    >>> s = EmbeddedStore(None)
+    >>> import tempfile, json, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); f = d / "people.json"
+    >>> _ = f.write_text(json.dumps([{"type": "Person", "name": "Ada Lovelace"}]))
+    >>> ingest([str(f)], s).exit_code, stats(s).people
+    (0, 1)
+    """
+    sources = [
+        s
+        for spec in specs
+        for s in (open_sources([spec], options) if isinstance(spec, str) else [spec])
+    ]
+    hashes = graph_hashes(store) if not force else {}
+    reads: list[_Read] = []
+    for source in sources:
+        read = _read(source, progress)
+        stored = hashes.get(graph_iri(source.key))
+        if read.report.error is None and read.content_hash and stored == read.content_hash:
+            read.report.status = "unchanged"
+            read.report.records_out = len(read.valid)
+            read.valid = []
+            read.rdf_lines = None
+            reads.append(read)
+            continue
+        reads.append(read)
+    active = [r for r in reads if r.report.status == "pending"]
+    mapped = _map([r for r in active if r.rdf_lines is None], store)
+    reports = [r.report for r in reads]
+    failed = any(r.error for r in reports) or any(r.rejected for r in reports)
+    if strict and failed:
+        for r in reports:
+            if r.status == "pending":
+                r.status = "rejected"
+        _write_quarantine(quarantine, reports)
+        return IngestReport(reports, committed=False)
+    graphs: dict[str, list[str]] = {}
+    for read in active:
+        g = graph_iri(read.source.key)
+        if read.rdf_lines is not None:
+            lines = read.rdf_lines
+        else:
+            lines = [line for m in mapped[read.source.key] for line in m.lines]
+            read.report.records_out = len(mapped[read.source.key])
+        load = SourceLoad(
+            graph=g,
+            source_key=read.source.key,
+            label=read.source.label,
+            records_in=read.report.records_in,
+            records_out=read.report.records_out,
+            content_hash=read.content_hash,
+            version=__version__,
+        )
+        graphs[g] = [*lines, *provenance_lines(load)]
+        read.report.triples = len(set(lines))
+    store.replace_graphs(graphs)
+    for read in active:
+        read.report.status = "loaded"
+    _write_quarantine(quarantine, reports)
+    return IngestReport(reports, committed=True)
+
+
+def _write_quarantine(path: Path | None, reports: Iterable[SourceReport]) -> None:
+    rejected = [r for s in reports for r in s.rejected]
+    if path is None or not rejected:
+        return
+    with path.open("a", encoding="utf-8") as fh:
+        for r in rejected:
+            fh.write(json.dumps(r.as_json(), ensure_ascii=False) + "\n")
+
+
+@dataclass
+class ExtractReport:
+    """Records a source yields, checked but not stored (``kg extract``)."""
+
+    sources: list[SourceReport]
+    records: list[dict[str, Any]]
+
+    @property
+    def exit_code(self) -> int:
+        bad = any(s.error or s.rejected for s in self.sources)
+        return 1 if bad else 0
+
+
+def extract(specs: Sequence[str], *, options: SourceOptions | None = None) -> ExtractReport:
+    """Read sources and check their records without touching any store."""
+    reports: list[SourceReport] = []
+    records: list[dict[str, Any]] = []
+    for source in open_sources(specs, options):
+        if not isinstance(source, RecordSource):
+            report = SourceReport(source.label, source.key, status="failed")
+            report.error = f"{source.label}: an RDF file holds no records to extract"
+            reports.append(report)
+            continue
+        read = _read(source, None)
+        read.report.status = "extracted" if read.report.error is None else "failed"
+        read.report.records_out = len(read.valid)
+        records.extend(r.data for r in read.valid)
+        reports.append(read.report)
+    return ExtractReport(reports, records)

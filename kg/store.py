@@ -1,0 +1,494 @@
+"""Stage 3: where the graph lives. One interface, two backends.
+
+- :class:`EmbeddedStore` (default): pyoxigraph's on-disk RocksDB store in a directory; no server.
+- :class:`RemoteStore`: any SPARQL 1.1 endpoint — Query (https://www.w3.org/TR/sparql11-protocol/),
+  Update (https://www.w3.org/TR/sparql11-update/) and the Graph Store Protocol
+  (https://www.w3.org/TR/sparql11-http-rdf-update/).
+
+Writes replace whole source graphs and are atomic: new content is loaded into staging graphs, then
+one SPARQL Update ``MOVE``s every staging graph onto its target (one transaction), so a batch is
+either fully visible or not at all. Leftover staging graphs from a killed process are dropped when
+the store is next opened for writing. Queries see the union of all graphs as the default graph.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import pyoxigraph as ox
+import requests
+
+from kg.errors import DataError, StoreError, StoreLockedError, UsageError
+from kg.vocab import GRAPH_BASE, KG, PREFIXES
+
+__all__ = [
+    "DUMP_FORMATS",
+    "AskResult",
+    "EmbeddedStore",
+    "GraphResult",
+    "QueryResult",
+    "RemoteStore",
+    "SelectResult",
+    "Store",
+    "StoreStats",
+    "open_store",
+]
+
+STAGING_BASE = GRAPH_BASE + "staging/"
+#: Triples per transactional chunk when filling a staging graph (bounds memory on big loads).
+CHUNK_LINES = 200_000
+
+DUMP_FORMATS: dict[str, ox.RdfFormat] = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+_QUAD_FORMATS = {"nq", "trig", "jsonld"}
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+@dataclass(frozen=True)
+class SelectResult:
+    """Rows of a SELECT query: ``variables`` and one tuple of terms (or None) per row."""
+
+    variables: list[str]
+    rows: list[tuple[Term | None, ...]]
+
+    def dicts(self) -> list[dict[str, str | None]]:
+        """Rows as {variable: lexical value or None}."""
+        return [
+            {
+                v: (t.value if t is not None else None)
+                for v, t in zip(self.variables, row, strict=True)
+            }
+            for row in self.rows
+        ]
+
+
+@dataclass(frozen=True)
+class GraphResult:
+    """Triples of a CONSTRUCT or DESCRIBE query."""
+
+    triples: list[ox.Triple]
+
+
+@dataclass(frozen=True)
+class AskResult:
+    """The answer of an ASK query."""
+
+    value: bool
+
+
+QueryResult = SelectResult | GraphResult | AskResult
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """What ``kg stats`` prints: counts over the union of all graphs."""
+
+    triples: int
+    quads: int
+    people: int
+    organizations: int
+    publications: int
+    graphs: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "triples": self.triples,
+            "quads": self.quads,
+            "people": self.people,
+            "organizations": self.organizations,
+            "publications": self.publications,
+            "graphs": self.graphs,
+        }
+
+
+_STATS_QUERY = """
+PREFIX schema: <https://schema.org/>
+SELECT ?kind (COUNT(DISTINCT ?x) AS ?n) WHERE {
+  VALUES (?kind ?class) {
+    ("people" schema:Person) ("organizations" schema:Organization)
+    ("publications" schema:ScholarlyArticle)
+  }
+  ?x a ?class .
+} GROUP BY ?kind
+"""
+_TRIPLES_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+_QUADS_QUERY = (
+    "SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?g) AS ?g_n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+)
+_HASHES_QUERY = f"SELECT ?g ?h WHERE {{ GRAPH ?g {{ ?g <{KG}contentHash> ?h }} }}"
+
+
+class Store(Protocol):
+    """What every backend offers. Open one with :func:`open_store`."""
+
+    def query(self, sparql: str) -> QueryResult:
+        """Run a SPARQL 1.1 query over the union of all graphs."""
+        ...
+
+    def replace_graphs(self, graphs: Mapping[str, Iterable[str]]) -> None:
+        """Atomically replace each named graph with the given N-Triples lines."""
+        ...
+
+    def drop_graphs(self, graphs: Iterable[str]) -> None:
+        """Atomically remove the given named graphs."""
+        ...
+
+    def dump(self, out: IO[bytes], fmt: str, *, graph: str | None = None) -> None:
+        """Serialize the store (or one graph) in one of :data:`DUMP_FORMATS`."""
+        ...
+
+    def close(self) -> None:
+        """Release the store (locks, connections)."""
+        ...
+
+
+def _iri_ok(iri: str) -> str:
+    if not re.fullmatch(r"[^\s<>\"{}|\\^`]+", iri):
+        raise UsageError(f"not a valid IRI: {iri!r}")
+    return iri
+
+
+def _chunks(lines: Iterable[str], size: int = CHUNK_LINES) -> Iterator[bytes]:
+    buf: list[str] = []
+    for line in lines:
+        buf.append(line)
+        if len(buf) >= size:
+            yield ("\n".join(buf) + "\n").encode("utf-8")
+            buf = []
+    if buf:
+        yield ("\n".join(buf) + "\n").encode("utf-8")
+
+
+def _move_update(moves: Mapping[str, str]) -> str:
+    return " ;\n".join(f"MOVE SILENT GRAPH <{s}> TO GRAPH <{t}>" for s, t in moves.items())
+
+
+def _drop_update(graphs: Iterable[str]) -> str:
+    return " ;\n".join(f"DROP SILENT GRAPH <{_iri_ok(g)}>" for g in graphs)
+
+
+def _select_rows(result: Any) -> SelectResult:
+    variables = [v.value for v in result.variables]
+    rows = [tuple(sol[v] for v in variables) for sol in result]
+    return SelectResult(variables, rows)
+
+
+def _to_result(result: Any) -> QueryResult:
+    if isinstance(result, ox.QuerySolutions):
+        return _select_rows(result)
+    if isinstance(result, ox.QueryBoolean):
+        return AskResult(bool(result))
+    return GraphResult(list(result))
+
+
+def _count(store: Store, sparql: str) -> list[int]:
+    res = store.query(sparql)
+    assert isinstance(res, SelectResult)
+    row = res.rows[0] if res.rows else ()
+    return [int(t.value) if t is not None else 0 for t in row]
+
+
+def stats(store: Store) -> StoreStats:
+    """Counts over the union of all graphs (``triples`` counts distinct triples).
+
+    >>> s = EmbeddedStore(None)
+    >>> stats(s).triples
+    0
+    """
+    kinds = store.query(_STATS_QUERY)
+    assert isinstance(kinds, SelectResult)
+    counts = {row["kind"]: int(row["n"] or 0) for row in kinds.dicts()}
+    (triples,) = _count(store, _TRIPLES_QUERY)
+    quads, graphs = _count(store, _QUADS_QUERY)
+    return StoreStats(
+        triples=triples,
+        quads=quads,
+        people=counts.get("people", 0),
+        organizations=counts.get("organizations", 0),
+        publications=counts.get("publications", 0),
+        graphs=graphs,
+    )
+
+
+def graph_hashes(store: Store) -> dict[str, str]:
+    """The recorded content hash of each source graph (to skip unchanged sources)."""
+    res = store.query(_HASHES_QUERY)
+    assert isinstance(res, SelectResult)
+    return {r["g"]: r["h"] for r in res.dicts() if r["g"] and r["h"]}
+
+
+_DUMP_PREFIXES = {k: v for k, v in PREFIXES.items() if k != "kgid"}
+
+
+def _serialize_union(triples: Iterable[ox.Triple], out: IO[bytes], fmt: str) -> None:
+    ox.serialize(triples, out, DUMP_FORMATS[fmt], prefixes=_DUMP_PREFIXES if fmt == "ttl" else None)
+
+
+class EmbeddedStore:
+    """pyoxigraph's persistent store in a directory (``None`` = in memory, for tests and docs).
+
+    A second writer gets :class:`~kg.errors.StoreLockedError`. ``read_only=True`` opens without
+    taking the write lock, so queries run while another process ingests.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else None
+        try:
+            if path is None:
+                self._store = ox.Store()
+            elif read_only:
+                if not (Path(path) / "CURRENT").exists():
+                    raise StoreError(f"no kg store at {path} (run `kg ingest` first)")
+                self._store = ox.Store.read_only(str(path))
+            else:
+                self._store = ox.Store(str(path))
+        except OSError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLockedError(
+                    f"store {path} is locked: another kg process is writing to it; "
+                    "wait for it to finish or use another --store"
+                ) from None
+            raise StoreError(f"cannot open store {path}: {exc}") from None
+        if not read_only:
+            self._drop_staging()
+
+    def _drop_staging(self) -> None:
+        leftovers = [g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)
+                     and g.value.startswith(STAGING_BASE)]  # fmt: skip
+        if leftovers:
+            self._store.update(_drop_update(leftovers))
+
+    def query(self, sparql: str) -> QueryResult:
+        try:
+            return _to_result(self._store.query(sparql, use_default_graph_as_union=True))
+        except SyntaxError as exc:
+            raise UsageError(f"SPARQL syntax error: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"query failed: {exc}") from None
+
+    def replace_graphs(self, graphs: Mapping[str, Iterable[str]]) -> None:
+        moves: dict[str, str] = {}
+        try:
+            for target, lines in graphs.items():
+                staging = STAGING_BASE + uuid.uuid4().hex
+                moves[staging] = _iri_ok(target)
+                for chunk in _chunks(lines):
+                    self._store.load(chunk, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(staging))
+            if moves:
+                self._store.update(_move_update(moves))
+        except SyntaxError as exc:
+            self._cleanup(moves)
+            raise DataError(f"internal mapping produced invalid N-Triples: {exc}") from None
+        except OSError as exc:
+            self._cleanup(moves)
+            raise StoreError(f"writing to store {self.path} failed: {exc}") from None
+        except BaseException:
+            self._cleanup(moves)
+            raise
+
+    def _cleanup(self, moves: Mapping[str, str]) -> None:
+        try:
+            if moves:
+                self._store.update(_drop_update(moves))
+        except OSError:
+            pass  # the next writable open drops leftover staging graphs
+
+    def drop_graphs(self, graphs: Iterable[str]) -> None:
+        update = _drop_update(graphs)
+        if update:
+            self._store.update(update)
+
+    def dump(self, out: IO[bytes], fmt: str, *, graph: str | None = None) -> None:
+        if fmt not in DUMP_FORMATS:
+            raise UsageError(f"unknown format {fmt!r} (expected {', '.join(DUMP_FORMATS)})")
+        if graph is not None:
+            node = ox.NamedNode(_iri_ok(graph))
+            if not self._store.contains_named_graph(node):
+                raise UsageError(f"no graph {graph} in the store")
+            if fmt in _QUAD_FORMATS:
+                quads = self._store.quads_for_pattern(None, None, None, node)
+                ox.serialize(quads, out, DUMP_FORMATS[fmt])
+            else:
+                self._store.dump(out, DUMP_FORMATS[fmt], from_graph=node,
+                                 prefixes=_DUMP_PREFIXES if fmt == "ttl" else None)  # fmt: skip
+        elif fmt in _QUAD_FORMATS:
+            self._store.dump(out, DUMP_FORMATS[fmt])
+        else:
+            res = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+            assert isinstance(res, GraphResult)
+            _serialize_union(res.triples, out, fmt)
+
+    def close(self) -> None:
+        # RocksDB's write-ahead log makes every committed write durable; dropping the handle
+        # releases the lock.
+        del self._store
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The three URLs of a SPARQL service. Derived from one URL when not given (Oxigraph:
+    /query /update /store; Fuseki: /sparql /update /data)."""
+
+    query: str
+    update: str
+    gsp: str | None
+
+    @classmethod
+    def derive(cls, url: str, *, update: str | None = None, gsp: str | None = None) -> Endpoints:
+        """
+        >>> Endpoints.derive("http://127.0.0.1:7878/query")
+        Endpoints(query='http://127.0.0.1:7878/query', update='http://127.0.0.1:7878/update', gsp='http://127.0.0.1:7878/store')
+        >>> Endpoints.derive("http://h/ds/sparql").gsp
+        'http://h/ds/data'
+        """
+        base = url.rstrip("/")
+        if base.endswith("/query"):
+            root = base[: -len("/query")]
+            return cls(base, update or root + "/update", gsp or root + "/store")
+        if base.endswith("/sparql"):
+            root = base[: -len("/sparql")]
+            return cls(base, update or root + "/update", gsp or root + "/data")
+        if not base.endswith(("/update", "/store")) and "/" not in base.split("//", 1)[-1]:
+            return cls(base + "/query", update or base + "/update", gsp or base + "/store")
+        return cls(base, update or base, gsp)
+
+
+class RemoteStore:
+    """A SPARQL 1.1 endpoint. The service must expose the union of its named graphs as the
+    default graph for queries (Oxigraph: ``serve --union-default-graph``; Fuseki:
+    ``tdb2:unionDefaultGraph true``; GraphDB and Virtuoso do so by default)."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        update_endpoint: str | None = None,
+        gsp_endpoint: str | None = None,
+        timeout: float = 60.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        if not re.match(r"^https?://", endpoint):
+            raise UsageError(f"--endpoint must be an http(s) URL, got {endpoint!r}")
+        self.endpoints = Endpoints.derive(endpoint, update=update_endpoint, gsp=gsp_endpoint)
+        self.timeout = timeout
+        self._session = session or requests.Session()
+        self._session.headers["User-Agent"] = "kg (SPARQL client)"
+
+    def _post(self, url: str, **kwargs: Any) -> requests.Response:
+        try:
+            resp = self._session.post(url, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise StoreError(f"cannot reach SPARQL endpoint {url}: {type(exc).__name__}") from None
+        if resp.status_code >= 400:
+            detail = resp.text.strip().splitlines()[0][:300] if resp.text.strip() else ""
+            if resp.status_code == 400 and "update" not in url:
+                raise UsageError(f"endpoint rejected the query: {detail}")
+            raise StoreError(f"{url} answered {resp.status_code} {resp.reason}: {detail}")
+        return resp
+
+    def query(self, sparql: str) -> QueryResult:
+        resp = self._post(
+            self.endpoints.query,
+            data={"query": sparql},
+            headers={"Accept": "application/sparql-results+json, application/n-triples;q=0.9"},
+        )
+        ctype = resp.headers.get("Content-Type", "").split(";")[0].strip()
+        if ctype in {"application/sparql-results+json", "application/json"}:
+            parsed = ox.parse_query_results(resp.content, ox.QueryResultsFormat.JSON)
+            return _to_result(parsed)
+        if ctype in {"application/n-triples", "text/plain"}:
+            return GraphResult([q.triple for q in ox.parse(resp.content, ox.RdfFormat.N_TRIPLES)])
+        raise StoreError(f"{self.endpoints.query} answered with unexpected type {ctype!r}")
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update request (one transaction on Oxigraph)."""
+        self._post(self.endpoints.update, data={"update": sparql})
+
+    def replace_graphs(self, graphs: Mapping[str, Iterable[str]]) -> None:
+        moves: dict[str, str] = {}
+        try:
+            for target, lines in graphs.items():
+                staging = STAGING_BASE + uuid.uuid4().hex
+                moves[staging] = _iri_ok(target)
+                for chunk in _chunks(lines):
+                    self._load_chunk(staging, chunk)
+            if moves:
+                self.update(_move_update(moves))
+        except BaseException:
+            if moves:
+                with contextlib.suppress(StoreError):
+                    self.update(_drop_update(moves))
+            raise
+
+    def _load_chunk(self, graph: str, chunk: bytes) -> None:
+        if self.endpoints.gsp:
+            self._post(
+                self.endpoints.gsp,
+                params={"graph": graph},
+                data=chunk,
+                headers={"Content-Type": "application/n-triples"},
+            )
+        else:
+            body = chunk.decode("utf-8")
+            self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
+
+    def drop_graphs(self, graphs: Iterable[str]) -> None:
+        update = _drop_update(graphs)
+        if update:
+            self.update(update)
+
+    def dump(self, out: IO[bytes], fmt: str, *, graph: str | None = None) -> None:
+        if fmt not in DUMP_FORMATS:
+            raise UsageError(f"unknown format {fmt!r} (expected {', '.join(DUMP_FORMATS)})")
+        if fmt in _QUAD_FORMATS:
+            where = f"VALUES ?g {{ <{_iri_ok(graph)}> }}" if graph else ""
+            res = self.query(f"SELECT ?s ?p ?o ?g WHERE {{ {where} GRAPH ?g {{ ?s ?p ?o }} }}")
+            assert isinstance(res, SelectResult)
+            quads = [ox.Quad(s, p, o, g) for s, p, o, g in res.rows]  # type: ignore[arg-type]
+            ox.serialize(quads, out, DUMP_FORMATS[fmt])
+            return
+        pattern = f"GRAPH <{_iri_ok(graph)}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
+        res = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}")
+        assert isinstance(res, GraphResult)
+        _serialize_union(res.triples, out, fmt)
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def open_store(
+    *, store: str | os.PathLike[str] | None = None, endpoint: str | None = None,
+    read_only: bool = False,
+) -> EmbeddedStore | RemoteStore:  # fmt: skip
+    """Open the embedded store at ``store`` (default ``$KG_STORE`` or ``./kg-store``), or the
+    remote endpoint ``endpoint`` (default ``$KG_ENDPOINT``) when one is given."""
+    endpoint = endpoint or os.environ.get("KG_ENDPOINT") or None
+    if endpoint:
+        return RemoteStore(
+            endpoint,
+            update_endpoint=os.environ.get("KG_UPDATE_ENDPOINT") or None,
+            gsp_endpoint=os.environ.get("KG_GSP_ENDPOINT") or None,
+        )
+    path = store or os.environ.get("KG_STORE") or "kg-store"
+    return EmbeddedStore(path, read_only=read_only)
+
+
+def dump_bytes(store: Store, fmt: str, *, graph: str | None = None) -> bytes:
+    """The dump as bytes (small stores, tests)."""
+    buf = io.BytesIO()
+    store.dump(buf, fmt, graph=graph)
+    return buf.getvalue()
