@@ -20,6 +20,7 @@ __all__ = [
     "doi",
     "graph_iri",
     "hash_key",
+    "load_graph_iri",
     "normalize_name",
     "normalize_title",
     "orcid",
@@ -255,9 +256,21 @@ def authorship_iri(work: str, position: int | None, person: str) -> str:
 
 
 def graph_iri(source_key: str) -> str:
-    """The named graph of one source (file URI, API URL, page): stable for the same source.
+    """The graph family of one source (file URI, API URL, page): stable for the same source.
+
+    Each load of the source goes to its own named graph ``{family}/{load id}`` (see
+    :func:`load_graph_iri`); committing a load drops the family's older loads.
 
     >>> graph_iri("file:///data/people.json").startswith("https://w3id.org/kg/graph/source/")
     True
     """
     return f"{GRAPH_BASE}source/{hash_key(source_key, length=20)}"
+
+
+def load_graph_iri(source_key: str, load_id: str) -> str:
+    """The named graph of one load of a source.
+
+    >>> load_graph_iri("file:///a.json", "20260101T000000000000Z-1").rsplit("/", 1)[1]
+    '20260101T000000000000Z-1'
+    """
+    return f"{graph_iri(source_key)}/{load_id}"

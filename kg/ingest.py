@@ -8,8 +8,10 @@ quarantine file) with their reasons, and the valid ones are committed, unless ``
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ import pyoxigraph as ox
 
 from kg import __version__
 from kg.errors import KgError
-from kg.ids import graph_iri
+from kg.ids import graph_iri, load_graph_iri
 from kg.mapping import MappedRecord, SourceLoad, map_record, person_key_iris, provenance_lines
 from kg.records.schema import RecordIssue, check_record
 from kg.records.sources import RawRecord, RdfSource, RecordSource, SourceOptions, open_source
@@ -287,8 +289,9 @@ def ingest(
         _write_quarantine(quarantine, reports)
         return IngestReport(reports, committed=False)
     graphs: dict[str, list[str]] = {}
+    load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
     for read in active:
-        g = graph_iri(read.source.key)
+        g = load_graph_iri(read.source.key, load_id)
         if read.rdf_lines is not None:
             lines = read.rdf_lines
         else:
@@ -303,7 +306,7 @@ def ingest(
             content_hash=read.content_hash,
             version=__version__,
         )
-        graphs[g] = [*lines, *provenance_lines(load)]
+        graphs[g] = [*provenance_lines(load), *lines]
         read.report.triples = len(set(lines))
     store.replace_graphs(graphs)
     for read in active:

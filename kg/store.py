@@ -5,10 +5,15 @@
   Update (https://www.w3.org/TR/sparql11-update/) and the Graph Store Protocol
   (https://www.w3.org/TR/sparql11-http-rdf-update/).
 
-Writes replace whole source graphs and are atomic: new content is loaded into staging graphs, then
-one SPARQL Update ``MOVE``s every staging graph onto its target (one transaction), so a batch is
-either fully visible or not at all. Leftover staging graphs from a killed process are dropped when
-the store is next opened for writing. Queries see the union of all graphs as the default graph.
+Writes are atomic per batch without copying data. Each load of a source goes to a NEW named graph
+``{source family}/{load id}``, filled with the fast bulk path; then ONE small SPARQL Update marks
+every new graph of the batch ``kg:committed true`` — that transaction is the commit point — and
+only then are the families' older loads dropped. A batch that fails before the commit point drops
+its new graphs. After a crash, the next open repairs the store (:func:`recover`): uncommitted
+graphs are dropped, and of each family only the newest committed load is kept. (Measured on this
+machine at 92k triples: transactional ``load`` 3.4 s and ``MOVE`` 12 s versus ``bulk_load`` 1.2 s;
+docs/architecture.md.) Queries see the union of all graphs as the default graph; that union does
+not remove duplicates across graphs, so queries that count use DISTINCT.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ import contextlib
 import io
 import os
 import re
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +30,7 @@ from typing import IO, Any, Protocol
 import pyoxigraph as ox
 import requests
 
-from kg.errors import DataError, StoreError, StoreLockedError, UsageError
+from kg.errors import DataError, KgError, StoreError, StoreLockedError, UsageError
 from kg.vocab import GRAPH_BASE, KG, PREFIXES
 
 __all__ = [
@@ -42,9 +46,13 @@ __all__ = [
     "open_store",
 ]
 
-STAGING_BASE = GRAPH_BASE + "staging/"
-#: Triples per transactional chunk when filling a staging graph (bounds memory on big loads).
+SOURCE_BASE = GRAPH_BASE + "source/"
+#: Lines per chunk when filling a graph (bounds memory on big loads).
 CHUNK_LINES = 200_000
+_COMMITTED = f"<{KG}committed>"
+_GRAPHS_QUERY = f"""SELECT DISTINCT ?g ?c WHERE {{
+  GRAPH ?g {{ ?g <{KG}sourceLabel> ?label OPTIONAL {{ ?g {_COMMITTED} ?c }} }}
+}}"""
 
 DUMP_FORMATS: dict[str, ox.RdfFormat] = {
     "ttl": ox.RdfFormat.TURTLE,
@@ -129,7 +137,9 @@ _TRIPLES_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE
 _QUADS_QUERY = (
     "SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?g) AS ?g_n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 )
-_HASHES_QUERY = f"SELECT ?g ?h WHERE {{ GRAPH ?g {{ ?g <{KG}contentHash> ?h }} }}"
+_HASHES_QUERY = (
+    f"SELECT ?g ?h WHERE {{ GRAPH ?g {{ ?g <{KG}contentHash> ?h ; {_COMMITTED} true }} }}"
+)
 
 
 class Store(Protocol):
@@ -140,11 +150,15 @@ class Store(Protocol):
         ...
 
     def replace_graphs(self, graphs: Mapping[str, Iterable[str]]) -> None:
-        """Atomically replace each named graph with the given N-Triples lines."""
+        """Commit new source loads atomically (see the module docstring).
+
+        Each key is a load graph ``{family}/{load id}`` (:func:`kg.ids.load_graph_iri`) and its
+        value the graph's N-Triples lines; the families' older loads are replaced.
+        """
         ...
 
     def drop_graphs(self, graphs: Iterable[str]) -> None:
-        """Atomically remove the given named graphs."""
+        """Remove the given named graphs."""
         ...
 
     def dump(self, out: IO[bytes], fmt: str, *, graph: str | None = None) -> None:
@@ -173,8 +187,76 @@ def _chunks(lines: Iterable[str], size: int = CHUNK_LINES) -> Iterator[bytes]:
         yield ("\n".join(buf) + "\n").encode("utf-8")
 
 
-def _move_update(moves: Mapping[str, str]) -> str:
-    return " ;\n".join(f"MOVE SILENT GRAPH <{s}> TO GRAPH <{t}>" for s, t in moves.items())
+def _family(graph: str) -> str:
+    if not graph.startswith(SOURCE_BASE) or graph.count("/") != SOURCE_BASE.count("/") + 1:
+        raise UsageError(
+            f"not a kg load graph IRI: {graph} (expected {SOURCE_BASE}<family>/<load>)"
+        )
+    return graph.rsplit("/", 1)[0]
+
+
+def _commit_update(graphs: Iterable[str]) -> str:
+    body = " ".join(f"GRAPH <{g}> {{ <{g}> {_COMMITTED} true }}" for g in graphs)
+    return f"INSERT DATA {{ {body} }}"
+
+
+class _Backend(Protocol):
+    def query(self, sparql: str) -> QueryResult: ...
+    def update(self, sparql: str) -> None: ...
+    def _load(self, graph: str, chunk: bytes) -> None: ...
+
+
+def _loads(backend: _Backend) -> dict[str, bool]:
+    """Every source load graph in the store and whether it is committed."""
+    res = backend.query(_GRAPHS_QUERY)
+    assert isinstance(res, SelectResult)
+    out: dict[str, bool] = {}
+    for row in res.dicts():
+        g = row["g"]
+        if g and g.startswith(SOURCE_BASE):
+            out[g] = out.get(g, False) or row["c"] == "true"
+    return out
+
+
+def _superseded(loads: Mapping[str, bool]) -> list[str]:
+    """Uncommitted loads, and committed loads older than their family's newest."""
+    newest: dict[str, str] = {}
+    for g, committed in loads.items():
+        if committed:
+            fam = g.rsplit("/", 1)[0]
+            newest[fam] = max(newest.get(fam, g), g)
+    return sorted(g for g, c in loads.items() if not c or newest[g.rsplit("/", 1)[0]] != g)
+
+
+def recover(backend: _Backend) -> list[str]:
+    """Repair after a crash: drop uncommitted and superseded loads. Returns what was dropped."""
+    doomed = _superseded(_loads(backend))
+    if doomed:
+        backend.update(_drop_update(doomed))
+    return doomed
+
+
+def _replace(backend: _Backend, graphs: Mapping[str, Iterable[str]]) -> None:
+    recover(backend)
+    new = list(graphs)
+    families = {_family(g) for g in new}
+    if len(families) != len(new):
+        raise UsageError("one batch can hold only one load per source")
+    loaded: list[str] = []
+    try:
+        for graph, lines in graphs.items():
+            loaded.append(graph)
+            for chunk in _chunks(lines):
+                backend._load(graph, chunk)
+        if new:
+            backend.update(_commit_update(new))  # the commit point: one transaction
+    except BaseException:
+        with contextlib.suppress(KgError, OSError):
+            backend.update(_drop_update(loaded))
+        raise
+    old = [g for g in _loads(backend) if _family(g) in families and g not in graphs]
+    if old:
+        backend.update(_drop_update(old))
 
 
 def _drop_update(graphs: Iterable[str]) -> str:
@@ -225,10 +307,10 @@ def stats(store: Store) -> StoreStats:
 
 
 def graph_hashes(store: Store) -> dict[str, str]:
-    """The recorded content hash of each source graph (to skip unchanged sources)."""
+    """The content hash of each source family's committed load (to skip unchanged sources)."""
     res = store.query(_HASHES_QUERY)
     assert isinstance(res, SelectResult)
-    return {r["g"]: r["h"] for r in res.dicts() if r["g"] and r["h"]}
+    return {r["g"].rsplit("/", 1)[0]: r["h"] for r in res.dicts() if r["g"] and r["h"]}
 
 
 _DUMP_PREFIXES = {k: v for k, v in PREFIXES.items() if k != "kgid"}
@@ -253,7 +335,11 @@ class EmbeddedStore:
             elif read_only:
                 if not (Path(path) / "CURRENT").exists():
                     raise StoreError(f"no kg store at {path} (run `kg ingest` first)")
-                self._store = ox.Store.read_only(str(path))
+                try:  # writable when nobody writes, so that a crashed ingest gets repaired
+                    self._store = ox.Store(str(path))
+                    read_only = False
+                except OSError:
+                    self._store = ox.Store.read_only(str(path))
             else:
                 self._store = ox.Store(str(path))
         except OSError as exc:
@@ -264,13 +350,7 @@ class EmbeddedStore:
                 ) from None
             raise StoreError(f"cannot open store {path}: {exc}") from None
         if not read_only:
-            self._drop_staging()
-
-    def _drop_staging(self) -> None:
-        leftovers = [g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)
-                     and g.value.startswith(STAGING_BASE)]  # fmt: skip
-        if leftovers:
-            self._store.update(_drop_update(leftovers))
+            recover(self)
 
     def query(self, sparql: str) -> QueryResult:
         try:
@@ -280,32 +360,25 @@ class EmbeddedStore:
         except OSError as exc:
             raise StoreError(f"query failed: {exc}") from None
 
-    def replace_graphs(self, graphs: Mapping[str, Iterable[str]]) -> None:
-        moves: dict[str, str] = {}
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL Update request (one transaction)."""
         try:
-            for target, lines in graphs.items():
-                staging = STAGING_BASE + uuid.uuid4().hex
-                moves[staging] = _iri_ok(target)
-                for chunk in _chunks(lines):
-                    self._store.load(chunk, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(staging))
-            if moves:
-                self._store.update(_move_update(moves))
+            self._store.update(sparql)
         except SyntaxError as exc:
-            self._cleanup(moves)
-            raise DataError(f"internal mapping produced invalid N-Triples: {exc}") from None
+            raise UsageError(f"SPARQL Update syntax error: {exc}") from None
         except OSError as exc:
-            self._cleanup(moves)
             raise StoreError(f"writing to store {self.path} failed: {exc}") from None
-        except BaseException:
-            self._cleanup(moves)
-            raise
 
-    def _cleanup(self, moves: Mapping[str, str]) -> None:
+    def _load(self, graph: str, chunk: bytes) -> None:
         try:
-            if moves:
-                self._store.update(_drop_update(moves))
-        except OSError:
-            pass  # the next writable open drops leftover staging graphs
+            self._store.bulk_load(chunk, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+        except SyntaxError as exc:
+            raise DataError(f"invalid N-Triples for graph {graph}: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"writing to store {self.path} failed: {exc}") from None
+
+    def replace_graphs(self, graphs: Mapping[str, Iterable[str]]) -> None:
+        _replace(self, graphs)
 
     def drop_graphs(self, graphs: Iterable[str]) -> None:
         update = _drop_update(graphs)
@@ -419,22 +492,10 @@ class RemoteStore:
         self._post(self.endpoints.update, data={"update": sparql})
 
     def replace_graphs(self, graphs: Mapping[str, Iterable[str]]) -> None:
-        moves: dict[str, str] = {}
-        try:
-            for target, lines in graphs.items():
-                staging = STAGING_BASE + uuid.uuid4().hex
-                moves[staging] = _iri_ok(target)
-                for chunk in _chunks(lines):
-                    self._load_chunk(staging, chunk)
-            if moves:
-                self.update(_move_update(moves))
-        except BaseException:
-            if moves:
-                with contextlib.suppress(StoreError):
-                    self.update(_drop_update(moves))
-            raise
+        _replace(self, graphs)
 
-    def _load_chunk(self, graph: str, chunk: bytes) -> None:
+    def _load(self, graph: str, chunk: bytes) -> None:
+        """Add a chunk to a graph: Graph Store Protocol POST (one transaction on Oxigraph)."""
         if self.endpoints.gsp:
             self._post(
                 self.endpoints.gsp,

@@ -1,0 +1,127 @@
+"""Shared fixtures: a real Oxigraph server on 127.0.0.1, the store under test, the CI rule.
+
+With ``CI=true`` a missing tool (the Oxigraph server, Chromium) fails the run instead of
+skipping, so CI proves the real thing ran (``require_tool``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from kg.shared import shared_dir
+from kg.store import EmbeddedStore, RemoteStore
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_tool(name: str, path: str | None) -> str:
+    """The tool's path; skip with a reason when missing, but fail under CI=true."""
+    if path and Path(path).exists():
+        return path
+    message = f"{name} is not installed (expected at {path or name})"
+    if IN_CI:
+        pytest.fail(f"CI=true: {message}; CI must run the real thing")
+    pytest.skip(message)
+
+
+def require_shared(*parts: str) -> Path:
+    """A path under ../shared; skip when absent locally, fail under CI=true."""
+    path = shared_dir().joinpath(*parts)
+    if path.exists():
+        return path
+    if IN_CI:
+        pytest.fail(f"CI=true: shared fixture {path} is missing")
+    pytest.skip(f"shared fixture {path} is missing (set KG_SHARED)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _oxigraph_binary() -> str | None:
+    local = Path(sys.executable).parent / "oxigraph"
+    return str(local) if local.exists() else shutil.which("oxigraph")
+
+
+class OxigraphServer:
+    """A real ``oxigraph serve`` process on 127.0.0.1 (the ``oxigraph`` PyPI package's binary)."""
+
+    def __init__(self, binary: str, location: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = location / "server.log"
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [
+                    binary,
+                    "serve",
+                    "--location",
+                    str(location / "db"),
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--union-default-graph",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.log.read_text(errors="replace")
+                raise RuntimeError(f"oxigraph server exited: {err}")
+            try:
+                requests.get(f"{self.url}/query", params={"query": "ASK {}"}, timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("oxigraph server did not start within 30 s")
+
+    def clear(self) -> None:
+        requests.post(
+            f"{self.url}/update", data={"update": "DROP ALL"}, timeout=10
+        ).raise_for_status()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+    """A live Oxigraph SPARQL server for the whole session; tests clear it as they need."""
+    binary = require_tool("oxigraph server", _oxigraph_binary())
+    server = OxigraphServer(binary, tmp_path_factory.mktemp("oxigraph"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["embedded", "remote"])
+def any_store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[EmbeddedStore | RemoteStore]:
+    """The same store suite runs on the embedded store and on a live Oxigraph server."""
+    if request.param == "embedded":
+        store: EmbeddedStore | RemoteStore = EmbeddedStore(tmp_path / "store")
+    else:
+        server: OxigraphServer = request.getfixturevalue("oxigraph_server")
+        server.clear()
+        store = RemoteStore(f"{server.url}/query")
+    yield store
+    store.close()
