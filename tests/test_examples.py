@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,9 @@ from typing import Any
 import pytest
 
 from kg import ids
-from kg.records import check_record
-from kg.records.files import RecordFile, open_file
+from kg.errors import KgError
+from kg.records import check_record, record_schema
+from kg.records.files import CSV_COLUMNS, RecordFile, open_file
 from kg.records.sources import RECORD_SUFFIXES
 from kg.shared import project_root, shared_dir
 
@@ -263,3 +265,93 @@ def test_seed_matches_the_page_line_by_line(seed: list[dict[str, Any]]) -> None:
     assert {title for title, _ in entries} == set(by_title)
     for title, authors in entries:
         assert authors == by_title[title], title
+
+
+# --- docs/records.md: its examples, fields and messages are the real ones -------------------
+
+RECORDS_MD = project_root() / "docs" / "records.md"
+_FENCE = re.compile(r"^```(json|jsonl|yaml|csv)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def _doc() -> str:
+    return RECORDS_MD.read_text("utf-8")
+
+
+def test_doc_examples_read_and_pass_the_schema(tmp_path: Path) -> None:
+    blocks = _FENCE.findall(_doc())
+    assert {lang for lang, _ in blocks} == {"json", "jsonl", "yaml", "csv"}
+    for i, (lang, body) in enumerate(blocks):
+        path = tmp_path / f"example{i}.{lang}"
+        path.write_text(body, encoding="utf-8")
+        source = open_file(path)
+        assert isinstance(source, RecordFile)
+        for raw in source.iter_records():
+            assert check_record(raw.data) == [], f"records.md {lang} block {i}: {raw.data}"
+
+
+def _schema_fields(schema: dict[str, Any]) -> set[str]:
+    fields: set[str] = set()
+    for name, spec in schema.get("properties", {}).items():
+        fields.add(name)
+        items = spec.get("items", {})
+        if isinstance(items, dict) and "properties" in items:
+            fields |= _schema_fields(items)
+    return fields
+
+
+@pytest.mark.parametrize("kind", ["Person", "Organization", "Publication"])
+def test_doc_documents_every_schema_field(kind: str) -> None:
+    documented = set(re.findall(r"`([a-z_]+)`", _doc()))
+    assert _schema_fields(record_schema(kind)) - documented == set()
+
+
+def test_doc_documents_every_csv_column() -> None:
+    table = {
+        kind: row
+        for kind, row in re.findall(
+            r"^\| `(Person|Organization|Publication)` \| (.*)$", _doc(), re.M
+        )
+    }
+    for kind, columns in CSV_COLUMNS.items():
+        assert set(re.findall(r"`([a-z_]+)`", table[kind])) == set(columns), kind
+
+
+_BAD_RECORDS: list[Any] = [
+    {"type": "Person"},
+    {"type": "Person", "name": "Ada", "email": "a@b"},
+    {"type": "Publication", "authors": [{"name": "A"}], "date": "2024-13"},
+    {"type": "Publication", "authors": [{"name": "A"}], "venue_type": "workshop"},
+    {"type": "Person", "name": "Ada", "affiliations": [{"name": "X", "start": 2020}]},
+    {"type": "Publication", "title": "T", "authors": []},
+    {"type": "Person", "name": "  "},
+    {"type": "Paper", "title": "x"},
+    ["not", "a", "record"],
+]
+
+
+@pytest.mark.parametrize("record", _BAD_RECORDS, ids=lambda r: json.dumps(r)[:40])
+def test_doc_record_messages_are_the_real_ones(record: Any) -> None:
+    issues = check_record(record)
+    assert issues
+    for issue in issues:
+        assert f"`{issue}`" in _doc(), str(issue)
+
+
+_BAD_FILES: dict[str, bytes] = {
+    "people.json": b'{"type": "Person"',
+    "more.jsonl": b'{"type": "Person", "name": "A"}\n{oops\n',
+    "people.yaml": b"a: [1,\n",
+    "x.json": b"42",
+    "x.csv": b"name,title\nAda,x\n",
+    "x.txt": b"",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BAD_FILES))
+def test_doc_file_messages_are_the_real_ones(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(_BAD_FILES[name])
+    with pytest.raises(KgError) as caught:
+        list(open_file(path).iter_records())  # type: ignore[union-attr]
+    message = str(caught.value).replace(str(path), name)
+    assert f"`{message}`" in _doc(), message
