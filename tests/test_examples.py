@@ -47,7 +47,7 @@ def _files(folder: Path) -> list[Path]:
 
 
 def _records(folder: Path) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for path in _files(folder):
         source = open_file(path)
         assert isinstance(source, RecordFile)
