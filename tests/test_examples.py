@@ -62,7 +62,9 @@ def _of(records: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 # --- every example file ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", _files(EXAMPLES), ids=lambda p: str(p.relative_to(EXAMPLES)))
+@pytest.mark.parametrize(
+    "path", _files(GROUP) + _files(SEED.parent), ids=lambda p: str(p.relative_to(EXAMPLES))
+)
 def test_example_file_reads_and_every_record_is_valid(path: Path) -> None:
     assert path.suffix in RECORD_SUFFIXES, f"{path}: not a record file kg reads"
     source = open_file(path)
