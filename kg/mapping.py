@@ -313,8 +313,8 @@ def _map_publication(
         w.lit(node, KG + "printedName", author["name"])
         w.types(person, SCHEMA + "Person", FOAF + "Person")
         w.mapped.links.add(person)
-        if not (author.get("person") or author.get("_person_iri")):
-            # An author with no Person record of its own: the printed name is all we know.
+        if not author.get("_person_iri") and author.get("person") not in person_keys:
+            # An author with no known Person record of its own: the printed name is all we know.
             w.lit(person, SCHEMA + "name", author["name"])
             w.lit(person, FOAF + "name", author["name"])
         if author.get("orcid"):

@@ -82,16 +82,13 @@ def test_links_resolve_and_keys_are_unique(folder: Path) -> None:
     keys = [r["id"] for r in records if "id" in r]
     assert len(keys) == len(set(keys)), "record ids must be unique within an example set"
     people = {r["id"]: r for r in _of(records, "Person") if "id" in r}
-    orcids = {ids.orcid(r["orcid"]): r for r in _of(records, "Person") if "orcid" in r}
     for pub in _of(records, "Publication"):
         for author in pub["authors"]:
             if "person" in author:
                 assert author["person"] in people, f"{pub.get('title')}: {author}"
-            if "orcid" in author:
+            if "orcid" in author and "person" in author:  # both given: the same person
                 bare = ids.orcid(author["orcid"])
-                assert bare in orcids, f"{pub.get('title')}: no Person record for {bare}"
-                if "person" in author:  # both given: they must name the same person
-                    assert ids.orcid(people[author["person"]]["orcid"]) == bare
+                assert ids.orcid(people[author["person"]]["orcid"]) == bare
 
 
 # --- the research group ----------------------------------------------------------------------
@@ -159,7 +156,7 @@ def test_group_identifiers_are_safe_to_publish() -> None:
         found += [ids.orcid(v) for v in values if v]
         if "doi" in r:
             assert ids.doi(r["doi"]).startswith("10.5555/"), r["doi"]
-    assert len(set(found)) == 6
+    assert len(set(found)) == 11  # 6 with Person records, 5 external co-authors by ORCID only
     for value in found:
         assert value.startswith("0000-0000-0000-"), value
         assert ids.orcid_checksum_ok(value), value

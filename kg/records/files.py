@@ -255,6 +255,8 @@ class RdfFile:
 def open_file(path: Path) -> RecordFile | RdfFile:
     """A record or RDF file, chosen by extension; UsageError for any other extension."""
     suffix = path.suffix.lower()
+    if not suffix and not path.exists():
+        raise SourceError(f"{path}: no such file or directory")
     if suffix in _READERS:
         return RecordFile(path)
     if suffix in RDF_SUFFIXES:
