@@ -71,7 +71,7 @@ _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def api_base(api: str) -> str:
-    """The base URL of ``api`` (orcid, openalex, crossref, dblp): its env variable, else the default.
+    """The base URL of ``api`` (orcid, openalex, crossref, dblp): its env variable or the default.
 
     >>> api_base("crossref") if "KG_CROSSREF_API" not in os.environ else "https://api.crossref.org"
     'https://api.crossref.org'
@@ -395,11 +395,11 @@ class HttpClient:
         self.stats.bytes += len(body)
         final = self._shown_url(resp.url)
         if not 200 <= resp.status_code < 300:
-            tries = self.stats.retries - tries_before + 1
+            attempts = self.stats.retries - tries_before + 1
             status = f"HTTP {resp.status_code} {resp.reason or ''}".rstrip()
             raise HttpError(
                 f"{self.source}: {final} answered {status}"
-                + (f" after {tries} tries" if tries > 1 else ""),
+                + (f" after {attempts} tries" if attempts > 1 else ""),
                 url=final,
                 status=resp.status_code,
                 body=body,
