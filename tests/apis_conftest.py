@@ -1,10 +1,10 @@
 """Fixtures for the API importer tests: a real HTTP server on 127.0.0.1 and a no-internet guard.
 
-Test modules load it as a plugin (``pytest_plugins = ["apis_conftest"]``). Its guard
-:func:`no_foreign_sockets` is autouse, so once loaded it covers every test in the run; the root
-tests/conftest.py should load it the same way so that it is global from the start:
+Test modules import the fixtures they use (``from apis_conftest import local_server, ...``); the
+guard :func:`no_foreign_sockets` is autouse, so importing it into a module covers that module. The
+root tests/conftest.py makes it global the same way:
 
-    pytest_plugins = ["apis_conftest"]
+    from apis_conftest import no_foreign_sockets  # noqa: F401  (autouse: every test)
 
 It patches ``socket.socket.connect``/``connect_ex`` and ``socket.getaddrinfo`` so that any attempt
 to resolve or connect to an address other than the loopback fails the test at once, with the

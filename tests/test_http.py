@@ -12,19 +12,17 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
+from apis_conftest import Sleeper, local_server, no_foreign_sockets, sleeper
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from kg.errors import DataError, SourceError
 from kg.http import HttpClient, HttpError, RetryPolicy, api_base, user_agent
 
-pytest_plugins = ["apis_conftest"]
-
-if TYPE_CHECKING:
-    from apis_conftest import Sleeper
+# The fixtures are imported for pytest to find; naming them here marks them as used.
+FIXTURES = (local_server, no_foreign_sockets, sleeper)
 
 FIXED_RAND = 0.5  # the injected jitter draw: jitter * 0.5
 
