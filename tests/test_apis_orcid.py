@@ -135,7 +135,7 @@ def test_every_recorded_person_imports_to_valid_records(
 def test_person_fields_of_a_rich_profile(local_server: HTTPServer, api_env: str) -> None:
     orcid = "0000-0002-1642-628X"
     serve(local_server, {orcid: recorded_sections(orcid)})
-    person = next(iter(open_source(f"orcid:{orcid}").iter_records())).data  # type: ignore[union-attr]
+    person = next(iter(open_source(f"orcid:{orcid}").iter_records())).data
     assert person["name"] == "Carl Boettiger"
     assert person["given_name"] == "Carl" and person["family_name"] == "Boettiger"
     assert person["topics"] == ["Ecology", "Evolution", "Regime Shifts", "Stochastic Dynamics"]
@@ -147,7 +147,7 @@ def test_person_fields_of_a_rich_profile(local_server: HTTPServer, api_env: str)
 
 def test_carberry_affiliations_dates_and_works(local_server: HTTPServer, api_env: str) -> None:
     serve(local_server, {CARBERRY: recorded_sections(CARBERRY)})
-    records = [r.data for r in open_source(f"orcid:{CARBERRY}").iter_records()]  # type: ignore[union-attr]
+    records = [r.data for r in open_source(f"orcid:{CARBERRY}").iter_records()]
     person = records[0]
     assert person["alternate_names"][:2] == ["Josiah Stinkney Carberry", "J. Carberry"]
     assert person["job_title"] == "Professor, Psychoceramics"
@@ -168,11 +168,11 @@ def test_bulk_details_are_fetched_in_batches_of_100(local_server: HTTPServer, ap
     sections = recorded_sections(orcid)
     api = serve(local_server, {orcid: sections})
     source = open_source(f"orcid:{orcid}")
-    records = list(source.iter_records())  # type: ignore[union-attr]
+    records = list(source.iter_records())
     assert len(records) == 1 + 111
     bulk = [p for p in api.paths if p.count("/") == 5]
     assert [len(p.rsplit("/", 1)[1].split(",")) for p in bulk] == [100, 11]
-    assert source.warnings == [  # type: ignore[union-attr]
+    assert source.warnings == [
         f"orcid:{orcid}: 111 of 111 works had no full record; "
         "their authors other than the person are unknown"
     ]
@@ -222,7 +222,7 @@ def test_unknown_orcid_is_a_clear_source_error(local_server: HTTPServer, api_env
     serve(local_server, {})
     source = open_source("orcid:0000-0002-1825-0097")
     with pytest.raises(SourceError, match=r"^no ORCID record 0000-0002-1825-0097 \("):
-        list(source.iter_records())  # type: ignore[union-attr]
+        list(source.iter_records())
 
 
 def test_400_carries_the_api_message(local_server: HTTPServer, api_env: str) -> None:
@@ -233,7 +233,7 @@ def test_400_carries_the_api_message(local_server: HTTPServer, api_env: str) -> 
     with pytest.raises(
         SourceError, match="The rows parameter must be an integer between 0 and 200"
     ):
-        list(open_source(f"orcid:{CARBERRY}").iter_records())  # type: ignore[union-attr]
+        list(open_source(f"orcid:{CARBERRY}").iter_records())
 
 
 def test_persistent_500_is_retried_then_reported(
@@ -268,7 +268,7 @@ def test_unexpected_shape_names_the_field(local_server: HTTPServer, api_env: str
             r"'group' should be an array, got dict$"
         ),
     ):
-        list(open_source(f"orcid:{CARBERRY}").iter_records())  # type: ignore[union-attr]
+        list(open_source(f"orcid:{CARBERRY}").iter_records())
 
 
 def test_invalid_json_names_the_source(local_server: HTTPServer, api_env: str) -> None:
@@ -279,7 +279,7 @@ def test_invalid_json_names_the_source(local_server: HTTPServer, api_env: str) -
         DataError,
         match=r"^ORCID: http://127\.0\.0\.1:\d+/orcid/v3\.0/.*/person did not return valid JSON",
     ):
-        list(open_source(f"orcid:{CARBERRY}").iter_records())  # type: ignore[union-attr]
+        list(open_source(f"orcid:{CARBERRY}").iter_records())
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ FIXED_RAND = 0.5  # the injected jitter draw: jitter * 0.5
 
 
 def client(sleeper: Sleeper, **kw: object) -> HttpClient:
-    return HttpClient("Test API", sleep=sleeper, rand=lambda: FIXED_RAND, **kw)  # type: ignore[arg-type]
+    return HttpClient("Test API", sleep=sleeper, rand=lambda: FIXED_RAND, **kw)
 
 
 def test_429_with_retry_after_seconds_waits_as_asked(

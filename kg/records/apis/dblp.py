@@ -66,7 +66,7 @@ def parse_dblp_spec(value: str) -> str:
     """
     text = re.sub(r"^https?://(?:www\.)?dblp\.(?:org|uni-trier\.de)/pid/", "", value.strip())
     text = re.sub(r"\.(?:html|xml)$", "", text)
-    if not _PID_RE.match(text) or len(text) > 200:
+    if not _PID_RE.match(text) or len(text) > 200 or {".", ".."} & set(text.split("/")):
         raise UsageError(f"dblp:{value}: not a DBLP person id (expected e.g. 95/7448-1)")
     return text
 
