@@ -47,6 +47,7 @@ from kg.errors import DataError, SourceError
 
 __all__ = [
     "API_ENV",
+    "DEFAULT_MAX_BYTES",
     "DEFAULT_TIMEOUT",
     "HttpClient",
     "HttpError",
@@ -60,6 +61,8 @@ __all__ = [
 
 #: (connect, read) timeouts in seconds.
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
+#: The largest response body kg reads (bytes); an OpenAlex page of 200 works is about 1-3 MB.
+DEFAULT_MAX_BYTES = 100_000_000
 #: Environment variables that move an API (mirror, proxy, test server) and their defaults.
 API_ENV: dict[str, tuple[str, str]] = {
     "orcid": ("KG_ORCID_API", "https://pub.orcid.org/v3.0"),
@@ -304,6 +307,7 @@ class HttpClient:
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         policy: RetryPolicy | None = None,
         max_redirects: int = 5,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         secret_params: frozenset[str] = frozenset({"api_key"}),
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
@@ -315,6 +319,7 @@ class HttpClient:
         self.timeout = timeout
         self.policy = policy or RetryPolicy()
         self.secret_params = secret_params
+        self.max_bytes = max_bytes
         self.stats = HttpStats()
         retries = self.policy.attempts - 1
         retry = _KgRetry(
@@ -366,8 +371,8 @@ class HttpClient:
         self.stats.requests += 1
         tries_before = self.stats.retries
         try:
-            resp = self.session.get(full, headers=headers, timeout=self.timeout)
-            body = resp.content
+            with self.session.get(full, headers=headers, timeout=self.timeout, stream=True) as resp:
+                body = self._read_body(resp, shown)
         except SourceError:
             raise
         except requests.exceptions.TooManyRedirects:
@@ -428,6 +433,20 @@ class HttpClient:
             ) from None
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _read_body(self, resp: requests.Response, shown: str) -> bytes:
+        """The whole body, refusing one larger than ``max_bytes`` (a runaway or wrong endpoint)."""
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_content(chunk_size=1 << 16):
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise SourceError(
+                    f"{self.source}: the response from {shown} is larger than "
+                    f"{self.max_bytes // 1_000_000} MB; stopped reading"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _full_url(self, url: str, params: Mapping[str, str] | None) -> str:
         if not params:

@@ -172,6 +172,13 @@ def test_truncated_body_is_a_source_error(local_server: HTTPServer, sleeper: Sle
         http.get_json(local_server.url_for("/cut"))
 
 
+def test_an_oversized_body_is_refused(local_server: HTTPServer, sleeper: Sleeper) -> None:
+    local_server.expect_request("/big").respond_with_data(b"x" * 3_000_001)
+    http = client(sleeper, max_bytes=2_000_000)
+    with pytest.raises(SourceError, match=r"/big is larger than 2 MB; stopped reading$"):
+        http.get(local_server.url_for("/big"))
+
+
 def test_invalid_json_is_a_data_error_naming_source_and_url(
     local_server: HTTPServer, sleeper: Sleeper
 ) -> None:
