@@ -261,6 +261,17 @@ def test_a_second_import_with_cache_sends_no_request(
     assert second.stats["requests"] == 0 and second.stats["cache_hits"] == 5
 
 
+def test_the_api_key_is_sent_but_never_shown(
+    local_server: HTTPServer, api_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KG_OPENALEX_API_KEY", "s3cret")
+    local_server.expect_request(re.compile("^/openalex/.*")).respond_with_data("busy", status=404)
+    with pytest.raises(SourceError) as info:
+        list(open_source(f"openalex:{PRIEM}").iter_records())
+    assert local_server.log[0][0].args["api_key"] == "s3cret"
+    assert "s3cret" not in str(info.value) and "api_key=***" in str(info.value)
+
+
 def test_abstract_from_the_inverted_index() -> None:
     assert abstract_text({"b": [1], "a": [0], "c": [2, 4], "d": [3]}) == "a b c d c"
     assert abstract_text({}) is None and abstract_text({"x": "bad"}) is None
