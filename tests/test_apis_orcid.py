@@ -195,6 +195,36 @@ def test_full_work_gives_contributors_in_order_and_the_abstract() -> None:
     assert record["venue"] == "Ancient TL" and record["venue_type"] == "journal"
 
 
+def test_contributor_roles_and_sequence_of_the_official_sample() -> None:
+    # hand-written ORCID sample (schema-samples-json-write): 51 contributors with every role
+    work = _load(FIX / "schema-samples-json-write" / "work-51-contributors-3.0.json")
+    contributors = work["contributors"]["contributor"]
+    record = OrcidSource("0000-0002-1825-0097", SourceOptions()).map_work(
+        work, work, owner_name="Josiah Carberry"
+    )
+    assert record is not None and check_record(record) == []
+    kept = [
+        c["credit-name"]["value"]
+        for c in contributors
+        if c["contributor-attributes"]["contributor-role"]
+        not in {"editor", "chair-or-translator", "assignee", "support-staff"}
+    ]
+    assert [a["name"] for a in record["authors"][:-1]] == kept
+    assert record["authors"][0] == {"name": "Jordan", "orcid": "0000-0002-5391-5437"}  # "first"
+    assert record["authors"][-1]["position_unknown"] is True  # Carberry is not listed
+
+
+def test_a_contributor_marked_first_leads_the_list() -> None:
+    work = json.loads(json.dumps(FULL_WORKS["77226586"]))
+    people = work["contributors"]["contributor"]
+    people[2]["contributor-attributes"] = {"contributor-sequence": "first", "contributor-role": None}
+    record = OrcidSource("0000-0002-0734-2199", SourceOptions()).map_work(
+        work, work, owner_name="Sebastian Kreutzer"
+    )
+    assert record is not None
+    assert [a["name"] for a in record["authors"]][:2] == ["Loïc Martin", "Sebastian Kreutzer"]
+
+
 def test_summary_only_work_keeps_the_person_without_a_position() -> None:
     works = _load(FIX / "recorded" / "works" / "0000-0002-9341-7985_works.json")
     source = OrcidSource("0000-0002-9341-7985", SourceOptions())

@@ -43,7 +43,9 @@ __all__ = ["BULK_SIZE", "OrcidSource", "open_orcid"]
 #: Put-codes per bulk works request (the API's limit).
 BULK_SIZE = 100
 _ACCEPT = "application/json"
-_AUTHOR_ROLES = {None, "", "author", "http://credit.niso.org/", "co-investigator"}
+#: Contributor roles that are not authorship (ORCID v3.0 ``contributor-role``); every other role,
+#: a CRediT role URI or no role counts as an author.
+_NOT_AUTHOR_ROLES = {"editor", "chair-or-translator", "assignee", "support-staff"}
 
 
 def parse_orcid_spec(value: str) -> str:
@@ -341,17 +343,19 @@ class OrcidSource(ApiSource):
     def _contributors(
         self, full: dict[str, Any] | None, owner: dict[str, Any], names: set[str]
     ) -> list[dict[str, Any]]:
-        """Authors in the order the work lists them; the person marked; the person appended
-        without a position when the list does not name them."""
+        """Authors in the order the work lists them (one marked ``first`` moved to the front); the
+        person marked; the person appended without a position when the list does not name them."""
         authors: list[dict[str, Any]] = []
+        first: dict[str, Any] | None = None
         owner_found = False
         contributors = as_dict(full.get("contributors") if full else None, "contributors", self)
         for item in as_list(contributors.get("contributor"), "contributors.contributor", self):
             item = as_dict(item, "contributor[]", self)
             attributes = as_dict(item.get("contributor-attributes"), "contributor-attributes", self)
             role = attributes.get("contributor-role")
-            if isinstance(role, str) and role.lower() not in _AUTHOR_ROLES and "author" not in role:
+            if isinstance(role, str) and role.strip().lower() in _NOT_AUTHOR_ROLES:
                 continue
+            is_first = attributes.get("contributor-sequence") == "first" and first is None
             orcid_part = as_dict(item.get("contributor-orcid"), "contributor-orcid", self)
             orcid = clean_orcid(orcid_part.get("path") or orcid_part.get("uri"))
             name = short(_value(item.get("credit-name")))
@@ -360,14 +364,17 @@ class OrcidSource(ApiSource):
             )
             if is_owner and not owner_found:
                 owner_found = True
-                authors.append({**owner, "name": name or owner["name"]})
+                entry: dict[str, Any] = {**owner, "name": name or owner["name"]}
+            elif name:
+                entry = {"name": name, "orcid": orcid} if orcid else {"name": name}
+            else:
                 continue
-            if not name:
-                continue
-            entry: dict[str, Any] = {"name": name}
-            if orcid:
-                entry["orcid"] = orcid
             authors.append(entry)
+            if is_first:
+                first = entry
+        if first is not None and authors[0] is not first:
+            authors.remove(first)
+            authors.insert(0, first)
         if not owner_found:
             authors.append({**owner, "position_unknown": True})
         return authors[:10000]
