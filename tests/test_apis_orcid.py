@@ -217,7 +217,7 @@ def test_contributor_roles_and_sequence_of_the_official_sample() -> None:
 def test_a_contributor_marked_first_leads_the_list() -> None:
     work = json.loads(json.dumps(FULL_WORKS["77226586"]))
     people = work["contributors"]["contributor"]
-    people[2]["contributor-attributes"] = {"contributor-sequence": "first", "contributor-role": None}
+    people[2]["contributor-attributes"] = {"contributor-sequence": "first"}
     record = OrcidSource("0000-0002-0734-2199", SourceOptions()).map_work(
         work, work, owner_name="Sebastian Kreutzer"
     )
