@@ -31,6 +31,11 @@ FIXTURES = (api_env, local_server, no_foreign_sockets, sleeper)
 
 FIX = shared_dir() / "fixtures" / "orcid"
 CARBERRY = "0000-0002-1825-0097"
+SANDBOX = "0000-0002-7319-2192"  # the ORCID sandbox's complete test record (real API output)
+RECORD_FILES = {
+    CARBERRY: FIX / "recorded" / "record" / f"{CARBERRY}_record_josiah-carberry.json",
+    SANDBOX: FIX / "sandbox" / f"{SANDBOX}_record-full-3.0.json",
+}
 RECORDED_PERSONS = sorted(p.name[:19] for p in (FIX / "recorded" / "person").glob("*.json"))
 
 
@@ -45,8 +50,8 @@ def _empty(orcid: str, section: str) -> dict[str, Any]:
 
 def recorded_sections(orcid: str) -> dict[str, Any]:
     """What the API would answer for ``orcid``, from the recordings."""
-    if orcid == CARBERRY:
-        record = _load(FIX / "recorded" / "record" / f"{CARBERRY}_record_josiah-carberry.json")
+    if orcid in RECORD_FILES:
+        record = _load(RECORD_FILES[orcid])
         acts = record["activities-summary"]
         return {
             "person": record["person"],
@@ -108,7 +113,7 @@ def _prefix_matcher(prefix: str) -> Any:
     return re.compile("^" + re.escape(prefix) + ".*")
 
 
-@pytest.mark.parametrize("orcid", [*RECORDED_PERSONS, CARBERRY])
+@pytest.mark.parametrize("orcid", [*RECORDED_PERSONS, *RECORD_FILES])
 def test_every_recorded_person_imports_to_valid_records(
     orcid: str, local_server: HTTPServer, api_env: str
 ) -> None:
@@ -124,6 +129,13 @@ def test_every_recorded_person_imports_to_valid_records(
     assert person["id"] == f"orcid:{orcid}"
     groups = sections["works"]["group"]
     assert len(works) == len(groups)
+    summaries = [
+        s
+        for section in ("employments", "educations")
+        for g in sections[section]["affiliation-group"]
+        for s in g["summaries"]
+    ]
+    assert len(person.get("affiliations", [])) == len(summaries)
     bulk_requests = math.ceil(len(groups) / BULK_SIZE)
     assert source.stats["requests"] == 4 + bulk_requests == len(api.paths)
     assert source.stats["records"] == len(records)
