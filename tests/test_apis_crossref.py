@@ -123,6 +123,16 @@ def test_mailto_from_the_environment(
     assert api.requests[0].args["mailto"] == "env@example.org"
 
 
+def test_a_sici_doi_is_sent_encoded(local_server: HTTPServer, api_env: str) -> None:
+    sici = "10.1002/(sici)1097-4636(199706)35:4<443::aid-jbm5>3.0.co;2-i"
+    api = serve(local_server)
+    with pytest.raises(SourceError, match="no Crossref record"):
+        list(open_source(f"doi:{sici}").iter_records())
+    sent = api.requests[0]
+    assert sent.path == f"/crossref/works/{sici}"
+    assert "%3C443::aid-jbm5%3E" in sent.environ["REQUEST_URI"]
+
+
 def test_unknown_doi(local_server: HTTPServer, api_env: str) -> None:
     serve(local_server)
     with pytest.raises(SourceError, match=r"^no Crossref record for DOI 10\.1371/notarealdoi$"):

@@ -86,7 +86,7 @@ class CrossrefSource(ApiSource):
 
     def _records(self) -> Iterator[Record]:
         params = {"mailto": self.mailto} if self.mailto else None
-        url = f"{self.base}/works/{quote(self.doi, safe='/:;()._-<>[]')}"
+        url = f"{self.base}/works/{quote(self.doi, safe='/:;()._-')}"
         try:
             data = self.http.get_json(url, params=params)
         except HttpError as exc:
