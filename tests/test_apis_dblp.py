@@ -73,6 +73,7 @@ def test_the_recorded_person_page_imports(local_server: HTTPServer, api_env: str
     assert journal["venue_type"] == "journal" and journal["doi"] == "10.1109/tvcg.2010.63"
     for work in works:
         assert [a.get("person") for a in work["authors"]].count("dblp:95/7448-1") == 1
+    assert source.expected == len(records) == 9
     assert source.stats == {
         "requests": 1,
         "retries": 0,

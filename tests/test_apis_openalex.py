@@ -112,6 +112,7 @@ def test_author_and_every_page_of_works(local_server: HTTPServer, api_env: str) 
     assert person["openalex"] == PRIEM and person["orcid"] == PRIEM_ORCID
     assert person["id"] == f"openalex:{PRIEM}"
     assert len(works) == 38 + 5 + 2
+    assert source.expected == 1 + LISTS[0]["meta"]["count"]  # what page 1 announced
     assert source.stats == {
         "requests": 1 + 4,  # the author, three recorded pages, the final empty page
         "retries": 0,

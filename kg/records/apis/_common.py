@@ -54,6 +54,8 @@ class ApiSource:
         self.mailto = mailto
         self.http = client or HttpClient(self.api, mailto=mailto, cache_dir=options.cache_dir)
         self.warnings: list[str] = []
+        #: How many records the source expects to yield, once it knows (for a progress bar).
+        self.expected: int | None = None
         self._records_out = 0
 
     @property

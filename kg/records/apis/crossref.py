@@ -100,6 +100,7 @@ class CrossrefSource(ApiSource):
         if envelope.get("message-type") != "work":
             raise self.shape_error("message-type", "'work'", envelope.get("message-type"))
         record = self.map_work(as_dict(envelope.get("message"), "message", self))
+        self.expected = 1 if record is not None else 0
         if record is None:
             self.warn("Crossref lists no authors for this work; nothing to import")
             return

@@ -140,6 +140,7 @@ class DblpSource(ApiSource):
         root = parse_xml(resp.body, where=f"{self.label} ({resp.url})")
         if root.tag != "dblpperson":
             raise DataError(f"{self.label}: expected a <dblpperson> document, got <{root.tag}>")
+        self.expected = 1 + len(root.findall("r"))
         yield self.map_person(root)
         for r in root.findall("r"):
             for elem in r:

@@ -158,9 +158,12 @@ class OpenAlexSource(ApiSource):
             }
             data = self._get("works", params, f"works of {self.author_id} (page {page})")
             results = as_list(data.get("results"), "results", self)
+            meta = as_dict(data.get("meta"), "meta", self)
+            if page == 1 and isinstance(meta.get("count"), int):
+                self.expected = 1 + meta["count"]
             for item in results:
                 yield as_dict(item, "results[]", self)
-            next_cursor = as_dict(data.get("meta"), "meta", self).get("next_cursor")
+            next_cursor = meta.get("next_cursor")
             if not results or next_cursor is None:
                 return
             if not isinstance(next_cursor, str) or not next_cursor:

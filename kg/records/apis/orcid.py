@@ -116,6 +116,7 @@ class OrcidSource(ApiSource):
             ids.normalize_name(n) for n in [record["name"], *record.get("alternate_names", [])]
         }
         summaries = [self._preferred_summary(g, i) for i, g in enumerate(self._groups(works))]
+        self.expected = 1 + sum(1 for s in summaries if s is not None)
         details = self._details([s for s in summaries if s is not None])
         for summary in summaries:
             if summary is None:
