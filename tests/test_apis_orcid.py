@@ -175,6 +175,21 @@ def test_carberry_affiliations_dates_and_works(local_server: HTTPServer, api_env
     assert "The Memory Bus Considered Harmful" in titles
 
 
+def test_a_ror_disambiguated_employer_keeps_its_ror() -> None:
+    sections = recorded_sections(CARBERRY)
+    group = sections["employments"]["affiliation-group"][1]
+    org = group["summaries"][0]["employment-summary"]["organization"]
+    assert org["name"] == "Brown University"  # recorded as RINGGOLD; ROR is what ORCID uses now
+    org["disambiguated-organization"] = {
+        "disambiguated-organization-identifier": "https://ror.org/05gq02987",
+        "disambiguation-source": "ROR",
+    }
+    source = OrcidSource(CARBERRY, SourceOptions())
+    person = source.map_person(sections["person"], sections["employments"], sections["educations"])
+    assert person["affiliations"][1]["ror"] == "05gq02987"
+    assert "ror" not in person["affiliations"][0]  # RINGGOLD ids are not ROR ids
+
+
 def test_bulk_details_are_fetched_in_batches_of_100(local_server: HTTPServer, api_env: str) -> None:
     orcid = "0000-0003-1444-9135"
     sections = recorded_sections(orcid)

@@ -225,14 +225,9 @@ class OrcidSource(ApiSource):
                 topics.extend(
                     t for t in (short(p) for p in content.replace(";", ",").split(",")) if t
                 )
-        affiliations = self._affiliations(employments or {}, "employment") + self._affiliations(
-            educations or {}, "education"
-        )
-        current_jobs = [
-            a["role"]
-            for a in affiliations
-            if a.pop("_kind") == "employment" and "end" not in a and "role" in a
-        ]
+        jobs = self._affiliations(employments or {}, "employment")
+        affiliations = jobs + self._affiliations(educations or {}, "education")
+        current_jobs = [a["role"] for a in jobs if "end" not in a and "role" in a]
         biography_text = text_or_none(biography.get("content"))
         return prune(
             {
@@ -271,7 +266,7 @@ class OrcidSource(ApiSource):
                     role = f"{role}, {department}"
                 elif department:
                     role = department
-                entry: dict[str, Any] = {"name": org_name, "_kind": kind}
+                entry: dict[str, Any] = {"name": org_name}
                 ror = _ror(org.get("disambiguated-organization"))
                 if ror:
                     entry["ror"] = ror
