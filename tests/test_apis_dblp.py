@@ -131,6 +131,20 @@ def test_a_person_with_an_orcid_lends_it_to_their_authorships() -> None:
     ]
 
 
+def test_a_disambiguation_profile_is_flagged() -> None:
+    recorded = parse_xml(PERSON_XML, where="t")
+    homonym = recorded.find("homonyms/h/person")  # the real <person> of 95/7448 ("Di Xu")
+    assert homonym is not None
+    page = ET.Element("dblpperson", {"name": "Di Xu", "pid": "95/7448"})
+    page.append(homonym)
+    source = DblpSource("95/7448", SourceOptions())
+    assert source.map_person(page)["name"] == "Di Xu"
+    assert source.warnings == [
+        "dblp:95/7448: DBLP marks 95/7448 as a disambiguation profile: its entries belong to "
+        "several people who share the name"
+    ]
+
+
 def test_entity_declarations_are_refused(local_server: HTTPServer, api_env: str) -> None:
     bomb = (
         b'<?xml version="1.0"?><!DOCTYPE dblpperson [<!ENTITY a "aaaaaaaaaa">'

@@ -166,6 +166,11 @@ class DblpSource(ApiSource):
         if not raw_name:
             raise DataError(f"{self.label}: the DBLP person has no name (dblpperson/@name)")
         name = strip_homonym(raw_name)
+        if person is not None and person.get("publtype") == "disambiguation":
+            self.warn(
+                f"DBLP marks {pid} as a disambiguation profile: its entries belong to several "
+                "people who share the name"
+            )
         aliases: list[str] = []
         affiliations: list[dict[str, Any]] = []
         same_as: list[str] = []
