@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from apis_conftest import no_foreign_sockets  # noqa: F401  (autouse: no test leaves 127.0.0.1)
 
 from kg.shared import shared_dir
 from kg.store import EmbeddedStore, RemoteStore
