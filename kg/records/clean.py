@@ -586,8 +586,8 @@ def clean_name(
     >>> clean_name("Lukasz Kuci'nski").value
     'Łukasz Kuciński'
     >>> c = clean_name("Piotr Milo's")
-    >>> c.value, [n.message[:26] for n in c.suspicions]
-    ('Piotr Miloś', ["'Piotr Miloś': 'l' may be ł (\\\\l)"])
+    >>> c.value, [n.message[:27] for n in c.suspicions]
+    ('Piotr Miloś', ["'Piotr Miloś': 'l' may be ł"])
     >>> clean_name("Lukasz Kaiser").value
     'Lukasz Kaiser'
     """
