@@ -406,7 +406,8 @@ def polish_given_names(name: str) -> Cleaned:
 # letters. kind -> (pattern of the trace, replacement of the matched text).
 _CARON = re.compile(r"(?<=[^\W\d_])v([sczrnedtSCZRNEDT])")
 _CARON_STRONG = re.compile(r"v([SCZRNEDT])(?=[a-z])")  # "vSimon": a lower-case v before a capital
-_OGONEK = re.compile(r"(?<=[^\W\d_])k([aeAE])")
+# ą/ę after a consonant ("Zajkac" for Zając); after a, e, o, u, y a "ka" is ordinary ("Goker").
+_OGONEK = re.compile(r"(?<=[^\W\d_aeouyAEOUY])k([ae])")
 _DOUBLE_ACUTE = re.compile(r"(?<=[a-z])H([ouOU])")  # "ErdHos": \H{o}
 _STROKE = re.compile(r"[lL]")
 
