@@ -188,7 +188,9 @@ def person_iri(
     if key:
         return f"{ID_BASE}person/key/{_seg(key)}"
     if name:
-        return f"{ID_BASE}person/name/{_slug(name)}-{hash_key(normalize_name(name), scope, length=10)}"
+        return (
+            f"{ID_BASE}person/name/{_slug(name)}-{hash_key(normalize_name(name), scope, length=10)}"
+        )
     raise ValueError("a person needs an identifier, a key or a name")
 
 

@@ -260,4 +260,6 @@ def open_file(path: Path) -> RecordFile | RdfFile:
     if suffix in RDF_SUFFIXES:
         return RdfFile(path)
     expected = ", ".join([*RECORD_SUFFIXES, *RDF_SUFFIXES])
-    raise UsageError(f"{path}: unknown file type '{suffix or path.name}' (expected one of {expected})")
+    raise UsageError(
+        f"{path}: unknown file type '{suffix or path.name}' (expected one of {expected})"
+    )

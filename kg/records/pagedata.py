@@ -101,7 +101,7 @@ def _work_key(rec: dict[str, Any]) -> str:
     if rec.get("doi"):
         return "doi:" + ids.doi(rec["doi"])
     if rec.get("arxiv"):
-        return "arxiv:" + rec["arxiv"]
+        return "arxiv:" + str(rec["arxiv"])
     return "title:" + ids.normalize_title(rec.get("title", ""))
 
 
@@ -351,7 +351,8 @@ def _from_rdfa(items: list[Any]) -> Iterator[dict[str, Any]]:
 
 def _citation_meta(data: bytes) -> dict[str, Any] | None:
     """A work from Highwire ``citation_*`` meta tags, authors in tag order."""
-    import lxml.html
+    import lxml.etree  # type: ignore[import-untyped]
+    import lxml.html  # type: ignore[import-untyped]
 
     try:
         root = lxml.html.document_fromstring(data)

@@ -25,8 +25,8 @@ publication. Untitled entries are kept without a title.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +97,13 @@ _HINTS = {
 
 
 @dataclass
+class _State:
+    heading: int = 0
+    group: int = -1
+    hint: str = ""
+
+
+@dataclass
 class _HtmlWalk:
     lines: list[Line] = field(default_factory=list)
     dropped: int = 0
@@ -125,8 +132,8 @@ def html_lines(html: str | bytes) -> tuple[list[Line], int]:
     >>> [(l.text, l.heading, l.hint) for l in lines], dropped
     ([('Ada Lovelace', 1, ''), ('Notes', 0, 'title'), ('Ada Lovelace', 0, '')], 1)
     """
-    import lxml.etree
-    import lxml.html
+    import lxml.etree  # type: ignore[import-untyped]
+    import lxml.html  # type: ignore[import-untyped]
 
     try:
         root = lxml.html.document_fromstring(html)
@@ -134,13 +141,13 @@ def html_lines(html: str | bytes) -> tuple[list[Line], int]:
         raise DataError(f"cannot parse HTML: {exc}") from None
     walk = _HtmlWalk()
     buf: list[str] = []
-    state = {"heading": 0, "group": -1, "hint": ""}
+    state = _State()
 
     def flush() -> None:
         text = " ".join("".join(buf).split())
         buf.clear()
         if text:
-            walk.lines.append(Line(text, state["heading"], state["group"], state["hint"]))  # type: ignore[arg-type]
+            walk.lines.append(Line(text, state.heading, state.group, state.hint))
 
     def visit(el: Any) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
@@ -163,27 +170,27 @@ def html_lines(html: str | bytes) -> tuple[list[Line], int]:
                 buf.append(el.tail)
             return
         block = tag in _BLOCK_TAGS
-        saved = dict(state)
+        saved = dataclasses.replace(state)
         if block:
             flush()
             if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-                state["heading"] = int(tag[1])
+                state.heading = int(tag[1])
             if tag in _GROUP_TAGS:
                 walk.groups += 1
-                state["group"] = walk.groups
+                state.group = walk.groups
         hint = _hint_of(el)
-        inline_field = bool(hint) and not block and state["group"] >= 0
+        inline_field = bool(hint) and not block and state.group >= 0
         if inline_field:  # <span class="authors"> inside a list item is a line of its own
             flush()
         if hint:
-            state["hint"] = hint
+            state.hint = hint
         if el.text:
             buf.append(el.text)
         for child in el:
             visit(child)
         if block or inline_field:
             flush()
-        state.update(saved)
+        state.heading, state.group, state.hint = saved.heading, saved.group, saved.hint
         if el.tail:
             if inline_field and not el.tail.strip(" .,;:|·•–—-"):
                 pass  # punctuation between fields
@@ -203,7 +210,164 @@ _PARTICLES = {"van", "von", "der", "den", "de", "da", "del", "della", "di", "du"
               "mac", "ben", "af", "av"}  # fmt: skip
 # Words that occur in titles but not in personal names (English, French, German, Spanish).
 _NOT_NAME = set(
-    ["a", "an", "the", "of", "and", "or", "for", "in", "on", "at", "to", "with", "without", "from", "by", "via", "into", "onto", "over", "under", "is", "are", "be", "not", "no", "all", "you", "we", "our", "your", "how", "what", "when", "why", "which", "who", "can", "do", "does", "towards", "toward", "using", "use", "vs", "versus", "et", "le", "les", "des", "du", "un", "une", "pour", "sur", "avec", "dans", "par", "und", "der", "die", "das", "für", "mit", "von", "zur", "zum", "ein", "eine", "el", "los", "las", "para", "con", "por", "sin", "en", "y", "o", "learning", "learned", "network", "networks", "neural", "deep", "model", "models", "modeling", "modelling", "data", "analysis", "theory", "method", "methods", "approach", "approaches", "system", "systems", "graph", "graphs", "training", "optimization", "reinforcement", "language", "languages", "transformer", "transformers", "attention", "generative", "adversarial", "representation", "representations", "study", "survey", "towards", "efficient", "scaling", "large", "small", "new", "beyond", "case", "review", "problem", "problems", "algorithm", "algorithms", "function", "functions", "structure", "structures", "effect", "effects", "research", "university", "institute", "department", "laboratory", "lab", "centre", "center", "school", "faculty", "group", "google", "deepmind", "mila", "inc", "ltd", "gmbh", "publications", "topics", "interests", "member", "alumni", "professor", "scientist"]
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "and",
+        "or",
+        "for",
+        "in",
+        "on",
+        "at",
+        "to",
+        "with",
+        "without",
+        "from",
+        "by",
+        "via",
+        "into",
+        "onto",
+        "over",
+        "under",
+        "is",
+        "are",
+        "be",
+        "not",
+        "no",
+        "all",
+        "you",
+        "we",
+        "our",
+        "your",
+        "how",
+        "what",
+        "when",
+        "why",
+        "which",
+        "who",
+        "can",
+        "do",
+        "does",
+        "towards",
+        "toward",
+        "using",
+        "use",
+        "vs",
+        "versus",
+        "et",
+        "le",
+        "les",
+        "des",
+        "du",
+        "un",
+        "une",
+        "pour",
+        "sur",
+        "avec",
+        "dans",
+        "par",
+        "und",
+        "der",
+        "die",
+        "das",
+        "für",
+        "mit",
+        "von",
+        "zur",
+        "zum",
+        "ein",
+        "eine",
+        "el",
+        "los",
+        "las",
+        "para",
+        "con",
+        "por",
+        "sin",
+        "en",
+        "y",
+        "o",
+        "learning",
+        "learned",
+        "network",
+        "networks",
+        "neural",
+        "deep",
+        "model",
+        "models",
+        "modeling",
+        "modelling",
+        "data",
+        "analysis",
+        "theory",
+        "method",
+        "methods",
+        "approach",
+        "approaches",
+        "system",
+        "systems",
+        "graph",
+        "graphs",
+        "training",
+        "optimization",
+        "reinforcement",
+        "language",
+        "languages",
+        "transformer",
+        "transformers",
+        "attention",
+        "generative",
+        "adversarial",
+        "representation",
+        "representations",
+        "study",
+        "survey",
+        "towards",
+        "efficient",
+        "scaling",
+        "large",
+        "small",
+        "new",
+        "beyond",
+        "case",
+        "review",
+        "problem",
+        "problems",
+        "algorithm",
+        "algorithms",
+        "function",
+        "functions",
+        "structure",
+        "structures",
+        "effect",
+        "effects",
+        "research",
+        "university",
+        "institute",
+        "department",
+        "laboratory",
+        "lab",
+        "centre",
+        "center",
+        "school",
+        "faculty",
+        "group",
+        "google",
+        "deepmind",
+        "mila",
+        "inc",
+        "ltd",
+        "gmbh",
+        "publications",
+        "topics",
+        "interests",
+        "member",
+        "alumni",
+        "professor",
+        "scientist",
+    ]
 )
 _TOKEN = re.compile(r"^(?:[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŠŽČŘĎŤŇ][\w'’`\"~^.-]*|[A-Z]\.(?:-?[A-Z]\.)*|[A-Z])$")
 
@@ -624,7 +788,12 @@ def _entries(lines: list[Line]) -> list[Entry]:
             cur.abstract = _ABSTRACT_LABEL.sub("", text)
         elif kind == "authors":
             authors = parse_authors(text) or []
-            if cur is None or cur.abstract is not None or cur.meta_seen or (layout == "authors-first" and cur.title is not None):
+            if (
+                cur is None
+                or cur.abstract is not None
+                or cur.meta_seen
+                or (layout == "authors-first" and cur.title is not None)
+            ):
                 cur = new(line.group)
             cur.authors.extend(authors)
         else:  # title, or a venue line after the authors of a titled entry
@@ -848,12 +1017,12 @@ class PageSource:
                     owner_listed = True
                 elif cleaned.value != item["name"] or author.family:
                     key = self._person_key(cleaned.value)
-                    record = persons.setdefault(
+                    person = persons.setdefault(
                         key, {"type": "Person", "id": key, "name": cleaned.value}
                     )
                     if author.family and author.given:
-                        record.setdefault("given_name", author.given)
-                        record.setdefault("family_name", author.family)
+                        person.setdefault("given_name", author.given)
+                        person.setdefault("family_name", author.family)
                     item["person"] = key
                 for note in cleaned.suspicions:
                     if cleaned.value not in reported:
@@ -861,7 +1030,8 @@ class PageSource:
                         self.warnings.append(
                             f"{self.label}: {where}: suspected damage: {note.message}"
                         )
-                reported.add(cleaned.value) if cleaned.suspicions else None
+                if cleaned.suspicions:
+                    reported.add(cleaned.value)
                 authors.append(item)
             if not owner_listed:
                 authors.append(
@@ -935,10 +1105,11 @@ def _merge_into(pub: _Pub, other: dict[str, Any]) -> None:
         if fld not in rec:
             rec[fld] = value
     if other.get("abstract") and (
-        (rec.get("abstract_truncated")
-        and not other.get("abstract_truncated"))
-        or (len(other["abstract"]) > len(rec.get("abstract", ""))
-        and not other.get("abstract_truncated"))
+        (rec.get("abstract_truncated") and not other.get("abstract_truncated"))
+        or (
+            len(other["abstract"]) > len(rec.get("abstract", ""))
+            and not other.get("abstract_truncated")
+        )
     ):
         rec["abstract"] = other["abstract"]
         rec.pop("abstract_truncated", None)
@@ -974,10 +1145,6 @@ def open_page(value: str, options: SourceOptions) -> PageSource:
 
         value = unquote(urlparse(value).path)
     return PageSource(Path(value), person=options.person, org=options.org)
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 register_scheme("page", open_page)
