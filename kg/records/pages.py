@@ -124,6 +124,29 @@ def _hint_of(el: Any) -> str:
     return ""
 
 
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.I)
+
+
+def decode_html(data: bytes) -> str:
+    """Decode HTML bytes: BOM, then ``<meta charset>``, then UTF-8 (replacing bad bytes).
+
+    The HTML standard's encoding sniffing, reduced to what saved pages need
+    (https://html.spec.whatwg.org/multipage/parsing.html#determining-the-character-encoding).
+
+    >>> decode_html('<meta charset="latin-1"><p>Jo\u00e3o'.encode("latin-1"))[-4:]
+    'João'
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", "replace")
+    m = _CHARSET.search(data[:4096])
+    if m:
+        try:
+            return data.decode(m.group(1).decode("ascii"), "replace")
+        except LookupError:
+            pass
+    return data.decode("utf-8", "replace")
+
+
 def html_lines(html: str | bytes) -> tuple[list[Line], int]:
     """Lines of an HTML page and the number of boilerplate blocks dropped (menus, banners...).
 
@@ -135,6 +158,9 @@ def html_lines(html: str | bytes) -> tuple[list[Line], int]:
     import lxml.etree  # type: ignore[import-untyped]
     import lxml.html  # type: ignore[import-untyped]
 
+    if isinstance(html, bytes):
+        html = decode_html(html)
+    html = re.sub(r"^\s*<\?xml[^>]*>", "", html)  # lxml refuses str input with an XML declaration
     try:
         root = lxml.html.document_fromstring(html)
     except (lxml.etree.ParserError, ValueError) as exc:
@@ -146,7 +172,7 @@ def html_lines(html: str | bytes) -> tuple[list[Line], int]:
     def flush() -> None:
         text = " ".join("".join(buf).split())
         buf.clear()
-        if text:
+        if any(ch.isalnum() for ch in text):  # a line of punctuation only is a separator
             walk.lines.append(Line(text, state.heading, state.group, state.hint))
 
     def visit(el: Any) -> None:
@@ -192,7 +218,7 @@ def html_lines(html: str | bytes) -> tuple[list[Line], int]:
             flush()
         state.heading, state.group, state.hint = saved.heading, saved.group, saved.hint
         if el.tail:
-            if inline_field and not el.tail.strip(" .,;:|·•–—-"):
+            if inline_field and not el.tail.strip().strip(".,;:|·•–—-"):
                 pass  # punctuation between fields
             else:
                 buf.append(el.tail)
@@ -380,7 +406,7 @@ def is_name(text: str) -> bool:
     [True, True, False, False, True, False]
     """
     text = text.strip()
-    if not text or len(text) > 80 or re.search(r"[\d:;?!()\[\]{}/@|=+*#]", text):
+    if not text or len(text) > 80 or re.search(r"[\d,:;?!()\[\]{}/@|=+*#«»]", text):
         return False
     tokens = text.split()
     if not 2 <= len(tokens) <= 6:
@@ -485,7 +511,7 @@ def _last_first(printed: str, family: str, given: str) -> Author:
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+?)(?=[.,;)\]]?(?:\s|$))", re.I)
 _ARXIV = re.compile(r"\barXiv[:\s]\s*(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?", re.I)
 _ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})")
-_YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?![\d.])")
+_YEAR = re.compile(r"(?<![\d.])((?:1[5-9]|20)\d\d)(?![\d.])")
 _LINK_WORDS = re.compile(
     r"^(?:\[?(?:pdf|bibtex|bib|cite|code|slides|video|poster|project|html|abstract|doi|arxiv|"
     r"link|website|paper|preprint|ris|endnote)\]?[\s|·/,]*)+$",
@@ -495,6 +521,8 @@ _ABSTRACT_LABEL = re.compile(
     r"^(?:abstract|résumé|resume|zusammenfassung|resumen)\s*[:.—-]\s*", re.I
 )
 _VENUE_LABEL = re.compile(r"^(?:in|published in|appeared in|dans|erschienen in|en)\s*:?\s+", re.I)
+# "Annalen der Physik, 1833", "(2024)", "Proc. of ..., 2013": a venue line ends with its year.
+_VENUE_LINE = re.compile(r"(?:,\s*|\(|^(?:in:?|proc\.|proceedings)\b.*)(?:19|20)\d\d\)?\.?$", re.I)
 _CITATION = re.compile(r"^(?P<authors>.+?)\s*\((?P<year>(?:19|20)\d\d)[a-z]?\)\.?\s+(?P<rest>.+)$")
 
 
@@ -512,12 +540,14 @@ def _kind(line: Line) -> str:
         return "meta"
     if (_DOI.search(text) and words <= 6) or (_ARXIV.search(text) and words <= 6):
         return "meta"
-    if len(text) >= 160 and words >= 20 and (". " in text or clean._MARKER.search(text)):
+    if len(text) >= 200 and words >= 25 or len(text) >= 120 and words >= 15 and ". " in text:
         return "abstract"
     if clean._MARKER.search(text) and words >= 8:
         return "abstract"
     if line.hint == "title":
         return "title"
+    if _YEAR.search(text) and (words <= 4 or _VENUE_LINE.search(text)) and not parse_authors(text):
+        return "meta"
     if parse_authors(text):
         return "authors"
     return "title"
@@ -580,7 +610,8 @@ _ROLE_SPLIT = re.compile(
     r"\s*(?:,|\s@\s|\bat\b|\bchez\b|\bà\b|\bbei\b|\ban der\b|\ben\b|—|–|\s-\s|\|)\s*", re.I
 )
 _SPAN = re.compile(
-    r"\(?\b((?:19|20)\d\d)\s*(?:[-–—]|to|à|bis|a)\s*((?:19|20)\d\d|present|now|aujourd'hui|heute)?\)?",
+    r"\(?\b((?:1[5-9]|20)\d\d)\s*(?:[-–—]|to|à|bis|a)\s*"
+    r"((?:1[5-9]|20)\d\d|present|now|aujourd'hui|heute)?\)?",
     re.I,
 )
 _SEEN = re.compile(
@@ -722,7 +753,7 @@ def _header_line(page: PageContent, line: Line) -> None:
         page.name_printed = text
         return
     status = _status_of(text)
-    if status and page.status is None:
+    if status and (page.status is None or (status == page.status and _SPAN.search(text))):
         page.status, page.status_text = status, text
         span = _SPAN.search(text)
         if span:
@@ -915,7 +946,8 @@ class PageSource:
         data = self._read()
         self.stats = dict.fromkeys(
             ("entries", "publications", "duplicates_merged", "untitled", "topics",
-             "boilerplate_dropped", "names_repaired", "suspected_damage", "abstracts_truncated",
+             "boilerplate_dropped", "names_repaired", "names_reordered", "suspected_damage",
+             "abstracts_truncated",
              "markers_removed", "structured_items", "structured_errors"),
             0,
         )  # fmt: skip
@@ -1000,6 +1032,8 @@ class PageSource:
         owner_norm = ids.normalize_name(owner_name)
         persons: dict[str, dict[str, Any]] = {}
         reported: set[str] = set()
+        repaired: set[str] = set()
+        reordered: set[str] = set()
         merged: dict[str, _Pub] = {}
         self.stats["entries"] = len(entries)
         for number, entry in enumerate(entries, 1):
@@ -1032,6 +1066,10 @@ class PageSource:
                         )
                 if cleaned.suspicions:
                     reported.add(cleaned.value)
+                if cleaned.repairs:
+                    repaired.add(cleaned.value)
+                if author.family:
+                    reordered.add(cleaned.value)
                 authors.append(item)
             if not owner_listed:
                 authors.append(
@@ -1067,9 +1105,8 @@ class PageSource:
             1 for p in pubs if p.record.get("abstract_truncated")
         )
         self.stats["suspected_damage"] = len(reported)
-        self.stats["names_repaired"] += sum(
-            1 for p in persons.values() if p["name"] not in _printed_names(pubs, p["id"])
-        )
+        self.stats["names_repaired"] += len(repaired)
+        self.stats["names_reordered"] = len(reordered)
         for p in pubs:
             if "title" not in p.record:
                 self.warnings.append(
@@ -1092,9 +1129,6 @@ class PageSource:
         )
         return records
 
-
-def _printed_names(pubs: list[_Pub], key: str) -> set[str]:
-    return {a["name"] for p in pubs for a in p.record["authors"] if a.get("person") == key}
 
 
 def _merge_into(pub: _Pub, other: dict[str, Any]) -> None:
