@@ -37,6 +37,7 @@ class StructuredPage:
     items: int = 0
     errors: int = 0
     entries: int = 0
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def has_content(self) -> bool:
@@ -68,20 +69,22 @@ class StructuredPage:
                 out.append({"type": "Organization", "name": aff["name"]})
         if org:
             out.append({"type": "Organization", "name": org})
-        seen: dict[str, dict[str, Any]] = {}
+        works: list[dict[str, Any]] = []
         for work in self.works:
             rec = _work_record(
                 work, owner_key=owner_key, owner_name=owner_rec["name"] if owner_rec else None
             )
             if rec is None:
+                title = _text(work.get("headline") or work.get("name")) or "an untitled work"
+                self.skipped.append(f"{title[:80]!r} names no author: not a publication record")
                 continue
-            key = _work_key(rec)
-            if key in seen:
+            same = next((w for w in works if _same_work(w, rec)), None)
+            if same is None:
+                works.append(rec)
+            else:  # the same work in JSON-LD and citation_* tags: one record, fields united
                 for k, v in rec.items():
-                    seen[key].setdefault(k, v)
-            else:
-                seen[key] = rec
-        out.extend(seen.values())
+                    same.setdefault(k, v)
+        out.extend(works)
         return _dedupe_orgs(out)
 
 
@@ -97,12 +100,14 @@ def _dedupe_orgs(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _work_key(rec: dict[str, Any]) -> str:
-    if rec.get("doi"):
-        return "doi:" + ids.doi(rec["doi"])
-    if rec.get("arxiv"):
-        return "arxiv:" + str(rec["arxiv"])
-    return "title:" + ids.normalize_title(rec.get("title", ""))
+def _same_work(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Same DOI or arXiv id; else the same normalized title when no identifier conflicts."""
+    for key in ("doi", "arxiv"):
+        if a.get(key) and b.get(key):
+            return bool(str(a[key]).lower() == str(b[key]).lower())
+    return bool(a.get("title")) and ids.normalize_title(a.get("title", "")) == ids.normalize_title(
+        b.get("title", "")
+    )
 
 
 def extract(data: bytes, *, base_url: str, warnings: list[str]) -> StructuredPage:
@@ -132,12 +137,12 @@ def extract(data: bytes, *, base_url: str, warnings: list[str]) -> StructuredPag
             nodes.extend(_from_rdfa(items))
         else:
             nodes.extend(i for i in items if isinstance(i, dict))
-    citation = _citation_meta(data)
+    for node in nodes:
+        _collect(node, page, top=True)
+    citation = _citation_meta(data)  # last: JSON-LD authors carry more (ORCIDs, affiliations)
     if citation:
         page.items += 1
         page.works.append(citation)
-    for node in nodes:
-        _collect(node, page, top=True)
     page.entries = len(page.works)
     return page
 

@@ -473,7 +473,9 @@ def parse_authors(text: str) -> list[Author] | None:
     >>> parse_authors("Graph neural networks, a survey") is None
     True
     """
-    text = text.strip().rstrip(".")
+    text = text.strip()
+    if not re.search(r"\b[A-Z]\.$", text):  # keep the period of a final initial ("C.")
+        text = text.rstrip(".")
     if not text or len(text) > 3000:
         return None
     if is_name(text):
@@ -1120,6 +1122,7 @@ class PageSource:
             owner=self.person, org=self.org, key_of=self._person_key
         )
         pubs = [r for r in records if r["type"] == "Publication"]
+        self.warnings.extend(f"{self.label}: {msg}" for msg in structured.skipped)
         self.stats["entries"] = structured.entries
         self.stats["publications"] = len(pubs)
         self.stats["duplicates_merged"] = structured.entries - len(pubs)
@@ -1128,7 +1131,6 @@ class PageSource:
             len(r.get("topics", [])) for r in records if r["type"] == "Person"
         )
         return records
-
 
 
 def _merge_into(pub: _Pub, other: dict[str, Any]) -> None:
