@@ -379,6 +379,7 @@ class _Resolver:
         self.person_graphs: dict[str, set[str]] = defaultdict(set)
         self.person_orcid: dict[str, str] = {}
         self.by_family: dict[str, set[str]] = defaultdict(set)
+        self.by_first: dict[str, set[str]] = defaultdict(set)
         self.batch_added: set[str] = set()
         self.org_by_ror: dict[str, str] = {}
         self.org_by_name: dict[str, str] = {}
@@ -425,6 +426,7 @@ class _Resolver:
         self.person_by_name[norm].add(iri)
         if norm:
             self.by_family[norm.split()[-1]].add(norm)
+            self.by_first[norm.split()[0]].add(norm)
 
     def _usable(self, iri: str, natural: str, graph: str, graphs: Mapping[str, set[str]]) -> bool:
         """A candidate to merge with: another IRI, known from a graph other than the one being
@@ -646,7 +648,7 @@ class _Resolver:
         if len(tokens) < 2:
             return
         block = set(self.by_family.get(tokens[-1], set()))
-        block |= {n for n in self.by_family.get(tokens[0], set())}  # "Last First" printed order
+        block |= self.by_first.get(tokens[0], set())  # a damaged family name ("Zajkac")
         for norm in sorted(block - {g.norm}):
             other = norm.split()
             distance = _edit_distance(norm, g.norm)

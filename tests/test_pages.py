@@ -240,7 +240,7 @@ def test_french_page_punctuation() -> None:
 
 
 def test_authors_first_html_layout() -> None:
-    source, records = read(DATA / "pascanu_lab.html")
+    _source, records = read(DATA / "pascanu_lab.html")
     owner = of_type(records, "Person")[0]
     pubs = of_type(records, "Publication")
     assert len(pubs) == 3
@@ -266,7 +266,8 @@ def test_html_lines_drop_boilerplate_blocks() -> None:
     ("text", "names"),
     [
         ("Gauss, Carl Friedrich", ["Carl Friedrich Gauss"]),
-        ("Gauss, Carl Friedrich, Weber, Wilhelm Eduard", ["Carl Friedrich Gauss", "Wilhelm Eduard Weber"]),
+        ("Gauss, Carl Friedrich, Weber, Wilhelm Eduard",
+         ["Carl Friedrich Gauss", "Wilhelm Eduard Weber"]),
         ("Lovelace, A.; Babbage, C.", ["A. Lovelace", "C. Babbage"]),
         ("Ada Lovelace and Charles Babbage", ["Ada Lovelace", "Charles Babbage"]),
         ("Émilie du Châtelet, Alexis Clairaut et Samuel König",
@@ -340,7 +341,7 @@ def test_profile_page_person_from_jsonld() -> None:
 
 @needs_fixtures
 def test_scholarly_article_jsonld_authors_in_order_with_orcids() -> None:
-    source, records = read(
+    _source, records = read(
         FIXTURES / "scholarly-articles" / "www.nature.com-articles-s41586-021-03819-2.html"
     )
     (pub,) = of_type(records, "Publication")
@@ -413,7 +414,7 @@ def test_article_page_with_person_option_links_the_owner(tmp_path: Path) -> None
         '<meta name="citation_author" content="Babbage, Charles">'
         '<meta name="citation_publication_date" content="1843/9/1"></head><body></body></html>'
     )
-    source, records = read(page, person="Ada Lovelace")
+    _source, records = read(page, person="Ada Lovelace")
     owner, pub = of_type(records, "Person")[0], of_type(records, "Publication")[0]
     assert pub["authors"][0] == {"name": "Ada Lovelace", "person": owner["id"]}
     assert pub["date"] == "1843-09-01"

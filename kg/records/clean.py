@@ -98,7 +98,10 @@ def normalize_space(text: str) -> Cleaned:
 # --- truncation markers ------------------------------------------------------------------------
 
 # "… (see more)", "... (see more)", "(see more)", "...more", "…more", "[Read more]", "(more)".
-_MORE = r"(?:(?:see|read|show)\s+more|voir plus|lire la suite|mehr anzeigen|weiterlesen|ver más|leer más)"
+_MORE = (
+    r"(?:(?:see|read|show)\s+more|voir plus|lire la suite|mehr anzeigen|weiterlesen|"
+    r"ver más|leer más)"
+)
 _MARKER = re.compile(
     r"\s?(?:…|\.\.\.)(?:\s*\(" + _MORE + r"\)|\s*\[" + _MORE + r"\]|more\b)"
     r"|\s?(?:…|\.\.\.)?\s*[\(\[]" + _MORE + r"[\)\]]",

@@ -10,6 +10,7 @@ block: it is counted in ``errors`` and described in the warnings, never raised.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -111,10 +112,11 @@ def _same_work(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def extract(data: bytes, *, base_url: str, warnings: list[str]) -> StructuredPage:
-    """Extract JSON-LD, microdata, RDFa and ``citation_*`` tags; a broken syntax is only warned about.
+    """Extract JSON-LD, microdata, RDFa and ``citation_*`` tags; a broken syntax is only warned of.
 
     >>> page = extract(b'<html><head><script type="application/ld+json">{"@type": "Person",'
-    ...     b' "name": "Ada\\n Lovelace"}</script></head></html>', base_url="file:///x", warnings=[])
+    ...     b' "name": "Ada\\n Lovelace"}</script></head></html>',
+    ...     base_url="file:///x", warnings=[])
     >>> page.owner["name"]
     'Ada\\n Lovelace'
     """
@@ -128,7 +130,8 @@ def extract(data: bytes, *, base_url: str, warnings: list[str]) -> StructuredPag
         except Exception as exc:  # extruct raises whatever its parsers raise (JSON, lxml, rdflib)
             page.errors += 1
             warnings.append(
-                f"{base_url}: unreadable {syntax} data skipped: {type(exc).__name__}: {str(exc)[:120]}"
+                f"{base_url}: unreadable {syntax} data skipped: "
+                f"{type(exc).__name__}: {str(exc)[:120]}"
             )
             continue
         items = found.get(syntax, [])
@@ -166,10 +169,13 @@ def _collect(node: dict[str, Any], page: StructuredPage, *, top: bool) -> None:
         and _text(node.get("name") or node.get("value"))
     ):
         page.owner = node
-    if types & _WORK_TYPES and (node.get("author") or "ScholarlyArticle" in types):
-        if _text(node.get("headline") or node.get("name")) or node.get("author"):
-            page.works.append(node)
-            return
+    if (
+        types & _WORK_TYPES
+        and (node.get("author") or "ScholarlyArticle" in types)
+        and (_text(node.get("headline") or node.get("name")) or node.get("author"))
+    ):
+        page.works.append(node)
+        return
     for key, value in node.items():
         if key in ("author", "creator", "publisher"):
             continue
@@ -296,22 +302,16 @@ def _work_record(
         *_urls(node.get("identifier")),
     ]:
         if "doi.org/" in url and "doi" not in rec:
-            try:
+            with contextlib.suppress(ValueError):  # a malformed DOI link is left out
                 rec["doi"] = ids.doi(url)
-            except ValueError:
-                pass
         elif "arxiv.org/abs/" in url and "arxiv" not in rec:
-            try:
+            with contextlib.suppress(ValueError):
                 rec["arxiv"] = ids.arxiv_id(url.rsplit("/abs/", 1)[1])
-            except ValueError:
-                pass
         elif "url" not in rec:
             rec["url"] = url
     if isinstance(node.get("doi"), str):
-        try:
+        with contextlib.suppress(ValueError):
             rec.setdefault("doi", ids.doi(node["doi"]))
-        except ValueError:
-            pass
     venue = _venue(node.get("isPartOf"))
     if venue:
         rec["venue"] = venue[:2000]
@@ -332,8 +332,12 @@ def _venue(node: Any) -> str | None:
     return _text(node)
 
 
+_RDFA_NAMES = {"givenname": "givenName", "family_name": "familyName", "surname": "familyName",
+               "homepage": "url", "img": "image", "depiction": "image"}  # fmt: skip
+
+
 def _from_rdfa(items: list[Any]) -> Iterator[dict[str, Any]]:
-    """RDFa nodes (expanded JSON-LD) typed schema:Person / foaf:Person, as schema.org-style dicts."""
+    """RDFa nodes (expanded JSON-LD) typed schema:Person or foaf:Person, as schema.org dicts."""
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -346,8 +350,7 @@ def _from_rdfa(items: list[Any]) -> Iterator[dict[str, Any]]:
             if pred.startswith("@"):
                 continue
             local = _SCHEMA.sub("", pred).replace(_FOAF, "")
-            local = {"givenname": "givenName", "family_name": "familyName", "surname": "familyName",
-                     "homepage": "url", "img": "image", "depiction": "image"}.get(local, local)  # fmt: skip
+            local = _RDFA_NAMES.get(local, local)
             vals = [v.get("@value", v.get("@id")) for v in values if isinstance(v, dict)]
             node[local] = vals if len(vals) > 1 else (vals[0] if vals else None)
         if node.get("name") or node.get("givenName"):
@@ -404,7 +407,7 @@ def _citation_meta(data: bytes) -> dict[str, Any] | None:
 
 
 def _flip(name: str) -> str:
-    """Highwire authors are often "Last, First": shown "First Last" (Google Scholar accepts both)."""
+    """Highwire authors are often "Last, First": shown "First Last" (Scholar accepts both)."""
     parts = [p.strip() for p in name.split(",")]
     if len(parts) == 2 and all(parts):
         return f"{parts[1]} {parts[0]}"

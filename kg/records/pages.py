@@ -26,6 +26,7 @@ publication. Untitled entries are kept without a title.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ __all__ = [
 @dataclass(frozen=True)
 class Line:
     """One line of a page: its text, heading level (1-6, 0 for none), the list item / article it
-    sits in (``group``, -1 for none) and a semantic hint from class names ("title", "authors"...)."""
+    sits in (``group``, -1 for none) and a semantic hint from class names ("title", "authors")."""
 
     text: str
     heading: int = 0
@@ -542,7 +543,7 @@ def _kind(line: Line) -> str:
         return "meta"
     if (_DOI.search(text) and words <= 6) or (_ARXIV.search(text) and words <= 6):
         return "meta"
-    if len(text) >= 200 and words >= 25 or len(text) >= 120 and words >= 15 and ". " in text:
+    if (len(text) >= 200 and words >= 25) or (len(text) >= 120 and words >= 15 and ". " in text):
         return "abstract"
     if clean._MARKER.search(text) and words >= 8:
         return "abstract"
@@ -589,17 +590,30 @@ _BOILER_LINE = re.compile(
     r"download (?:png|jpeg|svg|pdf) (?:image|document)|view data table|view in full screen|"
     r"no data to display|loading\s*(?:\.\.\.|…)|skip to (?:main )?content|back to top|"
     r"all rights reserved|^©|^copyright\b|^share(?: this)?$|^print$|^menu$|^search$|^home$|"
-    r"^log ?in$|^sign ?in$|^close$|^toggle navigation$|^(?:en|fr|de|es)(?:\s*\|\s*(?:en|fr|de|es))+$",
+    r"^log ?in$|^sign ?in$|^close$|^toggle navigation$|"
+    r"^(?:en|fr|de|es)(?:\s*\|\s*(?:en|fr|de|es))+$",
     re.I,
 )
 _STATUS = [
-    ("alumni", re.compile(r"\b(?:alumni|alumnus|alumna|former (?:member|student|postdoc)|ancien(?:ne)? membre|ehemalige[rs]?|exalumn[oa]s?)\b", re.I)),
-    ("emeritus", re.compile(r"\b(?:emerit(?:us|a)|émérite)\b", re.I)),
-    ("visitor", re.compile(r"\b(?:visiting|visitor|chercheur invité|gastwissenschaftler|invitad[oa])\b", re.I)),
-    ("affiliate", re.compile(r"\b(?:affiliate|associate) member\b|\bmembre (?:affilié|associé)e?\b|\bassoziiertes mitglied\b|\bmiembro asociado\b", re.I)),
-    ("member", re.compile(r"\b(?:core |academic |full |faculty )?member\b|\bmembre\b|\bmitglied\b|\bmiembro\b", re.I)),
-    ("former", re.compile(r"\bformer\b|\bancien(?:ne)?\b", re.I)),
-]  # fmt: skip
+    (
+        "alumni",
+        r"\b(?:alumni|alumnus|alumna|former (?:member|student|postdoc)|ancien(?:ne)? membre|"
+        r"ehemalige[rs]?|exalumn[oa]s?)\b",
+    ),
+    ("emeritus", r"\b(?:emerit(?:us|a)|émérite)\b"),
+    ("visitor", r"\b(?:visiting|visitor|chercheur invité|gastwissenschaftler|invitad[oa])\b"),
+    (
+        "affiliate",
+        r"\b(?:affiliate|associate) member\b|\bmembre (?:affilié|associé)e?\b|"
+        r"\bassoziiertes mitglied\b|\bmiembro asociado\b",
+    ),
+    (
+        "member",
+        r"\b(?:core |academic |full |faculty )?member\b|\bmembre\b|\bmitglied\b|\bmiembro\b",
+    ),
+    ("former", r"\bformer\b|\bancien(?:ne)?\b"),
+]
+_STATUS_RE = [(value, re.compile(pattern, re.I)) for value, pattern in _STATUS]
 _ROLE_WORDS = re.compile(
     r"\b(?:professor|prof\.|scientist|researcher|research|student|ph\.?d\.?|postdoc\w*|fellow|"
     r"engineer|lecturer|director|chair|head|lead|manager|investigator|associate|assistant|"
@@ -617,7 +631,8 @@ _SPAN = re.compile(
     re.I,
 )
 _SEEN = re.compile(
-    r"(?:last updated|updated|as of|mise à jour|stand|actualizado)\D{0,20}((?:19|20)\d\d-\d\d(?:-\d\d)?)",
+    r"(?:last updated|updated|as of|mise à jour|stand|actualizado)\D{0,20}"
+    r"((?:19|20)\d\d-\d\d(?:-\d\d)?)",
     re.I,
 )
 
@@ -673,14 +688,14 @@ class PageContent:
 def _status_of(text: str) -> str | None:
     if len(text.split()) > 12:
         return None
-    for value, pattern in _STATUS:
+    for value, pattern in _STATUS_RE:
         if pattern.search(text):
             return value
     return None
 
 
 def _role_line(text: str) -> tuple[str | None, str | None]:
-    """("Senior Research Scientist", "Google DeepMind") from "Senior Research Scientist, Google DeepMind"."""
+    """Split "Senior Research Scientist, Google DeepMind" into job title and organization."""
     text = re.sub(
         r"^(?:now|currently|actuellement|jetzt|derzeit)\s*[:,-]?\s*", "", text, flags=re.I
     )
@@ -763,7 +778,7 @@ def _header_line(page: PageContent, line: Line) -> None:
             end = span.group(2)
             page.status_end = end if end and end[0].isdigit() else None
         rest = _SPAN.sub("", text)
-        job, org = _role_line(re.sub(_STATUS[[v for v, _ in _STATUS].index(status)][1], "", rest))
+        job, org = _role_line(dict(_STATUS_RE)[status].sub("", rest))
         if org and page.affiliation is None and len(rest) > 0 and status != "alumni":
             page.affiliation = org
         if job and job.strip(" ,.-–") and page.job_title is None and status != "alumni":
@@ -778,8 +793,9 @@ def _header_line(page: PageContent, line: Line) -> None:
 
 def _layout(kinds: list[str]) -> str:
     """'title-first' or 'authors-first', by which transition dominates."""
-    t_a = sum(1 for a, b in zip(kinds, kinds[1:], strict=False) if a == "title" and b == "authors")
-    a_t = sum(1 for a, b in zip(kinds, kinds[1:], strict=False) if a == "authors" and b == "title")
+    pairs = list(itertools.pairwise(kinds))
+    t_a = sum(1 for a, b in pairs if a == "title" and b == "authors")
+    a_t = sum(1 for a, b in pairs if a == "authors" and b == "title")
     starts_with_authors = bool(kinds) and kinds[0] == "authors"
     return "authors-first" if a_t > t_a or (a_t == t_a and starts_with_authors) else "title-first"
 
@@ -830,10 +846,17 @@ def _entries(lines: list[Line]) -> list[Entry]:
                 cur = new(line.group)
             cur.authors.extend(authors)
         else:  # title, or a venue line after the authors of a titled entry
-            if cur is not None and cur.title is not None and cur.authors and not cur.abstract:
-                if layout == "title-first" and _YEAR.search(text) and len(text.split()) <= 14:
-                    _meta(cur, text)
-                    continue
+            if (
+                cur is not None
+                and cur.title is not None
+                and cur.authors
+                and not cur.abstract
+                and layout == "title-first"
+                and _YEAR.search(text)
+                and len(text.split()) <= 14
+            ):
+                _meta(cur, text)  # a venue line after the authors
+                continue
             if (
                 layout == "authors-first"
                 and cur is not None
@@ -937,7 +960,7 @@ class PageSource:
         return data
 
     def iter_records(self) -> Iterator[RawRecord]:
-        """Yield the page's records: the owner, organizations, co-authors with repaired names, works."""
+        """Yield the page's records: owner, organizations, co-authors with repaired names, works."""
         if self._records is None:
             self._records = self.records()
         for number, record in enumerate(self._records, 1):
@@ -1170,11 +1193,12 @@ def open_page(value: str, options: SourceOptions) -> PageSource:
     >>> open_page("https://example.org/p", SourceOptions())
     Traceback (most recent call last):
     ...
-    kg.errors.UsageError: page:https://example.org/p: fetching pages over HTTP is not supported; save the page and use page:FILE
+    kg.errors.UsageError: page:https://example.org/p: fetching pages over HTTP is not supported; ...
     """
     if re.match(r"^https?://", value):
         raise UsageError(
-            f"page:{value}: fetching pages over HTTP is not supported; save the page and use page:FILE"
+            f"page:{value}: fetching pages over HTTP is not supported; "
+            "save the page and use page:FILE"
         )
     if value.startswith("file://"):
         from urllib.parse import unquote, urlparse
