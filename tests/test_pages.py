@@ -78,7 +78,7 @@ class TestSeed:
             assert owners == [
                 {"name": "Razvan Pascanu", "person": owner["id"], "position_unknown": True}
             ]
-            assert pub["authors"][-1] is not None
+            assert pub["authors"][-1] == owners[0]
 
     def test_coauthors_keep_page_order(self, seed: Any) -> None:
         _, records = seed
@@ -418,3 +418,34 @@ def test_article_page_with_person_option_links_the_owner(tmp_path: Path) -> None
     owner, pub = of_type(records, "Person")[0], of_type(records, "Publication")[0]
     assert pub["authors"][0] == {"name": "Ada Lovelace", "person": owner["id"]}
     assert pub["date"] == "1843-09-01"
+
+
+def test_own_jsonld_profile_page_with_raw_newline_and_graph() -> None:
+    source, records = read(DATA / "lovelace_jsonld.html")
+    owner = of_type(records, "Person")[0]
+    assert owner["name"] == "Ada Lovelace"
+    assert owner["orcid"] == "0000-0002-1825-0097"
+    assert owner["topics"] == ["Mathematics", "Computing"]
+    assert owner["description"] == "Wrote the first program"  # raw newline inside the string
+    assert owner["affiliations"] == [{"name": "Analytical Society"}]
+    assert owner["same_as"] == ["https://en.wikipedia.org/wiki/Ada_Lovelace"]
+    sketch = by_title(records, "Sketch of the Analytical Engine")
+    assert sketch["doi"] == "10.5555/sketch.1843"
+    assert sketch["date"] == "1843-09"
+    assert sketch["authors"] == [
+        {"name": "Luigi Menabrea"},
+        {"name": "Ada Lovelace", "person": owner["id"]},
+    ]
+    notes = by_title(records, "Notes on the")
+    assert notes["title"] == "Notes on the Analytical Engine"  # LaTeX markup cleaned
+    assert notes["authors"][-1] == {
+        "name": "Ada Lovelace",
+        "person": owner["id"],
+        "position_unknown": True,
+    }
+    assert source.stats["entries"] == 3 and source.stats["duplicates_merged"] == 1
+
+
+def test_doi_from_a_link_in_the_entry() -> None:
+    _, records = read(DATA / "pascanu_lab.html")
+    assert by_title(records, "On the difficulty")["doi"] == "10.5555/3042817.3043083"

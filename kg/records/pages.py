@@ -62,6 +62,7 @@ class Line:
     heading: int = 0
     group: int = -1
     hint: str = ""
+    links: tuple[str, ...] = ()  #: DOI / arXiv links of the line's anchors
 
 
 def text_lines(text: str) -> list[Line]:
@@ -125,6 +126,7 @@ def _hint_of(el: Any) -> str:
     return ""
 
 
+_ID_LINK = re.compile(r"doi\.org/10\.|arxiv\.org/(?:abs|pdf)/", re.I)
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.I)
 
 
@@ -168,13 +170,15 @@ def html_lines(html: str | bytes) -> tuple[list[Line], int]:
         raise DataError(f"cannot parse HTML: {exc}") from None
     walk = _HtmlWalk()
     buf: list[str] = []
+    links: list[str] = []
     state = _State()
 
     def flush() -> None:
         text = " ".join("".join(buf).split())
         buf.clear()
         if any(ch.isalnum() for ch in text):  # a line of punctuation only is a separator
-            walk.lines.append(Line(text, state.heading, state.group, state.hint))
+            walk.lines.append(Line(text, state.heading, state.group, state.hint, tuple(links)))
+        links.clear()
 
     def visit(el: Any) -> None:
         tag = el.tag if isinstance(el.tag, str) else ""
@@ -205,6 +209,9 @@ def html_lines(html: str | bytes) -> tuple[list[Line], int]:
             if tag in _GROUP_TAGS:
                 walk.groups += 1
                 state.group = walk.groups
+        href = str(el.get("href") or "") if tag == "a" else ""
+        if _ID_LINK.search(href):
+            links.append(href)
         hint = _hint_of(el)
         inline_field = bool(hint) and not block and state.group >= 0
         if inline_field:  # <span class="authors"> inside a list item is a line of its own
@@ -661,7 +668,6 @@ class Entry:
     venue: str | None = None
     doi: str | None = None
     arxiv: str | None = None
-    url: str | None = None
     group: int = -1
     meta_seen: bool = False
 
@@ -671,7 +677,6 @@ class PageContent:
     """What :func:`parse_lines` read from a page: the person's fields and the raw entries."""
 
     name: str | None = None
-    name_printed: str | None = None
     status: str | None = None
     status_text: str | None = None
     status_start: str | None = None
@@ -767,8 +772,7 @@ def _header_line(page: PageContent, line: Line) -> None:
         page.name = text
         return
     if page.name is not None and clean.normalize_space(text).value == page.name:
-        page.name_printed = text
-        return
+        return  # the name again (a portrait caption, then the heading)
     status = _status_of(text)
     if status and (page.status is None or (status == page.status and _SPAN.search(text))):
         page.status, page.status_text = status, text
@@ -815,6 +819,8 @@ def _entries(lines: list[Line]) -> list[Entry]:
         text = line.text
         if cur is not None and line.group >= 0 and line.group != cur.group:
             cur = None  # a new list item / article starts a new entry
+        if line.links and cur is not None and kind == "links":
+            _link_ids(cur, line.links)
         if kind == "links":
             continue
         cit = _CITATION.match(text) if kind == "title" else None
@@ -831,6 +837,7 @@ def _entries(lines: list[Line]) -> list[Entry]:
             if cur is None:
                 cur = new(line.group)
             _meta(cur, text)
+            _link_ids(cur, line.links)
         elif kind == "abstract":
             if cur is None or cur.abstract is not None:
                 cur = new(line.group)
@@ -870,7 +877,17 @@ def _entries(lines: list[Line]) -> list[Entry]:
             else:
                 cur = new(line.group)
                 cur.title = text
+            if line.links:  # a title linked to its DOI / arXiv page
+                _link_ids(cur, line.links)
     return entries
+
+
+def _link_ids(entry: Entry, links: tuple[str, ...]) -> None:
+    for link in links:
+        if (m := _DOI.search(link + " ")) and not entry.doi:
+            entry.doi = m.group(1)
+        if (m := _ARXIV_URL.search(link)) and not entry.arxiv:
+            entry.arxiv = m.group(1)
 
 
 def _meta(entry: Entry, text: str) -> None:
@@ -1087,7 +1104,8 @@ class PageSource:
                     if cleaned.value not in reported:
                         where = f"entry {number}" + (f" ({title.value[:60]})" if title else "")
                         self.warnings.append(
-                            f"{self.label}: {where}: suspected damage: {note.message}"
+                            f"{self.label}: {where}: suspected damage in {author.printed!r}: "
+                            f"{note.message}"
                         )
                 if cleaned.suspicions:
                     reported.add(cleaned.value)
