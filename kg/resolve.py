@@ -529,14 +529,18 @@ class _Resolver:
                     )
                 else:
                     norm = ids.normalize_name(author["name"])
-                    g = by_norm.get(norm) or groups.setdefault(
-                        f"name:{norm}",
-                        _PersonGroup(
-                            source,
-                            norm,
-                            author["name"],
-                            natural_person_iri({"name": author["name"]}, source),
-                        ),
+                    g = (
+                        by_norm.get(norm)
+                        or by_norm.get(_swapped(author["name"]))
+                        or groups.setdefault(
+                            f"name:{norm}",
+                            _PersonGroup(
+                                source,
+                                norm,
+                                author["name"],
+                                natural_person_iri({"name": author["name"]}, source),
+                            ),
+                        )
                     )
                     if g.record is not None and not author.get("person"):
                         author["_person_iri"] = g.iri  # the same name within one source
@@ -711,6 +715,18 @@ def _kind_and_iri(rec: Mapping[str, Any], source: str) -> tuple[str, str]:
     return "organization", ids.org_iri(
         ror_id=rec.get("ror"), name=rec.get("name"), key=rec.get("id")
     )
+
+
+def _swapped(name: str) -> str:
+    """The normalized "First Last" form of a name printed "Last, First" ("" if it is not).
+
+    >>> _swapped("Lovelace, Ada")
+    'ada lovelace'
+    """
+    parts = [p.strip() for p in name.split(",")]
+    if len(parts) != 2 or not all(parts):
+        return ""
+    return ids.normalize_name(f"{parts[1]} {parts[0]}")
 
 
 def _has_person_id(rec: Mapping[str, Any]) -> bool:

@@ -185,6 +185,14 @@ def test_owner_and_same_name_in_author_lists_are_one_person() -> None:
     assert [m.rule for m in res.merges] == ["name-in-source"]
 
 
+def test_last_first_printed_name_is_the_person_of_the_source() -> None:
+    records = [person("Ada Lovelace", id="p:ada"), pub("Notes", "Lovelace, Ada")]
+    res = resolve([("file:///a", records)], EntityIndex())
+    assert res.records("file:///a")[1]["authors"][0]["_person_iri"] == natural_person_iri(
+        {"id": "p:ada"}, "file:///a"
+    )
+
+
 def test_similar_names_are_near_misses() -> None:
     index = EntityIndex.from_rows(
         [{"kind": "person", "entity": "urn:mz", "graph": "urn:g1", "name": "Michał Zając"}]
@@ -290,6 +298,14 @@ def stored_record_file(key: str) -> str:
         ]
         if doi:
             out.append(_quad(work, BIBO + "doi", _lit(doi), g))
+        else:
+            out.append(_quad(work, SCHEMA + "sameAs", "<https://arxiv.org/abs/2410.01104>", g))
+    org = ids.org_iri(ror_id="00971b260")
+    out += [
+        _quad(org, RDF + "type", f"<{SCHEMA}Organization>", g),
+        _quad(org, SCHEMA + "name", _lit("Google DeepMind"), g),
+        _quad(org, SCHEMA + "sameAs", "<https://ror.org/00971b260>", g),
+    ]
     return "".join(out)
 
 
@@ -311,12 +327,16 @@ def test_index_query_resolution_evidence_and_report_on_a_store() -> None:
     me = ids.person_iri(orcid_id=ORCID)
     assert index.persons[me].orcid == ORCID and index.persons[me].names == {"Razvan Pascanu"}
     assert {w.doi for w in index.works.values()} == {None, "10.1000/adam"}
+    assert {w.arxiv for w in index.works.values()} == {None, "2410.01104"}
+    assert [(o.ror, o.names) for o in index.orgs.values()] == [("00971b260", {"Google DeepMind"})]
     assert all(w.authors == {me} for w in index.works.values())
     assert "Razvan Pascanu" in index.names()
 
     page_key, page = page_records(SEED)
     res = resolve([(page_key, page)], index)
     assert res.records(page_key)[0]["_iri"] == me
+    deepmind = next(r for r in res.records(page_key) if r["type"] == "Organization")
+    assert deepmind["_iri"] == ids.org_iri(ror_id="00971b260")  # the name of a ROR organization
     adam = next(r for r in res.records(page_key) if r.get("title", "").startswith("Promoting"))
     assert adam["_iri"] == ids.work_iri(doi_id="10.1000/adam")
 
@@ -328,14 +348,14 @@ def test_index_query_resolution_evidence_and_report_on_a_store() -> None:
     )
     report = report_from_rows(rows(store, REPORT_QUERY))
     rules = sorted(m.rule for m in report.merges)
-    assert rules == ["name+shared-works", "title"]  # softmax already shares its title IRI
+    assert rules == ["name", "name+shared-works", "title"]  # softmax shares its title IRI
     data = report.to_json()
-    assert data["counts"]["merges_by_rule"] == {"name+shared-works": 1, "title": 1}
+    assert data["counts"]["merges_by_rule"] == {"name": 1, "name+shared-works": 1, "title": 1}
     person_merge = next(m for m in data["merges"] if m["kind"] == "person")
     assert person_merge["entities"][0] == me and person_merge["sources"] == [page_key]
     text = report.to_text()
     assert (
-        text.startswith("2 merge(s)") and "Razvan Pascanu" in text and "[name+shared-works]" in text
+        text.startswith("3 merge(s)") and "Razvan Pascanu" in text and "[name+shared-works]" in text
     )
 
     # re-resolving the same page against the store holding its evidence gives the same answer
