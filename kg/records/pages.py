@@ -1103,9 +1103,11 @@ class PageSource:
                 for note in cleaned.suspicions:
                     if cleaned.value not in reported:
                         where = f"entry {number}" + (f" ({title.value[:60]})" if title else "")
+                        printed = (
+                            "" if cleaned.value == author.printed else f" in {author.printed!r}"
+                        )
                         self.warnings.append(
-                            f"{self.label}: {where}: suspected damage in {author.printed!r}: "
-                            f"{note.message}"
+                            f"{self.label}: {where}: suspected damage{printed}: {note.message}"
                         )
                 if cleaned.suspicions:
                     reported.add(cleaned.value)
