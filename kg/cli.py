@@ -113,6 +113,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 quarantine=args.quarantine,
                 options=_options(args),
                 force=args.force,
+                aggressive=args.aggressive,
                 progress=progress,
             )
     finally:
@@ -170,6 +171,18 @@ def cmd_dump(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from kg.resolve import report
+
+    with _opened(args, read_only=True) as store:
+        result = report(store)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(result.to_text())
+    return 0
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(
         prog="kg",
@@ -199,6 +212,8 @@ def _build_parser() -> _Parser:
     p.add_argument("--strict", action="store_true",
                    help="reject the whole batch if any record is invalid; the store stays unchanged")  # fmt: skip
     p.add_argument("--force", action="store_true", help="re-load sources even if unchanged")
+    p.add_argument("--aggressive", action="store_true",
+                   help="also merge people across sources on the same name alone")  # fmt: skip
     _store_options(p)
     _source_options(p)
 
@@ -207,6 +222,13 @@ def _build_parser() -> _Parser:
     p.add_argument("sources", nargs="+", metavar="SOURCE")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
     _source_options(p)
+
+    p = command("resolve", "Explain entity resolution: every merge with its evidence, and the near misses.",
+                "kg resolve --report --json", cmd_resolve)  # fmt: skip
+    p.add_argument("--report", action="store_true", required=True,
+                   help="print the merges and near misses recorded in the store")  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _store_options(p)
 
     p = command("stats", "Count triples, people, organizations, publications and graphs.",
                 "kg stats --json", cmd_stats)  # fmt: skip

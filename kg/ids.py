@@ -28,6 +28,7 @@ __all__ = [
     "org_iri",
     "person_iri",
     "ror",
+    "source_family",
     "work_iri",
 ]
 
@@ -265,6 +266,19 @@ def graph_iri(source_key: str) -> str:
     True
     """
     return f"{GRAPH_BASE}source/{hash_key(source_key, length=20)}"
+
+
+def source_family(graph: str) -> str:
+    """The source family of a load graph; any other IRI is returned as it is.
+
+    >>> g = load_graph_iri("file:///a.json", "1")
+    >>> source_family(g) == graph_iri("file:///a.json"), source_family("urn:x")
+    (True, 'urn:x')
+    """
+    base = f"{GRAPH_BASE}source/"
+    if graph.startswith(base) and graph.count("/") == base.count("/") + 1:
+        return graph.rsplit("/", 1)[0]
+    return graph
 
 
 def load_graph_iri(source_key: str, load_id: str) -> str:

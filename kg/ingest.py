@@ -23,6 +23,7 @@ from kg.ids import graph_iri, load_graph_iri
 from kg.mapping import MappedRecord, SourceLoad, map_record, person_key_iris, provenance_lines
 from kg.records.schema import RecordIssue, check_record
 from kg.records.sources import RawRecord, RdfSource, RecordSource, SourceOptions, open_source
+from kg.resolve import EntityIndex, Resolution, known_names, load_index, resolve
 from kg.store import SelectResult, Store, graph_hashes
 from kg.vocab import KG
 
@@ -236,6 +237,26 @@ def _map(reads: list[_Read], store: Store | None) -> dict[str, list[MappedRecord
     return out
 
 
+def _resolve(reads: list[_Read], index: EntityIndex, *, aggressive: bool) -> Resolution:
+    """Entity resolution (kg/resolve.py) over the batch: annotate the records with the IRIs of the
+    entities they resolve to, keeping each record's number."""
+    record_reads = [r for r in reads if r.rdf_lines is None]
+    batch = [(r.source.key, [raw.data for raw in r.valid]) for r in record_reads]
+    resolution = resolve(batch, index, aggressive=aggressive)
+    for read in record_reads:
+        annotated = iter(resolution.records(read.source.key))
+        seen: set[str] = set()
+        kept: list[RawRecord] = []
+        for raw in read.valid:
+            fingerprint = json.dumps(raw.data, sort_keys=True, ensure_ascii=False)
+            if fingerprint in seen:  # an exact repeat within the source: resolve kept it once
+                continue
+            seen.add(fingerprint)
+            kept.append(RawRecord(raw.number, next(annotated)))
+        read.valid = kept
+    return resolution
+
+
 def ingest(
     specs: Sequence[str | Source],
     store: Store,
@@ -244,6 +265,7 @@ def ingest(
     quarantine: Path | None = None,
     options: SourceOptions | None = None,
     force: bool = False,
+    aggressive: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest sources into ``store`` as one atomic batch.
@@ -266,8 +288,18 @@ def ingest(
         for s in (open_sources([spec], options) if isinstance(spec, str) else [spec])
     ]
     hashes = graph_hashes(store) if not force else {}
+    names = known_names(store) if any(hasattr(s, "known_names") for s in sources) else frozenset()
     reads: list[_Read] = []
-    for source in sources:
+    # Page sources repair ambiguous names only where another source confirms the spelling: the
+    # store, or the record sources of this batch, which are therefore read first.
+    ordered = sorted(sources, key=lambda s: hasattr(s, "known_names"))
+    for source in ordered:
+        if hasattr(source, "known_names"):
+            batch_names = {
+                n for r in reads for raw in r.valid if raw.data.get("type") == "Person"
+                for n in (raw.data["name"], *raw.data.get("alternate_names", ()))
+            }  # fmt: skip
+            source.known_names = names | batch_names | source.known_names
         read = _read(source, progress)
         stored = hashes.get(graph_iri(source.key))
         if read.report.error is None and read.content_hash and stored == read.content_hash:
@@ -279,6 +311,8 @@ def ingest(
             continue
         reads.append(read)
     active = [r for r in reads if r.report.status == "pending"]
+    index = load_index(store, (raw.data for r in active for raw in r.valid))
+    resolution = _resolve(active, index, aggressive=aggressive)
     mapped = _map([r for r in active if r.rdf_lines is None], store)
     reports = [r.report for r in reads]
     failed = any(r.error for r in reports) or any(r.rejected for r in reports)
@@ -306,7 +340,8 @@ def ingest(
             content_hash=read.content_hash,
             version=__version__,
         )
-        graphs[g] = [*provenance_lines(load), *lines]
+        evidence = resolution.evidence_lines(read.source.key, g)
+        graphs[g] = [*provenance_lines(load), *lines, *evidence]
         read.report.triples = len(set(lines))
     store.replace_graphs(graphs)
     for read in active:

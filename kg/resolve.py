@@ -42,8 +42,12 @@ __all__ = [
     "NearMiss",
     "Resolution",
     "ResolutionReport",
+    "index_query",
+    "known_names",
+    "load_index",
     "natural_person_iri",
     "natural_work_iri",
+    "report",
     "report_from_rows",
     "resolve",
 ]
@@ -363,6 +367,7 @@ class _PersonGroup:
 
 class _Resolver:
     def __init__(self, index: EntityIndex, *, aggressive: bool, min_shared_works: int) -> None:
+        self._near_seen: set[NearMiss] = set()
         self.index = index
         self.aggressive = aggressive
         self.min_shared = min_shared_works
@@ -702,7 +707,8 @@ class _Resolver:
         self, kind: str, iris: tuple[str, str], rule: str, evidence: str, source: str, label: str
     ) -> None:
         miss = NearMiss(kind, iris, rule, evidence, (source,), label)
-        if miss not in self.out.near_misses:
+        if miss not in self._near_seen:  # a set: the list can grow large on big batches
+            self._near_seen.add(miss)
             self.out.near_misses.append(miss)
 
 
@@ -770,9 +776,10 @@ def resolve(
     for source, records in batch:
         graph = ids.graph_iri(source)
         kept: list[dict[str, Any]] = []
-        seen: list[dict[str, Any]] = []
+        seen: set[str] = set()
         for rec in records:
-            if rec in seen:
+            fingerprint = json.dumps(rec, sort_keys=True, ensure_ascii=False)
+            if fingerprint in seen:
                 label = str(rec.get("title") or rec.get("name") or rec.get("type"))
                 kind, iri = _kind_and_iri(rec, source)
                 resolver._merge(
@@ -785,7 +792,7 @@ def resolve(
                     label,
                 )
                 continue
-            seen.append(rec)
+            seen.add(fingerprint)
             kept.append(copy.deepcopy(rec))
         work_iris: dict[int, str] = {}
         for rec in kept:
@@ -869,6 +876,144 @@ class ResolutionReport:
                 if i.sources:
                     out.append("    from " + ", ".join(i.sources))
         return "\n".join(out)
+
+
+def _values(terms: Iterable[str]) -> str:
+    return " ".join(sorted(set(terms)))
+
+
+def index_query(records: Iterable[Mapping[str, Any]]) -> str:
+    """A query for the entities the batch's ``records`` could match: the same identifiers, the
+    same printed names, titles or organization names. :func:`load_index` then reads just those, so
+    the cost of resolution grows with the batch, not with the store.
+
+    >>> q = index_query([{"type": "Person", "name": "Ada", "orcid": "0000-0002-1825-0097"}])
+    >>> "<https://orcid.org/0000-0002-1825-0097>" in q and '"Ada"' in q
+    True
+    """
+    from kg.mapping import literal
+
+    pkeys: list[str] = []
+    pnames: list[str] = []
+    wdois: list[str] = []
+    wkeys: list[str] = []
+    wtitles: list[str] = []
+    onames: list[str] = []
+    okeys: list[str] = []
+
+    def person_ids(rec: Mapping[str, Any]) -> None:
+        orcid = _clean_id(ids.orcid, rec.get("orcid"))
+        if orcid:
+            pkeys.append(f"<https://orcid.org/{orcid}>")
+        openalex = _clean_id(ids.openalex_id, rec.get("openalex"))
+        if openalex:
+            pkeys.append(f"<https://openalex.org/{openalex}>")
+
+    for rec in records:
+        rtype = rec.get("type")
+        if rtype == "Person":
+            person_ids(rec)
+            pnames += [literal(n) for n in [rec["name"], *rec.get("alternate_names", ())]]
+            for aff in rec.get("affiliations", ()):
+                onames.append(literal(aff["name"]))
+        elif rtype == "Publication":
+            doi = _clean_id(ids.doi, rec.get("doi"))
+            if doi:
+                wdois.append(literal(doi))
+            arxiv = _clean_id(ids.arxiv_id, rec.get("arxiv"))
+            if arxiv:
+                wkeys.append(f"<https://arxiv.org/abs/{arxiv}>")
+            if rec.get("title"):
+                wtitles.append(literal(rec["title"]))
+            for author in rec.get("authors", ()):
+                person_ids(author)
+                pnames.append(literal(author["name"]))
+        elif rtype == "Organization":
+            onames.append(literal(rec["name"]))
+            ror = _clean_id(ids.ror, rec.get("ror"))
+            if ror:
+                okeys.append(f"<https://ror.org/{ror}>")
+    return _CANDIDATES_QUERY.format(
+        pkeys=_values(pkeys),
+        pnames=_values(pnames),
+        wdois=_values(wdois),
+        wkeys=_values(wkeys),
+        wtitles=_values(wtitles),
+        onames=_values(onames),
+        okeys=_values(okeys),
+    )
+
+
+#: Step 1 of a restricted index: the entities that share an identifier or a printed name/title
+#: with the batch (index lookups, cheap).
+_CANDIDATES_QUERY = """\
+PREFIX schema: <https://schema.org/>
+PREFIX bibo: <http://purl.org/ontology/bibo/>
+SELECT DISTINCT ?kind ?entity WHERE {{
+  {{ BIND("person" AS ?kind) {{ VALUES ?pkey {{ {pkeys} }} ?entity schema:sameAs ?pkey }}
+    UNION {{ VALUES ?pname {{ {pnames} }} ?entity schema:name ?pname }} }}
+  UNION {{ BIND("work" AS ?kind) {{ VALUES ?wdoi {{ {wdois} }} ?entity bibo:doi ?wdoi }}
+    UNION {{ VALUES ?wkey {{ {wkeys} }} ?entity schema:sameAs ?wkey }}
+    UNION {{ VALUES ?wtitle {{ {wtitles} }} ?entity schema:name ?wtitle }} }}
+  UNION {{ BIND("org" AS ?kind) {{ VALUES ?oname {{ {onames} }} ?entity schema:name ?oname }}
+    UNION {{ VALUES ?okey {{ {okeys} }} ?entity schema:sameAs ?okey }} }}
+}}
+"""
+
+
+def _restricted(candidates: list[dict[str, str | None]]) -> str:
+    """Step 2: :data:`INDEX_QUERY` with each block bound to its candidate entities first."""
+    query = INDEX_QUERY.replace(
+        "?entity kg:authorship ?authorship .", "?entity a schema:ScholarlyArticle ."
+    )
+    for kind in ("person", "work", "org"):
+        iris = " ".join(sorted({f"<{c['entity']}>" for c in candidates if c["kind"] == kind}))
+        marker = f'    BIND("{kind}" AS ?kind)\n'
+        query = query.replace(marker, f"{marker}    VALUES ?entity {{ {iris} }}\n")
+    return query
+
+
+PERSON_NAMES_QUERY = """\
+PREFIX schema: <https://schema.org/>
+SELECT DISTINCT ?name WHERE { ?person a schema:Person ; schema:name ?name }
+"""
+
+
+def known_names(store: Any) -> frozenset[str]:
+    """Every person name the store holds: spellings that confirm ambiguous name repairs."""
+    return frozenset(r["name"] for r in _select(store, PERSON_NAMES_QUERY) if r["name"])
+
+
+def load_index(store: Any, records: Iterable[Mapping[str, Any]] | None = None) -> EntityIndex:
+    """The :class:`EntityIndex` of what ``store`` (a :class:`kg.store.Store`) holds — only what
+    ``records`` could match when they are given (:func:`index_query`), else everything.
+
+    Load graphs ``{source family}/{load id}`` are folded onto their family, the identity of a
+    source that :func:`resolve` compares against.
+    """
+    if records is None:
+        rows = _select(store, INDEX_QUERY)
+    else:
+        candidates = _select(store, index_query(records))
+        rows = _select(store, _restricted(candidates)) if candidates else []
+    for row in rows:
+        if row.get("graph"):
+            row["graph"] = ids.source_family(str(row["graph"]))
+    return EntityIndex.from_rows(rows)
+
+
+def report(store: Any) -> ResolutionReport:
+    """The merges and near misses recorded in ``store`` (``kg resolve --report``)."""
+    return report_from_rows(_select(store, REPORT_QUERY))
+
+
+def _select(store: Any, query: str) -> list[dict[str, str | None]]:
+    from kg.store import SelectResult
+
+    result = store.query(query)
+    if not isinstance(result, SelectResult):  # pragma: no cover - both queries are SELECTs
+        raise TypeError("expected SELECT results")
+    return result.dicts()
 
 
 def report_from_rows(rows: Iterable[Row]) -> ResolutionReport:

@@ -42,4 +42,6 @@ def test_make_targets_named_in_the_readme_exist() -> None:
     makefile = (project_root() / "Makefile").read_text(encoding="utf-8")
     targets = set(re.findall(r"^([a-z][\w-]*):", makefile, flags=re.M))
     for target in set(re.findall(r"`make ([a-z][\w-]*)`", README)):
-        assert target in targets, f"README names `make {target}` but the Makefile has no such target"
+        assert target in targets, (
+            f"README names `make {target}` but the Makefile has no such target"
+        )
