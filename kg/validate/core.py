@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +31,9 @@ _KINDS = {
     KG + "SourceGraph": "Source graph",
     SCHEMA + "ProfilePage": "Profile page",
 }
+
+
+_IRI_OK = re.compile(r'^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>"{}|^`\\]*$')
 
 
 def default_shapes_dir() -> Path:
@@ -66,10 +70,12 @@ def _node_str(node: Node | None) -> str | None:
     return str(node)
 
 
-def _record_of(focus: Node) -> str:
-    """The record a focus node belongs to: ``work#author-3`` belongs to ``work``."""
-    text = _node_str(focus) or ""
-    if isinstance(focus, URIRef) and "#" in text and not text.startswith(KG):
+def _record_of(focus: Node) -> str | None:
+    """The record a focus node belongs to: ``work#author-3`` belongs to ``work``; None if no IRI."""
+    if not isinstance(focus, URIRef):
+        return None
+    text = str(focus)
+    if "#" in text and not text.startswith(KG):
         return text.split("#", 1)[0]
     return text
 
@@ -79,9 +85,11 @@ def _chunks(items: Sequence[str], n: int = 400) -> Iterable[Sequence[str]]:
         yield items[i : i + n]
 
 
-def _describe(data: Data, records: Iterable[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
+def _describe(
+    data: Data, records: Iterable[str | None]
+) -> dict[str, tuple[str | None, str | None, str | None]]:
     """label, kind and source of each record IRI, from the data and its provenance graphs."""
-    iris = sorted({r for r in records if r and not r.startswith("_:") and ">" not in r})
+    iris = sorted({r for r in records if r and _IRI_OK.match(r)})
     out: dict[str, tuple[str | None, str | None, str | None]] = {}
     kinds = " ".join(f"<{k}>" for k in _KINDS)
     for chunk in _chunks(iris):
@@ -134,7 +142,7 @@ def build_report(
     results = []
     for f in kept:
         record = _record_of(f.focus)
-        label, kind, source = described.get(record, (None, None, None))
+        label, kind, source = described.get(record or "", (None, None, None))
         path = f.path[1:-1] if f.path and f.path.startswith("<") and f.path.endswith(">") else f.path
         results.append(
             ValidationResult(

@@ -105,8 +105,12 @@ class Data:
         if isinstance(data, Graph):
             store = to_oxigraph(data)
             plain = Graph()
-            for t in data.triples((None, None, None)):
-                plain.add(t)
+            if hasattr(data, "quads"):  # Dataset / ConjunctiveGraph: the union of its graphs
+                for s, p, o, _g in data.quads((None, None, None, None)):
+                    plain.add((s, p, o))
+            else:
+                for t in data:
+                    plain.add(t)
             return cls(_ox_select(store), lambda: plain)
         if isinstance(data, ox.Store):
             return cls(_ox_select(data), lambda: _construct(_ox_select(data)))
