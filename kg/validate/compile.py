@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import Node
 
 __all__ = [
@@ -411,7 +411,13 @@ class _Compiler:
     def prefixes(self, node: Node) -> str:
         """PREFIX declarations of ``sh:prefixes`` (https://www.w3.org/TR/shacl/#sparql-prefixes)."""
         lines = []
-        for ontology in self.g.objects(node, _SH["prefixes"]):
+        todo, seen = list(self.g.objects(node, _SH["prefixes"])), set()
+        while todo:  # sh:prefixes, and the ontologies they owl:imports
+            ontology = todo.pop()
+            if ontology in seen:
+                continue
+            seen.add(ontology)
+            todo.extend(self.g.objects(ontology, OWL.imports))
             for decl in self.g.objects(ontology, _SH["declare"]):
                 prefix = self.g.value(decl, _SH["prefix"])
                 ns = self.g.value(decl, _SH["namespace"])
@@ -443,6 +449,8 @@ class _Compiler:
             raise Unsupported("query uses VALUES, MINUS or SERVICE")
         if re.search(r"\bBIND\s*\([^)]*\bAS\s+[$?]this\b", body, re.IGNORECASE):
             raise Unsupported("query assigns $this")
+        if _filters_before_binding(body):
+            raise Unsupported("a nested group tests $this without binding it (needs true pre-binding)")
         if "$PATH" in body:
             if path is None:
                 raise Unsupported("$PATH in a node shape")
@@ -468,6 +476,54 @@ class _Compiler:
             constraint=constraint,
             value_is_focus=path is None,
         )
+
+
+def _groups(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, depth) of every ``{...}`` block of a query."""
+    out, stack = [], []
+    for i, ch in enumerate(text):
+        if ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            start = stack.pop()
+            out.append((start, i, len(stack)))
+    return out
+
+
+def _strip_calls(text: str, names: str = "FILTER|BIND") -> str:
+    """``text`` without the parenthesized arguments of FILTER/BIND calls."""
+    out, i = [], 0
+    for m in re.finditer(rf"\b({names})\s*\(", text, re.IGNORECASE):
+        if m.start() < i:
+            continue
+        out.append(text[i : m.start()])
+        depth, j = 0, m.end() - 1
+        while j < len(text):
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            if depth == 0:
+                break
+            j += 1
+        i = j + 1
+    return "".join(out) + text[i:]
+
+
+def _filters_before_binding(body: str) -> bool:
+    """Whether a nested group (not an EXISTS block) tests ``$this`` only in FILTER/BIND.
+
+    Pre-binding substitutes the focus node into every group; emulating it with a join on the
+    outermost group differs exactly when an inner group filters on ``$this`` without a triple
+    pattern binding it there (W3C tests sparql/pre-binding-002, -005).
+    """
+    groups = _groups(body)
+    for start, end, depth in groups:
+        if depth < 1 or re.search(r"EXISTS\s*$", body[:start], re.IGNORECASE):
+            continue
+        direct = body[start + 1 : end]
+        for s2, e2, _d in sorted((g for g in groups if start < g[0] and g[1] < end and g[2] == depth + 1), reverse=True):
+            direct = direct[: s2 - start - 1] + direct[e2 - start :]
+        if "$this" in direct and "$this" not in _strip_calls(direct):
+            return True
+    return False
 
 
 def _strip_comments(text: str) -> str:

@@ -157,7 +157,9 @@ def build_report(
                 source=source,
                 record=record,
                 kind=kind,
-                terms=ResultTerms(f.focus, f.value, f.path_node, f.shape, f.component, f.constraint),
+                terms=ResultTerms(
+                    f.focus, f.value, f.path_node, f.shape, f.component, f.constraint, f.severity
+                ),
             )
         )
     return ValidationReport.of(results, engine=engine, fallbacks=fallbacks, shapes_graph=shapes)

@@ -87,6 +87,8 @@ class ResultTerms:
     shape: Node
     component: URIRef
     constraint: Node | None = None
+    #: the sh:resultSeverity as given (custom severities map to Severity.VIOLATION above)
+    severity: Node | None = None
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,7 @@ class ValidationReport:
             node = BNode()
             g.add((report, sh["result"], node))
             g.add((node, RDF.type, sh["ValidationResult"]))
-            g.add((node, sh["resultSeverity"], URIRef(r.severity.iri)))
+            g.add((node, sh["resultSeverity"], (t and t.severity) or URIRef(r.severity.iri)))
             g.add((node, sh["resultMessage"], Literal(r.message)))
             g.add((node, sh["sourceConstraintComponent"], URIRef(r.component)))
             if t is None:
