@@ -43,18 +43,18 @@ KNOWN: dict[tuple[str, str], str] = {
         "pySHACL 0.40 does not support $shapesGraph (optional in SHACL-SPARQL); kg does not either"
     ),
     ("sparql", "core/property/or-datatypes-001"): (
-        "rdflib rewrites the ill-typed literal \"none\"^^xsd:boolean to \"false\" while parsing, "
+        'rdflib rewrites the ill-typed literal "none"^^xsd:boolean to "false" while parsing, '
         "so the copy the SPARQL engine reads no longer holds the ill-typed form"
     ),
     ("sparql", "core/property/datatype-ill-formed"): (
-        "Oxigraph reads the out-of-range literal \"300\"^^xsd:byte back as xsd:integer"
+        'Oxigraph reads the out-of-range literal "300"^^xsd:byte back as xsd:integer'
     ),
     ("sparql", "core/node/maxExclusive-001"): (
-        "Oxigraph stores xsd:decimal 4.0 in canonical form (\"4\"), so the focus node differs "
+        'Oxigraph stores xsd:decimal 4.0 in canonical form ("4"), so the focus node differs '
         "lexically from the suite's"
     ),
     ("sparql", "core/node/minExclusive-001"): (
-        "Oxigraph stores xsd:decimal 4.0 in canonical form (\"4\"), so the focus node differs "
+        'Oxigraph stores xsd:decimal 4.0 in canonical form ("4"), so the focus node differs '
         "lexically from the suite's"
     ),
 }
@@ -70,8 +70,12 @@ def _parse(path: str) -> Graph:
 def _cases() -> list[Any]:
     params = []
     if not SUITE.is_dir():
-        return [pytest.param(None, id="suite-missing", marks=pytest.mark.skip(reason=f"no {SUITE}"))]
-    for manifest in sorted([*SUITE.glob("core/*/manifest.ttl"), *SUITE.glob("sparql/*/manifest.ttl")]):
+        return [
+            pytest.param(None, id="suite-missing", marks=pytest.mark.skip(reason=f"no {SUITE}"))
+        ]
+    for manifest in sorted(
+        [*SUITE.glob("core/*/manifest.ttl"), *SUITE.glob("sparql/*/manifest.ttl")]
+    ):
         top = Graph().parse(manifest, format="turtle")
         for include in sorted(top.objects(None, URIRef(MF + "include"))):
             g = _parse(str(include))
@@ -123,7 +127,9 @@ def test_w3c_case(case: tuple[str, Node, str], engine: str) -> None:
         unsupported = compile_shapes(shapes).unsupported
         if unsupported:
             shape, why = next(iter(unsupported.items()))
-            pytest.skip(f"SPARQL translation does not cover {_anon(shape)}: {why} (pySHACL validates it)")
+            pytest.skip(
+                f"SPARQL translation does not cover {_anon(shape)}: {why} (pySHACL validates it)"
+            )
     if g.value(entry, URIRef(MF + "result")) == URIRef(SHT + "Failure"):
         # the shapes are not well formed: a conforming processor must refuse them
         with pytest.raises(Exception):  # noqa: B017 - pySHACL raises several types here
@@ -143,4 +149,3 @@ def test_w3c_case(case: tuple[str, Node, str], engine: str) -> None:
             str(t.severity),
         )] += 1  # fmt: skip
     assert got == _expected(g, entry)
-

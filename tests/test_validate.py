@@ -58,7 +58,9 @@ def test_every_shape_file_has_valid_and_invalid_graphs() -> None:
             assert list((DATA / name / kind).glob("*.t*")), f"no {kind} graph for {name}"
 
 
-@pytest.mark.parametrize("path", GRAPHS, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "path", GRAPHS, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}/{p.name}"
+)
 def test_shape_graph(path: Path) -> None:
     report = validate(load(path))
     got = summary(report)
@@ -147,7 +149,17 @@ def test_json_report_has_exactly_the_documented_keys() -> None:
     assert set(doc) == {"conforms", "counts", "results"}
     assert doc["conforms"] is False
     assert doc["counts"] == {"violation": 2, "warning": 0, "info": 0}
-    keys = {"severity", "focus", "label", "path", "value", "message", "shape", "component", "source"}
+    keys = {
+        "severity",
+        "focus",
+        "label",
+        "path",
+        "value",
+        "message",
+        "shape",
+        "component",
+        "source",
+    }
     assert all(set(r) == keys for r in doc["results"])
     gap = next(r for r in doc["results"] if r["component"] == SH + "SPARQLConstraintComponent")
     assert gap["label"] == "Learning Sparse Codes"
@@ -161,7 +173,9 @@ def test_text_report_groups_by_record_with_label_and_source() -> None:
     lines = text.splitlines()
     assert lines[0] == "Publication 'Learning Sparse Codes' <https://w3id.org/kg/id/work/key/w1>"
     assert lines[1] == "  from examples/pubs.json, record 3"
-    assert "  VIOLATION: #author-3 kg:printedName: An author has no name, or more than one." in lines
+    assert (
+        "  VIOLATION: #author-3 kg:printedName: An author has no name, or more than one." in lines
+    )
     assert text.count("Publication 'Learning Sparse Codes'") == 1
     assert lines[-1] == "2 violations, 0 warnings, 0 infos"
 
@@ -208,9 +222,16 @@ def test_every_shape_has_name_description_and_messages() -> None:
     from kg.validate import load_shapes
 
     g = load_shapes()
-    sh = {n: URIRef(SH + n) for n in "NodeShape PropertyShape name description message sparql".split()}
-    shapes = set(g.subjects(URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), sh["NodeShape"]))
-    shapes |= set(g.subjects(URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), sh["PropertyShape"]))
+    sh = {
+        n: URIRef(SH + n)
+        for n in ["NodeShape", "PropertyShape", "name", "description", "message", "sparql"]
+    }
+    shapes = set(
+        g.subjects(URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), sh["NodeShape"])
+    )
+    shapes |= set(
+        g.subjects(URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), sh["PropertyShape"])
+    )
     mine = {s for s in shapes if str(s).startswith("https://w3id.org/kg/shapes#")}
     assert len(mine) > 20
     for s in mine:

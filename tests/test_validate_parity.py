@@ -58,7 +58,9 @@ def generated_store(n_pubs: int, *, seed: int = 7) -> tuple[ox.Store, dict[str, 
             planted["orcid"] += 1
         lines += m.lines
     for n in range(1, n_pubs + 1):
-        authors = [{"name": f"Person {j}", "person": f"p{j}"} for j in rng.sample(range(len(people)), 3)]
+        authors = [
+            {"name": f"Person {j}", "person": f"p{j}"} for j in rng.sample(range(len(people)), 3)
+        ]
         rec = {"type": "Publication", "title": f"Paper {n}", "date": "2024-05", "authors": authors,
                "abstract": "An abstract." if n % 5 else None, "doi": f"10.1000/p{n}"}  # fmt: skip
         rec = {k: v for k, v in rec.items() if v is not None}
@@ -75,7 +77,9 @@ def generated_store(n_pubs: int, *, seed: int = 7) -> tuple[ox.Store, dict[str, 
     return store, dict(planted)
 
 
-@pytest.mark.parametrize("path", GRAPHS, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "path", GRAPHS, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}/{p.name}"
+)
 def test_parity_on_shape_graphs(path: Path) -> None:
     store = ox.Store()
     store.load(path=str(path), format=ox.RdfFormat.TRIG)
@@ -90,10 +94,15 @@ def test_parity_on_generated_graph_with_planted_errors() -> None:
     store, planted = generated_store(18)
     fast, ref = validate(store, engine="sparql"), validate(store, engine="pyshacl")
     assert keys(fast) == keys(ref)
-    by_shape = Counter(r.shape.rsplit("#", 1)[-1] for r in fast.results if r.severity.value == "violation")
+    by_shape = Counter(
+        r.shape.rsplit("#", 1)[-1] for r in fast.results if r.severity.value == "violation"
+    )
     # Each planted error is found once, and nothing else is a violation.
     assert planted == {"orcid": 1, "gap": 2, "title": 2}
-    assert by_shape == {"Person": planted["orcid"], "Publication": planted["gap"] + planted["title"]}
+    assert by_shape == {
+        "Person": planted["orcid"],
+        "Publication": planted["gap"] + planted["title"],
+    }
     assert fast.counts["warning"] == 3  # every 5th publication has no abstract
 
 

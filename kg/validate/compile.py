@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import Node
@@ -36,15 +36,64 @@ __all__ = [
 ]
 
 SH = "http://www.w3.org/ns/shacl#"
-_SH = {name: URIRef(SH + name) for name in (
-    "NodeShape PropertyShape path targetClass targetNode targetSubjectsOf targetObjectsOf "
-    "severity Violation message deactivated property sparql select prefixes declare prefix "
-    "namespace inversePath alternativePath zeroOrMorePath oneOrMorePath zeroOrOnePath "
-    "minCount maxCount datatype nodeKind class pattern flags minLength maxLength in hasValue "
-    "minInclusive maxInclusive minExclusive maxExclusive languageIn or and not xone node "
-    "IRI BlankNode Literal BlankNodeOrIRI BlankNodeOrLiteral IRIOrLiteral name description "
-    "order group defaultValue"
-).split()}  # fmt: skip
+_SH_NAMES = (
+    "NodeShape",
+    "PropertyShape",
+    "path",
+    "targetClass",
+    "targetNode",
+    "targetSubjectsOf",
+    "targetObjectsOf",
+    "severity",
+    "Violation",
+    "message",
+    "deactivated",
+    "property",
+    "sparql",
+    "select",
+    "prefixes",
+    "declare",
+    "prefix",
+    "namespace",
+    "inversePath",
+    "alternativePath",
+    "zeroOrMorePath",
+    "oneOrMorePath",
+    "zeroOrOnePath",
+    "minCount",
+    "maxCount",
+    "datatype",
+    "nodeKind",
+    "class",
+    "pattern",
+    "flags",
+    "minLength",
+    "maxLength",
+    "in",
+    "hasValue",
+    "minInclusive",
+    "maxInclusive",
+    "minExclusive",
+    "maxExclusive",
+    "languageIn",
+    "or",
+    "and",
+    "not",
+    "xone",
+    "node",
+    "IRI",
+    "BlankNode",
+    "Literal",
+    "BlankNodeOrIRI",
+    "BlankNodeOrLiteral",
+    "IRIOrLiteral",
+    "name",
+    "description",
+    "order",
+    "group",
+    "defaultValue",
+)
+_SH = {name: URIRef(SH + name) for name in _SH_NAMES}
 
 #: Datatypes whose lexical forms pySHACL checks (through rdflib's converters); for these the
 #: SPARQL translation also rejects ill-formed literals, with an Oxigraph cast. For any other
@@ -56,19 +105,66 @@ CHECKED_DATATYPES = frozenset(
 # Constraint parameters the translation understands. Anything else on a shape -> Unsupported.
 _KNOWN = {
     _SH[n]
-    for n in (
-        "path targetClass targetNode targetSubjectsOf targetObjectsOf severity message "
-        "deactivated property sparql minCount maxCount datatype nodeKind class pattern flags "
-        "minLength maxLength in hasValue minInclusive maxInclusive minExclusive maxExclusive "
-        "languageIn or and not xone node name description order group defaultValue"
-    ).split()
+    for n in [
+        "path",
+        "targetClass",
+        "targetNode",
+        "targetSubjectsOf",
+        "targetObjectsOf",
+        "severity",
+        "message",
+        "deactivated",
+        "property",
+        "sparql",
+        "minCount",
+        "maxCount",
+        "datatype",
+        "nodeKind",
+        "class",
+        "pattern",
+        "flags",
+        "minLength",
+        "maxLength",
+        "in",
+        "hasValue",
+        "minInclusive",
+        "maxInclusive",
+        "minExclusive",
+        "maxExclusive",
+        "languageIn",
+        "or",
+        "and",
+        "not",
+        "xone",
+        "node",
+        "name",
+        "description",
+        "order",
+        "group",
+        "defaultValue",
+    ]
 } | {RDF.type, RDFS.label, RDFS.comment, RDFS.subClassOf, RDFS.isDefinedBy, RDFS.seeAlso}
 _VALUE_PARAMS = {
     _SH[n]
-    for n in (
-        "datatype nodeKind class pattern minLength maxLength in minInclusive maxInclusive "
-        "minExclusive maxExclusive languageIn or and not xone node"
-    ).split()
+    for n in [
+        "datatype",
+        "nodeKind",
+        "class",
+        "pattern",
+        "minLength",
+        "maxLength",
+        "in",
+        "minInclusive",
+        "maxInclusive",
+        "minExclusive",
+        "maxExclusive",
+        "languageIn",
+        "or",
+        "and",
+        "not",
+        "xone",
+        "node",
+    ]
 }
 _COMPONENT = {
     "minCount": "MinCount", "maxCount": "MaxCount", "datatype": "Datatype", "nodeKind": "NodeKind",
@@ -139,7 +235,7 @@ def path_text(g: Graph, path: Node) -> str:
 
     >>> g = Graph(); p = BNode(); _ = g.add((p, URIRef(SH + "inversePath"), URIRef("urn:p")))
     >>> path_text(g, p)
-    '^<urn:p>'
+    '(^<urn:p>)'
     """
     if isinstance(path, URIRef):
         return f"<{path}>"
@@ -220,9 +316,9 @@ def _datatype_expr(v: str, dt: Node) -> str:
     if not isinstance(dt, URIRef):
         raise Unsupported("sh:datatype is not an IRI")
     if dt == RDF.langString:
-        return f"(isLiteral({v}) && LANG({v}) != \"\")"
+        return f'(isLiteral({v}) && LANG({v}) != "")'
     if dt == XSD.string:
-        return f"(isLiteral({v}) && DATATYPE({v}) = <{XSD.string}> && LANG({v}) = \"\")"
+        return f'(isLiteral({v}) && DATATYPE({v}) = <{XSD.string}> && LANG({v}) = "")'
     if dt == RDFS.Literal or dt == RDFS.Datatype:
         raise Unsupported(f"sh:datatype {dt}")
     test = f"(isLiteral({v}) && DATATYPE({v}) = <{dt}>"
@@ -231,7 +327,10 @@ def _datatype_expr(v: str, dt: Node) -> str:
     elif dt in _INTEGER_RANGES:
         low, high = _INTEGER_RANGES[dt]
         n = f"<{XSD.integer}>(STR({v}))"
-        bounds = [f"{n} >= {low}" if low is not None else "", f"{n} <= {high}" if high is not None else ""]
+        bounds = [
+            f"{n} >= {low}" if low is not None else "",
+            f"{n} <= {high}" if high is not None else "",
+        ]
         test += "".join(f" && {b}" for b in bounds if b)
     return test + ")"
 
@@ -287,10 +386,10 @@ def _value_expr(g: Graph, shape: Node, param: URIRef, arg: Node, v: str, depth: 
             return "false"
         return "(" + " || ".join(f"sameTerm({v}, {m})" for m in members) + ")"
     if name in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
-        op = {"minInclusive": ">=", "maxInclusive": "<=", "minExclusive": ">", "maxExclusive": "<"}
+        ops = {"minInclusive": ">=", "maxInclusive": "<=", "minExclusive": ">", "maxExclusive": "<"}
         if not isinstance(arg, Literal):
             raise Unsupported(f"sh:{name} is not a literal")
-        return f"(isLiteral({v}) && {v} {op[name]} {term_sparql(arg)})"
+        return f"(isLiteral({v}) && {v} {ops[name]} {term_sparql(arg)})"
     if name == "languageIn":
         tags = [str(t) for t in Collection(g, arg)]
         tests = " || ".join(f"langMatches(LANG({v}), {_sparql_string(t)})" for t in tags)
@@ -450,7 +549,9 @@ class _Compiler:
         if re.search(r"\bBIND\s*\([^)]*\bAS\s+[$?]this\b", body, re.IGNORECASE):
             raise Unsupported("query assigns $this")
         if _filters_before_binding(body):
-            raise Unsupported("a nested group tests $this without binding it (needs true pre-binding)")
+            raise Unsupported(
+                "a nested group tests $this without binding it (needs true pre-binding)"
+            )
         if "$PATH" in body:
             if path is None:
                 raise Unsupported("$PATH in a node shape")
@@ -519,7 +620,9 @@ def _filters_before_binding(body: str) -> bool:
         if depth < 1 or re.search(r"EXISTS\s*$", body[:start], re.IGNORECASE):
             continue
         direct = body[start + 1 : end]
-        for s2, e2, _d in sorted((g for g in groups if start < g[0] and g[1] < end and g[2] == depth + 1), reverse=True):
+        for s2, e2, _d in sorted(
+            (g for g in groups if start < g[0] and g[1] < end and g[2] == depth + 1), reverse=True
+        ):
             direct = direct[: s2 - start - 1] + direct[e2 - start :]
         if "$this" in direct and "$this" not in _strip_calls(direct):
             return True
@@ -553,4 +656,3 @@ def compile_shapes(g: Graph) -> Plan:
             continue
         plan.checks.extend(checks)
     return plan
-

@@ -95,7 +95,7 @@ def _describe(
     for chunk in _chunks(iris):
         values = " ".join(f"<{r}>" for r in chunk)
         rows = data.select(
-            f"""SELECT ?r ?name ?type ?n ?from ?slabel WHERE {{
+            f"""SELECT ?r ?name ?type ?n ?from ?slabel ?slabel2 WHERE {{
               VALUES ?r {{ {values} }}
               OPTIONAL {{ ?r <{SCHEMA}name> ?name }}
               OPTIONAL {{ ?r a ?type FILTER(?type IN ({kinds.replace(" ", ", ")})) }}
@@ -104,6 +104,7 @@ def _describe(
                 OPTIONAL {{ GRAPH ?g {{ ?g <{PROV}wasDerivedFrom> ?from }} }}
                 OPTIONAL {{ GRAPH ?g {{ ?g <{KG}sourceLabel> ?slabel }} }}
               }}
+              OPTIONAL {{ GRAPH ?g2 {{ ?r a ?t2 . ?g2 <{KG}sourceLabel> ?slabel2 }} }}
               OPTIONAL {{ ?r <{KG}recordNumber> ?n }}
               OPTIONAL {{ ?r <{KG}sourceLabel> ?slabel }}
               OPTIONAL {{ ?r <{PROV}wasDerivedFrom> ?from }}
@@ -113,11 +114,11 @@ def _describe(
         for row in rows:
             r = str(row["r"])
             prev = best.get(r)
-            if prev is None or len(row) > len(prev):
+            if prev is None or (("n" in row, len(row)) > ("n" in prev, len(prev))):
                 best[r] = row
         for r, row in best.items():
             kind = _KINDS.get(str(row.get("type")))
-            where = row.get("slabel") or row.get("from")
+            where = row.get("slabel") or row.get("from") or row.get("slabel2")
             source = str(where) if where is not None else None
             if source is not None and "n" in row and kind != "Source graph":
                 source += f", record {row['n']}"
@@ -143,7 +144,9 @@ def build_report(
     for f in kept:
         record = _record_of(f.focus)
         label, kind, source = described.get(record or "", (None, None, None))
-        path = f.path[1:-1] if f.path and f.path.startswith("<") and f.path.endswith(">") else f.path
+        path = (
+            f.path[1:-1] if f.path and f.path.startswith("<") and f.path.endswith(">") else f.path
+        )
         results.append(
             ValidationResult(
                 severity=Severity.from_iri(str(f.severity)),

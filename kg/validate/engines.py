@@ -146,6 +146,7 @@ class Data:
 def _ox_select(store: ox.Store) -> Callable[[str], tuple[list[str], Iterable[Sequence[Any]]]]:
     def select(sparql: str) -> tuple[list[str], Iterable[Sequence[Any]]]:
         res = store.query(sparql, use_default_graph_as_union=True)
+        assert isinstance(res, ox.QuerySolutions)
         variables = [v.value for v in res.variables]
         return variables, [[sol[v] for v in variables] for sol in res]
 
@@ -232,8 +233,19 @@ def run_sparql(checks: Sequence[Check], data: Data) -> list[Finding]:
                     continue
                 seen.add(dedup)
             text = _fill(str(message), row) if message is not None else _default_message(check)
-            out.append(Finding(check.severity, focus, path, path_node, value, check.shape,
-                               check.component, text, check.constraint))  # fmt: skip
+            out.append(
+                Finding(
+                    check.severity,
+                    focus,
+                    path,
+                    path_node,
+                    value,
+                    check.shape,
+                    check.component,
+                    text,
+                    check.constraint,
+                )
+            )
     return out
 
 
@@ -265,10 +277,21 @@ def run_pyshacl(data: Data, shapes: Graph, *, only: set[Node] | None = None) -> 
         data.graph(), shacl_graph=sg, inference="none", advanced=False, allow_warnings=False
     )
     assert isinstance(report, Graph)
-    sh = {n: URIRef(SH + n) for n in (
-        "ValidationReport result focusNode resultPath value resultMessage sourceShape "
-        "sourceConstraintComponent resultSeverity sourceConstraint"
-    ).split()}  # fmt: skip
+    sh = {
+        n: URIRef(SH + n)
+        for n in [
+            "ValidationReport",
+            "result",
+            "focusNode",
+            "resultPath",
+            "value",
+            "resultMessage",
+            "sourceShape",
+            "sourceConstraintComponent",
+            "resultSeverity",
+            "sourceConstraint",
+        ]
+    }
     out = []
     for rep in report.subjects(RDF.type, sh["ValidationReport"]):
         for r in report.objects(rep, sh["result"]):

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from kg.mapping import MappedRecord
 from kg.store import GraphResult, Store
@@ -51,7 +51,10 @@ def _reason(r: ValidationResult) -> str:
     if "#" in r.focus and r.record and r.focus.startswith(r.record):
         where = f"{r.focus[len(r.record) + 1 :]} {where}"
     value = f" (value {r.value!r})" if r.value is not None and r.value != r.focus else ""
-    return f"validation: {where}{value}: {r.message} [{r.shape.rsplit('#', 1)[-1]}]"
+    rule = r.shape
+    if r.terms is not None and isinstance(r.terms.constraint, URIRef):
+        rule = str(r.terms.constraint)  # a named SPARQL constraint says more than its shape
+    return f"validation: {where}{value}: {r.message} [{rule.rsplit('#', 1)[-1]}]"
 
 
 def _subject(line: str) -> str | None:
@@ -61,7 +64,9 @@ def _subject(line: str) -> str | None:
     return None
 
 
-def _linked_triples(store: Store, links: Sequence[str], replacing: Collection[str]) -> list[ox.Triple]:
+def _linked_triples(
+    store: Store, links: Sequence[str], replacing: Collection[str]
+) -> list[ox.Triple]:
     out: list[ox.Triple] = []
     skip = ""
     if replacing:
@@ -76,7 +81,9 @@ def _linked_triples(store: Store, links: Sequence[str], replacing: Collection[st
     return out
 
 
-def _batch_store(mapped: Sequence[MappedRecord], store: Store | None, replacing: Collection[str]) -> ox.Store:
+def _batch_store(
+    mapped: Sequence[MappedRecord], store: Store | None, replacing: Collection[str]
+) -> ox.Store:
     batch = ox.Store()
     text = "\n".join(line for m in mapped for line in m.lines)
     if text:
@@ -84,7 +91,10 @@ def _batch_store(mapped: Sequence[MappedRecord], store: Store | None, replacing:
     focuses = {m.focus for m in mapped}
     links = sorted({iri for m in mapped for iri in m.links} - focuses)
     if store is not None and links:
-        batch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in _linked_triples(store, links, replacing))
+        batch.extend(
+            ox.Quad(t.subject, t.predicate, t.object)
+            for t in _linked_triples(store, links, replacing)
+        )
     return batch
 
 
@@ -99,7 +109,9 @@ def _owners(mapped: Sequence[MappedRecord]) -> tuple[dict[str, list[int]], dict[
     return by_focus, by_subject
 
 
-def _attribute(focus: str, by_focus: dict[str, list[int]], by_subject: dict[str, list[int]]) -> list[int]:
+def _attribute(
+    focus: str, by_focus: dict[str, list[int]], by_subject: dict[str, list[int]]
+) -> list[int]:
     """The records a result's focus node belongs to: its own record first, else its writers."""
     if focus in by_focus:
         return by_focus[focus]
@@ -134,8 +146,9 @@ def gate(
     shapes_graph = shapes if shapes is not None else load_shapes(shapes_dir)
     data = Data.of(_batch_store(mapped, store, set(replacing)))
     findings, used, fallbacks = find(data, shapes_graph, engine=engine)
-    report = build_report(findings, data, engine=used, severity="info", fallbacks=fallbacks,
-                          shapes=shapes_graph)  # fmt: skip
+    report = build_report(
+        findings, data, engine=used, severity="info", fallbacks=fallbacks, shapes=shapes_graph
+    )
     by_focus, by_subject = _owners(mapped)
     held: dict[int, list[ValidationResult]] = {}
     unattributed: list[ValidationResult] = []

@@ -218,7 +218,9 @@ class ValidationReport:
                     lines.append(f"  from {r.source}")
             where = compact(r.path) or "(node)"
             if r.focus != record:
-                where = f"{r.focus[len(record) :] if r.focus.startswith(record) else r.focus} {where}"
+                where = (
+                    f"{r.focus[len(record) :] if r.focus.startswith(record) else r.focus} {where}"
+                )
             value = f" = {r.value!r}" if r.value is not None and r.value != r.focus else ""
             lines.append(f"  {r.severity.value.upper()}: {where}{value}: {r.message}")
             lines.append(f"    shape {compact(r.shape)} ({compact(r.component)})")
@@ -231,10 +233,23 @@ class ValidationReport:
         g.bind("sh", SH)
         for prefix, ns in PREFIXES.items():
             g.bind(prefix, ns)
-        sh = {n: URIRef(SH + n) for n in (
-            "ValidationReport ValidationResult conforms result focusNode resultPath value "
-            "resultMessage sourceShape sourceConstraintComponent resultSeverity sourceConstraint"
-        ).split()}  # fmt: skip
+        sh = {
+            n: URIRef(SH + n)
+            for n in [
+                "ValidationReport",
+                "ValidationResult",
+                "conforms",
+                "result",
+                "focusNode",
+                "resultPath",
+                "value",
+                "resultMessage",
+                "sourceShape",
+                "sourceConstraintComponent",
+                "resultSeverity",
+                "sourceConstraint",
+            ]
+        }
         report = BNode()
         g.add((report, RDF.type, sh["ValidationReport"]))
         g.add((report, sh["conforms"], Literal(not self.results)))
