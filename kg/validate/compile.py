@@ -233,6 +233,7 @@ _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\
 def path_text(g: Graph, path: Node) -> str:
     """A SHACL property path (https://www.w3.org/TR/shacl/#property-paths) in SPARQL syntax.
 
+    >>> from rdflib import BNode
     >>> g = Graph(); p = BNode(); _ = g.add((p, URIRef(SH + "inversePath"), URIRef("urn:p")))
     >>> path_text(g, p)
     '(^<urn:p>)'
