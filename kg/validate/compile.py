@@ -479,6 +479,12 @@ class _Compiler:
                     check(name, f"SELECT ?this WHERE {{ {where} }}")
                 elif name == "minCount" and n == 0:
                     continue
+                elif name == "maxCount" and n == 1:  # two distinct values: cheaper than COUNT
+                    check(
+                        name,
+                        f"SELECT DISTINCT ?this WHERE {{ {focus} ?this {path} ?_a . "
+                        f"?this {path} ?_b . FILTER(!sameTerm(?_a, ?_b)) }}",
+                    )
                 else:
                     op = "<" if name == "minCount" else ">"
                     check(

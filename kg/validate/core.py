@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -53,8 +54,16 @@ def load_shapes(shapes_dir: str | os.PathLike[str] | None = None) -> Graph:
     files = sorted(folder.glob("*.ttl")) if folder.is_dir() else []
     if not files:
         raise UsageError(f"no shapes (*.ttl) in {folder}")
+    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    return _parse_shapes(stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_shapes(stamp: tuple[tuple[str, int, int], ...]) -> Graph:
+    """Parse once per set of file versions (the gate runs on every ingest). Do not mutate."""
     g = Graph()
-    for f in files:
+    for name, _mtime, _size in stamp:
+        f = Path(name)
         try:
             g.parse(f, format="turtle")
         except Exception as exc:  # rdflib raises several unrelated types for bad Turtle
