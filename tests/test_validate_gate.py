@@ -194,3 +194,20 @@ def test_kg_validate_exit_0_without_violations(
     assert doc["counts"] == {"violation": 0, "warning": 1, "info": 0}  # no abstract: a warning
     assert main(["validate", "--store", store_dir, "--engine", "pyshacl", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == doc
+
+
+def test_problems_of_stored_nodes_are_not_blamed_on_the_batch(tmp_path: Path) -> None:
+    """A stored person without a name is reported, but does not hold back a new publication
+    that cites them: the problem predates the batch."""
+    store = EmbeddedStore(None)
+    bad = tmp_path / "bad.ttl"
+    bad.write_text(
+        "<https://w3id.org/kg/id/person/key/nameless> a <https://schema.org/Person> .\n",
+        encoding="utf-8",
+    )
+    assert ingest([str(bad)], store).exit_code == 0  # RDF files are not gated
+    pub = {"type": "Publication", "title": "T", "abstract": "a",
+           "authors": [{"name": "N", "_person_iri": "https://w3id.org/kg/id/person/key/nameless"}]}  # fmt: skip
+    result = gate([map_record(pub, number=1, scope="file:///pubs.json")], store)
+    assert result.ok
+    assert [r.message for r in result.unattributed] == ["A person needs a name (schema:name)."]

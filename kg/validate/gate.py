@@ -57,24 +57,24 @@ def _reason(r: ValidationResult) -> str:
     return f"validation: {where}{value}: {r.message} [{rule.rsplit('#', 1)[-1]}]"
 
 
-def _subject(line: str) -> str | None:
-    if line.startswith("<"):
-        end = line.find(">")
-        return line[1:end] if end > 0 else None
-    return None
-
-
 def _linked_triples(
     store: Store, links: Sequence[str], replacing: Collection[str]
 ) -> list[ox.Triple]:
+    """The stored triples about ``links``, plus the types of the nodes those triples point to
+    (so ``sh:class`` checks on a linked node see its neighbours' classes)."""
     out: list[ox.Triple] = []
     skip = ""
     if replacing:
-        skip = "FILTER(?g NOT IN (" + ", ".join(f"<{g}>" for g in sorted(replacing)) + "))"
+        graphs = ", ".join(f"<{g}>" for g in sorted(replacing))
+        skip = f"FILTER(?g NOT IN ({graphs}))"
     for i in range(0, len(links), LINK_CHUNK):
         values = " ".join(f"<{iri}>" for iri in links[i : i + LINK_CHUNK])
         res = store.query(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} {skip} }}"
+            f"""CONSTRUCT {{ ?s ?p ?o . ?o a ?t }} WHERE {{
+              VALUES ?s {{ {values} }}
+              GRAPH ?g {{ ?s ?p ?o }} {skip}
+              OPTIONAL {{ GRAPH ?h {{ ?o a ?t }} {skip.replace("?g", "?h")} }}
+            }}"""
         )
         assert isinstance(res, GraphResult)
         out.extend(res.triples)
@@ -83,43 +83,47 @@ def _linked_triples(
 
 def _batch_store(
     mapped: Sequence[MappedRecord], store: Store | None, replacing: Collection[str]
-) -> ox.Store:
+) -> tuple[ox.Store, set[str]]:
+    """The batch's triples and the linked context in one in-memory store, and the IRIs the
+    store already describes (violations on those are not the batch's doing)."""
     batch = ox.Store()
     text = "\n".join(line for m in mapped for line in m.lines)
     if text:
-        batch.bulk_load(text.encode("utf-8"), ox.RdfFormat.N_TRIPLES)
+        batch.load(text.encode("utf-8"), ox.RdfFormat.N_TRIPLES)
     focuses = {m.focus for m in mapped}
     links = sorted({iri for m in mapped for iri in m.links} - focuses)
+    stored: set[str] = set()
     if store is not None and links:
-        batch.extend(
-            ox.Quad(t.subject, t.predicate, t.object)
-            for t in _linked_triples(store, links, replacing)
-        )
-    return batch
+        triples = _linked_triples(store, links, replacing)
+        batch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+        stored = {t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)}
+        stored &= set(links)
+    return batch, stored
 
 
-def _owners(mapped: Sequence[MappedRecord]) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
-    by_focus: dict[str, list[int]] = {}
-    by_subject: dict[str, list[int]] = {}
+def _writers(mapped: Sequence[MappedRecord], nodes: set[str]) -> dict[str, list[int]]:
+    """For each of ``nodes``, the records whose triples have it as subject."""
+    prefixes = {f"<{n}> ": n for n in nodes}
+    out: dict[str, list[int]] = {}
     for i, m in enumerate(mapped):
-        by_focus.setdefault(m.focus, []).append(i)
-        for s in {_subject(line) for line in m.lines}:
-            if s is not None:
-                by_subject.setdefault(s, []).append(i)
-    return by_focus, by_subject
+        hit: set[str] = set()
+        for line in m.lines:
+            end = line.find("> ")
+            node = prefixes.get(line[: end + 2]) if end > 0 else None
+            if node is not None:
+                hit.add(node)
+        for node in hit:
+            out.setdefault(node, []).append(i)
+    return out
 
 
-def _attribute(
-    focus: str, by_focus: dict[str, list[int]], by_subject: dict[str, list[int]]
-) -> list[int]:
-    """The records a result's focus node belongs to: its own record first, else its writers."""
+def _owner(focus: str, by_focus: dict[str, list[int]]) -> list[int]:
+    """The record whose entity is the focus, or owns it as a ``#fragment`` node."""
     if focus in by_focus:
         return by_focus[focus]
     if "#" in focus:
-        owner = by_focus.get(focus.split("#", 1)[0])
-        if owner:
-            return owner
-    return by_subject.get(focus, [])
+        return by_focus.get(focus.split("#", 1)[0], [])
+    return []
 
 
 def gate(
@@ -144,18 +148,24 @@ def gate(
     ([1], ['validation: name: The publication has no title (schema:name). [PublicationTitle]'])
     """
     shapes_graph = shapes if shapes is not None else load_shapes(shapes_dir)
-    data = Data.of(_batch_store(mapped, store, set(replacing)))
+    batch, stored = _batch_store(mapped, store, set(replacing))
+    data = Data.of(batch)
     findings, used, fallbacks = find(data, shapes_graph, engine=engine)
     report = build_report(
         findings, data, engine=used, severity="info", fallbacks=fallbacks, shapes=shapes_graph
     )
-    by_focus, by_subject = _owners(mapped)
+    by_focus: dict[str, list[int]] = {}
+    for i, m in enumerate(mapped):
+        by_focus.setdefault(m.focus, []).append(i)
+    violations = [r for r in report.results if r.severity is Severity.VIOLATION]
+    # A node no record owns (an author, an organization) is blamed on the records writing it,
+    # unless the store already describes it: then the problem predates this batch.
+    loose = {r.focus for r in violations if not _owner(r.focus, by_focus)} - stored
+    writers = _writers(mapped, loose) if loose else {}
     held: dict[int, list[ValidationResult]] = {}
     unattributed: list[ValidationResult] = []
-    for r in report.results:
-        if r.severity is not Severity.VIOLATION:
-            continue
-        owners = _attribute(r.focus, by_focus, by_subject)
+    for r in violations:
+        owners = _owner(r.focus, by_focus) or writers.get(r.focus, [])
         if not owners:
             unattributed.append(r)
         for i in owners:
