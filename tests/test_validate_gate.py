@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from rdflib import Graph, URIRef
 
 from kg.cli import main
 from kg.ingest import ingest
 from kg.mapping import map_record
 from kg.shared import project_root
-from kg.store import EmbeddedStore, SelectResult, stats
-from kg.validate import gate
+from kg.store import EmbeddedStore, RemoteStore, SelectResult, stats
+from kg.validate import gate, validate
 
 GOOD_ORCID = "0000-0002-1825-0097"
 BAD_ORCID = "0000-0002-1825-0098"
@@ -161,6 +167,7 @@ def test_kg_validate_reports_each_planted_error_once(
     assert by_kind["title"][0]["source"].endswith("pubs.json, record 2")
     assert by_kind["gap"][0]["label"] == "Gap Paper"
     assert by_kind["gap"][0]["source"].endswith("planted.ttl")
+    assert by_kind["title"][0]["value"] is None and by_kind["title"][0]["path"].endswith("name")
 
     assert main([*args, "--format", "text"]) == 1
     text = capsys.readouterr().out
@@ -211,3 +218,54 @@ def test_problems_of_stored_nodes_are_not_blamed_on_the_batch(tmp_path: Path) ->
     result = gate([map_record(pub, number=1, scope="file:///pubs.json")], store)
     assert result.ok
     assert [r.message for r in result.unattributed] == ["A person needs a name (schema:name)."]
+
+
+@pytest.fixture
+def oxigraph_endpoint(tmp_path: Path) -> Iterator[str]:
+    """A real Oxigraph server (the `oxigraph` test dependency), in memory, on a free port.
+
+    Local to this file until the shared ``oxigraph_server`` fixture lands in conftest.py.
+    """
+    binary = Path(sys.executable).parent / "oxigraph"
+    if not binary.exists():
+        pytest.skip("the oxigraph server binary is not installed")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [str(binary), "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/query"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(url, params={"query": "ASK {}"}, timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_validate_and_gate_over_a_sparql_endpoint(
+    oxigraph_endpoint: str, batch: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The SPARQL engine runs on the endpoint itself; the gate reads linked nodes from it."""
+    store = RemoteStore(oxigraph_endpoint)
+    report = ingest(batch, store, validate=False)
+    assert report.committed
+    fast = validate(store)
+    assert {r.message.split(":")[0] for r in fast.results if r.severity.value == "violation"} == {
+        "ORCID iD 0000-0002-1825-0098 is not valid",
+        "The publication has no title (schema",
+    }
+    assert fast.results[0].source is not None and "record" in fast.results[0].source
+    assert sorted(r.key() for r in fast.results) == sorted(
+        r.key() for r in validate(store, engine="pyshacl").results
+    )
+    assert main(["validate", "--endpoint", oxigraph_endpoint, "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)["counts"]["violation"] == 2

@@ -124,7 +124,8 @@ class ValidationResult:
             "focus": self.focus,
             "label": self.label,
             "path": self.path,
-            "value": self.value,
+            # SHACL repeats the focus node as the value of node-level results; JSON says null
+            "value": self.value if self.value != self.focus else None,
             "message": self.message,
             "shape": self.shape,
             "component": self.component,
