@@ -21,6 +21,7 @@ from kg.errors import EXIT_USAGE, KgError, UsageError
 from kg.ingest import IngestReport, SourceReport, extract, ingest
 from kg.records import SourceOptions
 from kg.store import DUMP_FORMATS, open_store, stats
+from kg.validate import ENGINES, validate
 
 __all__ = ["entrypoint", "main"]
 
@@ -115,6 +116,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 force=args.force,
                 aggressive=args.aggressive,
                 progress=progress,
+                validate=not args.no_validate,
             )
     finally:
         stop()
@@ -183,6 +185,18 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    with _opened(args, read_only=True) as store:
+        report = validate(store, shapes_dir=args.shapes, severity=args.severity, engine=args.engine)
+    text = {"text": report.to_text, "json": report.to_json, "ttl": report.to_turtle}[args.format]()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    print(report.summary(), file=sys.stderr)
+    return 0 if report.conforms else 1
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(
         prog="kg",
@@ -214,6 +228,8 @@ def _build_parser() -> _Parser:
     p.add_argument("--force", action="store_true", help="re-load sources even if unchanged")
     p.add_argument("--aggressive", action="store_true",
                    help="also merge people across sources on the same name alone")  # fmt: skip
+    p.add_argument("--no-validate", action="store_true",
+                   help="skip the SHACL gate (records with violations are then committed too)")  # fmt: skip
     _store_options(p)
     _source_options(p)
 
@@ -240,6 +256,17 @@ def _build_parser() -> _Parser:
     p.add_argument("--format", choices=sorted(DUMP_FORMATS), default="nq")
     p.add_argument("--graph", metavar="IRI", help="only this named graph")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    _store_options(p)
+
+    p = command("validate", "Check the graph against the SHACL shapes; exit 1 on any violation.",
+                "kg validate --format json --severity warning", cmd_validate)  # fmt: skip
+    p.add_argument("--shapes", metavar="DIR", help="directory of *.ttl shapes (default: shapes/)")
+    p.add_argument("--format", choices=["text", "json", "ttl"], default="text")
+    p.add_argument("--severity", choices=["violation", "warning", "info"], default="info",
+                   help="report results of this severity and above (default: info)")  # fmt: skip
+    p.add_argument("--engine", choices=list(ENGINES), default="auto",
+                   help="sparql (Oxigraph), pyshacl, or auto: sparql with pySHACL for the rest")  # fmt: skip
+    p.add_argument("--out", metavar="FILE", help="write the report to FILE instead of stdout")
     _store_options(p)
     return parser
 

@@ -25,6 +25,7 @@ from kg.records.schema import RecordIssue, check_record
 from kg.records.sources import RawRecord, RdfSource, RecordSource, SourceOptions, open_source
 from kg.resolve import EntityIndex, Resolution, known_names, load_index, resolve
 from kg.store import SelectResult, Store, graph_hashes
+from kg.validate import gate
 from kg.vocab import KG
 
 __all__ = [
@@ -257,6 +258,25 @@ def _resolve(reads: list[_Read], index: EntityIndex, *, aggressive: bool) -> Res
     return resolution
 
 
+def _hold_back(reads: list[_Read], mapped: dict[str, list[MappedRecord]], store: Store) -> None:
+    """The SHACL gate: records with violations leave the batch and join the rejected."""
+    batch = [(read, m) for read in reads if read.rdf_lines is None for m in mapped[read.source.key]]
+    if not batch:
+        return
+    replacing = [graph_iri(read.source.key) for read in reads]
+    result = gate([m for _, m in batch], store, replacing=replacing)
+    held = {id(batch[i][1]): i for i in result.held}
+    for read, m in batch:
+        if id(m) in held:
+            reasons = result.reasons(held[id(m)])
+            read.report.rejected.append(
+                Rejection(read.source.label, m.number, m.record.get("id"), reasons, m.record)
+            )
+    for read in reads:
+        if read.source.key in mapped:
+            mapped[read.source.key] = [m for m in mapped[read.source.key] if id(m) not in held]
+
+
 def ingest(
     specs: Sequence[str | Source],
     store: Store,
@@ -267,12 +287,16 @@ def ingest(
     force: bool = False,
     aggressive: bool = False,
     progress: Progress | None = None,
+    validate: bool = True,
 ) -> IngestReport:
     """Ingest sources into ``store`` as one atomic batch.
 
     Each source replaces its own named graph. A source whose content is unchanged since it was
     last ingested is skipped (``force`` re-loads it). With ``strict``, any rejected record or
     failed source leaves the store unchanged. Rejected records go to ``quarantine`` (JSON Lines).
+    With ``validate`` (the default) the SHACL gate (:func:`kg.validate.gate`) checks the mapped
+    records with the stored nodes they link to; records with a Violation are held back (rejected
+    with the validation messages), the rest are committed.
 
     >>> from kg.store import EmbeddedStore, stats
     >>> s = EmbeddedStore(None)
@@ -314,6 +338,8 @@ def ingest(
     index = load_index(store, (raw.data for r in active for raw in r.valid))
     resolution = _resolve(active, index, aggressive=aggressive)
     mapped = _map([r for r in active if r.rdf_lines is None], store)
+    if validate:
+        _hold_back(active, mapped, store)
     reports = [r.report for r in reads]
     failed = any(r.error for r in reports) or any(r.rejected for r in reports)
     if strict and failed:

@@ -259,6 +259,8 @@ def _map_publication(
     if rec.get("title"):
         w.lit(work, SCHEMA + "name", rec["title"])
         w.lit(work, SCHEMA + "headline", rec["title"])
+    elif rec.get("untitled"):  # the source lists it without a title: kept, never invented
+        w.t(work, KG + "untitled", f'"true"^^<{XSD}boolean>')
     w.lit(work, SCHEMA + "abstract", rec.get("abstract"))
     if rec.get("abstract_truncated"):
         w.t(work, KG + "abstractTruncated", f'"true"^^<{XSD}boolean>')

@@ -7,8 +7,8 @@ Rules, strongest first (docs/cleaning.md lists them with the cleaning rules):
 * **People** merge by ORCID, DBLP pid or OpenAlex id. Without a shared identifier: within one
   source, a Person record and the authors printed with the same normalized name are one person
   (a profile page's owner and their name in its author lists); across sources, the same
-  normalized name *and* at least ``min_shared_works`` works that resolved to the same IRI (two
-  people with one name rarely share two papers). A name alone never merges across sources unless
+  normalized name *and* at least ``min_shared_works`` (default 1) works that resolved to the same
+  IRI: the same name in the author list of the same paper is the same author. A name alone never merges across sources unless
   ``aggressive=True``. Different ORCIDs never merge; similar names are reported as near misses.
 * **Organizations** merge by ROR id, else they already share the IRI of their normalized name.
 
@@ -757,7 +757,7 @@ def resolve(
     index: EntityIndex,
     *,
     aggressive: bool = False,
-    min_shared_works: int = 2,
+    min_shared_works: int = 1,
 ) -> Resolution:
     """Resolve a batch of sources against the store's :class:`EntityIndex` and against each other.
 

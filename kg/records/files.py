@@ -41,7 +41,7 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
     "Publication": {
         "id": "str", "doi": "str", "arxiv": "str", "openalex": "str", "dblp": "str",
         "title": "str", "authors": "authors", "author_orcids": "authors", "abstract": "str",
-        "abstract_truncated": "bool", "date": "str", "venue": "str", "venue_type": "str",
+        "abstract_truncated": "bool", "untitled": "bool", "date": "str", "venue": "str", "venue_type": "str",
         "url": "str", "pdf_url": "str", "topics": "list",
     },
 }  # fmt: skip

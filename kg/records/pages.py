@@ -1138,6 +1138,7 @@ class PageSource:
             mkey = _merge_key(entry, record.get("title"), record.get("abstract"))
             if mkey.startswith("untitled:"):
                 record["id"] = f"page:{ids.hash_key(self.key, length=10)}:untitled-{mkey[9:]}"
+                record["untitled"] = True  # the page lists it without a title: kept, flagged
             if mkey in merged:
                 _merge_into(merged[mkey], record)
             else:

@@ -1,0 +1,232 @@
+"""``validate()``: run the shapes over a store or graph and build the typed report."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from rdflib import BNode, Graph, URIRef
+from rdflib.term import Node
+
+from kg.errors import DataError, UsageError
+from kg.shared import project_root
+from kg.validate.compile import Plan, compile_shapes
+from kg.validate.engines import Data, Finding, run_pyshacl, run_sparql
+from kg.validate.report import ResultTerms, Severity, ValidationReport, ValidationResult
+from kg.vocab import KG, PROV, SCHEMA
+
+__all__ = ["ENGINES", "default_shapes_dir", "load_shapes", "validate"]
+
+Engine = Literal["auto", "sparql", "pyshacl"]
+ENGINES: tuple[str, ...] = ("auto", "sparql", "pyshacl")
+SEVERITIES: tuple[str, ...] = ("violation", "warning", "info")
+
+_KINDS = {
+    SCHEMA + "Person": "Person",
+    SCHEMA + "ScholarlyArticle": "Publication",
+    SCHEMA + "Organization": "Organization",
+    KG + "SourceGraph": "Source graph",
+    SCHEMA + "ProfilePage": "Profile page",
+}
+
+
+_IRI_OK = re.compile(r'^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>"{}|^`\\]*$')
+
+
+def default_shapes_dir() -> Path:
+    """``$KG_SHAPES`` if set, else the ``shapes/`` directory of the kg source tree."""
+    env = os.environ.get("KG_SHAPES")
+    return Path(env) if env else project_root() / "shapes"
+
+
+def load_shapes(shapes_dir: str | os.PathLike[str] | None = None) -> Graph:
+    """Every ``*.ttl`` file of ``shapes_dir`` in one shapes graph (files join automatically).
+
+    >>> g = load_shapes()
+    >>> len(g) > 0
+    True
+    """
+    folder = Path(shapes_dir) if shapes_dir is not None else default_shapes_dir()
+    files = sorted(folder.glob("*.ttl")) if folder.is_dir() else []
+    if not files:
+        raise UsageError(f"no shapes (*.ttl) in {folder}")
+    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    return _parse_shapes(stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_shapes(stamp: tuple[tuple[str, int, int], ...]) -> Graph:
+    """Parse once per set of file versions (the gate runs on every ingest). Do not mutate."""
+    g = Graph()
+    for name, _mtime, _size in stamp:
+        f = Path(name)
+        try:
+            g.parse(f, format="turtle")
+        except Exception as exc:  # rdflib raises several unrelated types for bad Turtle
+            raise DataError(f"{f}: invalid Turtle: {exc}") from None
+    return g
+
+
+def _node_str(node: Node | None) -> str | None:
+    if node is None:
+        return None
+    if isinstance(node, BNode):
+        return f"_:{node}"
+    return str(node)
+
+
+def _record_of(focus: Node) -> str | None:
+    """The record a focus node belongs to: ``work#author-3`` belongs to ``work``; None if no IRI."""
+    if not isinstance(focus, URIRef):
+        return None
+    text = str(focus)
+    if "#" in text and not text.startswith(KG):
+        return text.split("#", 1)[0]
+    return text
+
+
+def _chunks(items: Sequence[str], n: int = 400) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def _describe(
+    data: Data, records: Iterable[str | None]
+) -> dict[str, tuple[str | None, str | None, str | None]]:
+    """label, kind and source of each record IRI, from the data and its provenance graphs."""
+    iris = sorted({r for r in records if r and _IRI_OK.match(r)})
+    out: dict[str, tuple[str | None, str | None, str | None]] = {}
+    kinds = " ".join(f"<{k}>" for k in _KINDS)
+    for chunk in _chunks(iris):
+        values = " ".join(f"<{r}>" for r in chunk)
+        rows = data.select(
+            f"""SELECT ?r ?name ?type ?n ?from ?slabel ?slabel2 WHERE {{
+              VALUES ?r {{ {values} }}
+              OPTIONAL {{ ?r <{SCHEMA}name> ?name }}
+              OPTIONAL {{ ?r a ?type FILTER(?type IN ({kinds.replace(" ", ", ")})) }}
+              OPTIONAL {{
+                {{ GRAPH ?g {{ ?r <{KG}recordNumber> ?n }} }}
+                OPTIONAL {{ GRAPH ?g {{ ?g <{PROV}wasDerivedFrom> ?from }} }}
+                OPTIONAL {{ GRAPH ?g {{ ?g <{KG}sourceLabel> ?slabel }} }}
+              }}
+              OPTIONAL {{ GRAPH ?g2 {{ ?r a ?t2 . ?g2 <{KG}sourceLabel> ?slabel2 }} }}
+              OPTIONAL {{ ?r <{KG}recordNumber> ?n }}
+              OPTIONAL {{ ?r <{KG}sourceLabel> ?slabel }}
+              OPTIONAL {{ ?r <{PROV}wasDerivedFrom> ?from }}
+            }}"""
+        )
+        best: dict[str, dict[str, Node]] = {}
+        for row in rows:
+            r = str(row["r"])
+            prev = best.get(r)
+            if prev is None or (("n" in row, len(row)) > ("n" in prev, len(prev))):
+                best[r] = row
+        for r, row in best.items():
+            kind = _KINDS.get(str(row.get("type")))
+            where = row.get("slabel") or row.get("from") or row.get("slabel2")
+            source = str(where) if where is not None else None
+            if source is not None and "n" in row and kind != "Source graph":
+                source += f", record {row['n']}"
+            name = row.get("name")
+            out[r] = (str(name) if name is not None else None, kind, source)
+    return out
+
+
+def build_report(
+    findings: Sequence[Finding],
+    data: Data,
+    *,
+    engine: str,
+    severity: str,
+    fallbacks: dict[str, str],
+    shapes: Graph,
+) -> ValidationReport:
+    """Attach labels and sources to findings and keep those at or above ``severity``."""
+    floor = Severity(severity).rank
+    kept = [f for f in findings if Severity.from_iri(str(f.severity)).rank >= floor]
+    described = _describe(data, (_record_of(f.focus) for f in kept))
+    results = []
+    for f in kept:
+        record = _record_of(f.focus)
+        label, kind, source = described.get(record or "", (None, None, None))
+        path = (
+            f.path[1:-1] if f.path and f.path.startswith("<") and f.path.endswith(">") else f.path
+        )
+        results.append(
+            ValidationResult(
+                severity=Severity.from_iri(str(f.severity)),
+                focus=_node_str(f.focus) or "",
+                path=path,
+                value=_node_str(f.value),
+                message=f.message,
+                shape=_node_str(f.shape) or "",
+                component=str(f.component),
+                label=label,
+                source=source,
+                record=record,
+                kind=kind,
+                terms=ResultTerms(
+                    f.focus, f.value, f.path_node, f.shape, f.component, f.constraint, f.severity
+                ),
+            )
+        )
+    return ValidationReport.of(results, engine=engine, fallbacks=fallbacks, shapes_graph=shapes)
+
+
+def find(data: Data, shapes: Graph, *, engine: str) -> tuple[list[Finding], str, dict[str, str]]:
+    """Run the chosen engine(s): findings, which engines ran, and the pySHACL fallbacks."""
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r} (expected {', '.join(ENGINES)})")
+    if engine == "pyshacl":
+        return run_pyshacl(data, shapes), "pyshacl", {}
+    plan: Plan = compile_shapes(shapes)
+    fallbacks = {_node_str(s) or "": why for s, why in plan.unsupported.items()}
+    if plan.unsupported and engine == "sparql":
+        first = next(iter(fallbacks.items()))
+        raise UsageError(
+            f"the SPARQL engine cannot validate shape {first[0]}: {first[1]} (use engine auto)"
+        )
+    findings = run_sparql(plan.checks, data)
+    used = "sparql"
+    if plan.unsupported:
+        findings += run_pyshacl(data, shapes, only=set(plan.unsupported))
+        used = "sparql+pyshacl"
+    return findings, used, fallbacks
+
+
+def validate(
+    data: Any,
+    *,
+    shapes_dir: str | os.PathLike[str] | None = None,
+    shapes: Graph | None = None,
+    severity: str = "info",
+    engine: str = "auto",
+) -> ValidationReport:
+    """Validate ``data`` against the SHACL shapes (https://www.w3.org/TR/shacl/).
+
+    ``data`` is a kg store (:class:`~kg.store.EmbeddedStore` or :class:`~kg.store.RemoteStore`),
+    a ``pyoxigraph.Store`` or an rdflib ``Graph``/``Dataset``; named graphs are validated as
+    their union. ``shapes_dir`` holds the ``*.ttl`` shapes (default :func:`default_shapes_dir`);
+    ``shapes`` passes a shapes graph instead. ``severity`` drops results below it ("violation",
+    "warning" or "info"). ``engine``: "sparql" runs the shapes as SPARQL on Oxigraph, "pyshacl"
+    runs pySHACL, "auto" runs SPARQL and hands any shape it cannot translate to pySHACL.
+
+    >>> from rdflib import Graph
+    >>> g = Graph().parse(data='''@prefix schema: <https://schema.org/> .
+    ... <https://w3id.org/kg/id/person/key/ada> a schema:Person .''', format="turtle")
+    >>> report = validate(g)
+    >>> report.conforms, report.counts["violation"], report.results[0].message
+    (False, 1, 'A person needs a name (schema:name).')
+    """
+    if severity not in SEVERITIES:
+        raise UsageError(f"unknown severity {severity!r} (expected {', '.join(SEVERITIES)})")
+    shapes_graph = shapes if shapes is not None else load_shapes(shapes_dir)
+    d = data if isinstance(data, Data) else Data.of(data)
+    findings, used, fallbacks = find(d, shapes_graph, engine=engine)
+    return build_report(
+        findings, d, engine=used, severity=severity, fallbacks=fallbacks, shapes=shapes_graph
+    )

@@ -1,0 +1,175 @@
+"""The ingest gate: validate a batch of mapped records before it is committed.
+
+The gate validates the batch's own triples plus the store's triples about the nodes the batch
+links to (``MappedRecord.links``: authors, organizations, venues), so its cost grows with the
+batch, not with the store. Each result is attributed to the record(s) that produced its focus
+node; records with a Violation are held back by :func:`kg.ingest.ingest`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from kg.mapping import MappedRecord
+from kg.store import GraphResult, Store
+from kg.validate.core import build_report, find, load_shapes
+from kg.validate.engines import Data
+from kg.validate.report import Severity, ValidationReport, ValidationResult
+
+__all__ = ["GateResult", "gate"]
+
+#: linked IRIs fetched from the store per query
+LINK_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """What the gate found in a batch, and which records (by index in the batch) to hold back."""
+
+    report: ValidationReport
+    #: index in the ``mapped`` sequence -> the violations attributed to that record
+    held: dict[int, tuple[ValidationResult, ...]] = field(default_factory=dict)
+    #: violations on nodes no record of the batch produced (they hold nothing back)
+    unattributed: tuple[ValidationResult, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.held
+
+    def reasons(self, index: int) -> list[str]:
+        """The validation messages of a held record, one line each, for the quarantine file."""
+        return [_reason(r) for r in self.held.get(index, ())]
+
+
+def _reason(r: ValidationResult) -> str:
+    where = r.path.rsplit("/", 1)[-1].rsplit("#", 1)[-1] if r.path else "record"
+    if "#" in r.focus and r.record and r.focus.startswith(r.record):
+        where = f"{r.focus[len(r.record) + 1 :]} {where}"
+    value = f" (value {r.value!r})" if r.value is not None and r.value != r.focus else ""
+    rule = r.shape
+    if r.terms is not None and isinstance(r.terms.constraint, URIRef):
+        rule = str(r.terms.constraint)  # a named SPARQL constraint says more than its shape
+    return f"validation: {where}{value}: {r.message} [{rule.rsplit('#', 1)[-1]}]"
+
+
+def _linked_triples(
+    store: Store, links: Sequence[str], replacing: Collection[str]
+) -> list[ox.Triple]:
+    """The stored triples about ``links``, plus the types of the nodes those triples point to
+    (so ``sh:class`` checks on a linked node see its neighbours' classes)."""
+    out: list[ox.Triple] = []
+    skip = ""
+    if replacing:
+        # A source family's loads are {family}/{load id}: leave out the family's graphs too.
+        graphs = ", ".join(f"<{g}>" for g in sorted(replacing))
+        families = " && ".join(f'!STRSTARTS(STR(?g), "{g}/")' for g in sorted(replacing))
+        skip = f"FILTER(?g NOT IN ({graphs}) && {families})"
+    for i in range(0, len(links), LINK_CHUNK):
+        values = " ".join(f"<{iri}>" for iri in links[i : i + LINK_CHUNK])
+        res = store.query(
+            f"""CONSTRUCT {{ ?s ?p ?o . ?o a ?t }} WHERE {{
+              VALUES ?s {{ {values} }}
+              GRAPH ?g {{ ?s ?p ?o }} {skip}
+              OPTIONAL {{ GRAPH ?h {{ ?o a ?t }} {skip.replace("?g", "?h")} }}
+            }}"""
+        )
+        assert isinstance(res, GraphResult)
+        out.extend(res.triples)
+    return out
+
+
+def _batch_store(
+    mapped: Sequence[MappedRecord], store: Store | None, replacing: Collection[str]
+) -> tuple[ox.Store, set[str]]:
+    """The batch's triples and the linked context in one in-memory store, and the IRIs the
+    store already describes (violations on those are not the batch's doing)."""
+    batch = ox.Store()
+    text = "\n".join(line for m in mapped for line in m.lines)
+    if text:
+        batch.load(text.encode("utf-8"), ox.RdfFormat.N_TRIPLES)
+    focuses = {m.focus for m in mapped}
+    links = sorted({iri for m in mapped for iri in m.links} - focuses)
+    stored: set[str] = set()
+    if store is not None and links:
+        triples = _linked_triples(store, links, replacing)
+        batch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+        stored = {t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)}
+        stored &= set(links)
+    return batch, stored
+
+
+def _writers(mapped: Sequence[MappedRecord], nodes: set[str]) -> dict[str, list[int]]:
+    """For each of ``nodes``, the records whose triples have it as subject."""
+    prefixes = {f"<{n}> ": n for n in nodes}
+    out: dict[str, list[int]] = {}
+    for i, m in enumerate(mapped):
+        hit: set[str] = set()
+        for line in m.lines:
+            end = line.find("> ")
+            node = prefixes.get(line[: end + 2]) if end > 0 else None
+            if node is not None:
+                hit.add(node)
+        for node in hit:
+            out.setdefault(node, []).append(i)
+    return out
+
+
+def _owner(focus: str, by_focus: dict[str, list[int]]) -> list[int]:
+    """The record whose entity is the focus, or owns it as a ``#fragment`` node."""
+    if focus in by_focus:
+        return by_focus[focus]
+    if "#" in focus:
+        return by_focus.get(focus.split("#", 1)[0], [])
+    return []
+
+
+def gate(
+    mapped: Sequence[MappedRecord],
+    store: Store | None,
+    *,
+    shapes_dir: str | os.PathLike[str] | None = None,
+    shapes: Graph | None = None,
+    replacing: Iterable[str] = (),
+    engine: str = "auto",
+) -> GateResult:
+    """Validate a batch of mapped records with the nodes they link to, and attribute violations.
+
+    ``replacing`` lists the named graphs this batch replaces: their stored triples are left out
+    of the linked context, since they are about to disappear.
+
+    >>> from kg.mapping import map_record
+    >>> good = map_record({"type": "Person", "name": "Ada Lovelace"}, number=1, scope="s")
+    >>> bad = map_record({"type": "Publication", "authors": [{"name": "A B"}]}, number=2, scope="s")
+    >>> result = gate([good, bad], None)
+    >>> sorted(result.held), result.reasons(1)
+    ([1], ['validation: name: The publication has no title (schema:name). [PublicationTitle]'])
+    """
+    shapes_graph = shapes if shapes is not None else load_shapes(shapes_dir)
+    batch, stored = _batch_store(mapped, store, set(replacing))
+    data = Data.of(batch)
+    findings, used, fallbacks = find(data, shapes_graph, engine=engine)
+    report = build_report(
+        findings, data, engine=used, severity="info", fallbacks=fallbacks, shapes=shapes_graph
+    )
+    by_focus: dict[str, list[int]] = {}
+    for i, m in enumerate(mapped):
+        by_focus.setdefault(m.focus, []).append(i)
+    violations = [r for r in report.results if r.severity is Severity.VIOLATION]
+    # A node no record owns (an author, an organization) is blamed on the records writing it,
+    # unless the store already describes it: then the problem predates this batch.
+    loose = {r.focus for r in violations if not _owner(r.focus, by_focus)} - stored
+    writers = _writers(mapped, loose) if loose else {}
+    held: dict[int, list[ValidationResult]] = {}
+    unattributed: list[ValidationResult] = []
+    for r in violations:
+        owners = _owner(r.focus, by_focus) or writers.get(r.focus, [])
+        if not owners:
+            unattributed.append(r)
+        for i in owners:
+            held.setdefault(i, []).append(r)
+    return GateResult(report, {i: tuple(v) for i, v in sorted(held.items())}, tuple(unattributed))
