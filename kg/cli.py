@@ -219,8 +219,9 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 def cmd_query_run(args: argparse.Namespace) -> int:
     params = parse_param_args(args.param)
+    query = get_query(args.name)
     with _opened(args, read_only=True) as store:
-        answer = run_query(args.name, store=store, limits=_limits(args), **params)
+        answer = run_query(query, store=store, limits=_limits(args), **params)
     _print_answer(answer, args.format)
     return 0
 

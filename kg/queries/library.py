@@ -313,7 +313,7 @@ def load_queries(directory: Path | None = None) -> dict[str, SavedQuery]:
     where = directory or queries_dir()
     if not where.is_dir():
         raise DataError(f"saved queries directory {where} not found (set KG_QUERIES)")
-    return {p.stem: parse_query_file(p) for p in sorted(where.glob("*.rq"))}
+    return {p.stem: parse_query_file(p) for p in sorted(where.glob("*.rq"), key=lambda p: p.stem)}
 
 
 def get_query(name: str, *, directory: Path | None = None) -> SavedQuery:
