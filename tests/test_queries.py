@@ -290,3 +290,28 @@ def test_row_cap_and_its_message(backend: Store) -> None:
     assert "stopped at 5 rows" in (answer.notice() or "")
     full = run_sparql("SELECT ?s WHERE { ?s a <https://schema.org/Organization> }", store=backend)
     assert not full.truncated and full.notice() is None
+
+
+def test_cli_runs_against_an_endpoint(
+    remote: RemoteStore, query_server: OxigraphServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kg.cli import main
+
+    endpoint = f"{query_server.url}/query"
+    argv = ["query", "run", "person-coauthors", "--endpoint", endpoint, "--format", "csv",
+            "-p", "person=kgid:person/orcid/0000-0002-1825-0097"]  # fmt: skip
+    assert main(argv) == 0
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[1]
+        .startswith("https://w3id.org/kg/id/person/key/lab:carol,Carol Díaz,4,2021,2022")
+    )
+    service = "SELECT * WHERE { SERVICE <http://evil.example/> { ?s ?p ?o } }"
+    assert main(["sparql", service, "--endpoint", endpoint]) == 2
+    assert "refused" in capsys.readouterr().err
+    assert (
+        main(["sparql", "SELECT ?s WHERE { ?s ?p ?o }", "--endpoint", endpoint, "--limit", "3"])
+        == 0
+    )
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 5 and "stopped at 3 rows" in captured.err
