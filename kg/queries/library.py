@@ -370,12 +370,17 @@ kg sparql 'SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o }}'   # ad-hoc, read-only
 From Python: `run_query(name, store=store, **params)` returns a `QueryAnswer` (`columns`,
 `rows` of RDF terms, `records()` as Python values, `triples` for CONSTRUCT).
 
-Output formats (`--format`): {formats}.
+Output formats (`--format`):
+
+{formats}
 
 ## Parameters and safety
 
-Parameters are typed: {kinds}. A value is checked against its kind and inserted as exactly one
-SPARQL term at the parameter's own `$name` tokens, never pasted as text: an IRI containing a
+Parameters are typed:
+
+{kinds}
+
+A value is checked against its kind and inserted as exactly one SPARQL term at the parameter's own `$name` tokens, never pasted as text: an IRI containing a
 space, `<`, `>`, `"`, `{{`, `}}`, `|`, `\\`, `^` or a backtick is refused, and a literal is fully
 escaped, so a value cannot change the query (VIVO's CVE-2019-6986 was a SPARQL injection through
 a pasted parameter). An unknown or missing parameter is an error that lists what the query takes.
@@ -386,7 +391,12 @@ SERVICE, SPARQL Update, LOAD, and FROM / FROM NAMED naming a `file:` or non-kg I
 unless `--allow-service`, `--allow-update`, `--allow-load` or `--allow-remote-from` is given. A
 query over {max_chars:,} characters or nested deeper than {max_nesting} levels of `{{ ( [` is
 refused before any parser sees it. Every query has a time limit (`--timeout`, default 60 s) and a
-row cap (`--limit`, default 100,000 rows), and says so when it hits one.
+row cap (`--limit`, default 100,000 rows), and says so when it hits one. On the embedded store
+rows are read lazily and reading stops at the cap; against an endpoint a `LIMIT` is added to a
+SELECT that has none. The time limit stops waiting at once and stops a streaming query at its next
+row; a query still computing its first row (a large sort or grouping) cannot be interrupted inside
+pyoxigraph and finishes in the background, so also set the server's own limit for an endpoint
+(`oxigraph serve --timeout-s`).
 
 ## Writing a saved query
 
@@ -433,8 +443,8 @@ def render_docs(queries: Mapping[str, SavedQuery]) -> str:
     out = [
         _DOCS_INTRO.format(
             count=len(queries),
-            formats=", ".join(f"`{k}` ({v})" for k, v in FORMATS.items()),
-            kinds="; ".join(f"`{k}` ({v})" for k, v in KINDS.items()),
+            formats="\n".join(f"- `{k}`: {v}" for k, v in FORMATS.items()),
+            kinds="\n".join(f"- `{k}`: {v}" for k, v in KINDS.items()),
             max_chars=MAX_QUERY_CHARS,
             max_nesting=MAX_NESTING,
         )
