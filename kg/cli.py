@@ -19,6 +19,17 @@ from typing import IO, Any
 from kg import __version__
 from kg.errors import EXIT_USAGE, KgError, UsageError
 from kg.ingest import IngestReport, SourceReport, extract, ingest
+from kg.queries import (
+    FORMATS,
+    Limits,
+    Permissions,
+    format_answer,
+    get_query,
+    load_queries,
+    run_query,
+    run_sparql,
+)
+from kg.queries.library import parse_param_args, render_docs
 from kg.records import SourceOptions
 from kg.store import DUMP_FORMATS, open_store, stats
 from kg.validate import ENGINES, validate
@@ -197,6 +208,80 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if report.conforms else 1
 
 
+def cmd_query_list(args: argparse.Namespace) -> int:
+    queries = load_queries()
+    if args.json:
+        print(json.dumps([q.as_json() for q in queries.values()], indent=2, ensure_ascii=False))
+    elif args.markdown:
+        sys.stdout.write(render_docs(queries))
+    else:
+        width = max(len(n) for n in queries)
+        for q in queries.values():
+            params = " ".join(p.name if p.required else f"[{p.name}]" for p in q.params.values())
+            print(f"{q.name:<{width}}  {q.title}{f'  ({params})' if params else ''}")
+    return 0
+
+
+def cmd_query_show(args: argparse.Namespace) -> int:
+    q = get_query(args.name)
+    print(f"# {q.name}: {q.title}\n# {q.description}")
+    for p in q.params.values():
+        print(f"# param {p.describe()}: {p.description} (example: {p.example})")
+    print(f"# example: {q.example_command()}\n")
+    sys.stdout.write(q.text.lstrip("\n"))
+    return 0
+
+
+def _print_answer(answer: Any, fmt: str | None) -> None:
+    chosen = fmt or ("ttl" if answer.form in {"construct", "describe"} else "table")
+    sys.stdout.write(format_answer(answer, chosen))
+    sys.stdout.flush()
+    if answer.notice():
+        _err(answer.notice())
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(timeout=args.timeout or None, max_rows=args.limit or None)
+
+
+def cmd_query_run(args: argparse.Namespace) -> int:
+    params = parse_param_args(args.param)
+    query = get_query(args.name)
+    with _opened(args, read_only=True) as store:
+        answer = run_query(query, store=store, limits=_limits(args), **params)
+    _print_answer(answer, args.format)
+    return 0
+
+
+def cmd_sparql(args: argparse.Namespace) -> int:
+    text: str = args.query
+    if text.startswith("@"):
+        path = Path(text[1:])
+        try:
+            text = sys.stdin.read() if text == "@-" else path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read query file {path}: {exc}") from None
+    allow = Permissions(service=args.allow_service, update=args.allow_update,
+                        load=args.allow_load, remote_from=args.allow_remote_from)  # fmt: skip
+    with _opened(args, read_only=not args.allow_update) as store:
+        answer = run_sparql(text, store=store, allow=allow, limits=_limits(args))
+    if answer.form == "update":
+        print("update done", file=sys.stderr)
+        return 0
+    _print_answer(answer, args.format)
+    return 0
+
+
+def _limit_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("bounds")
+    g.add_argument("--format", choices=list(FORMATS),
+                   help="output format (default: table; ttl for CONSTRUCT)")  # fmt: skip
+    g.add_argument("--timeout", metavar="S", type=float, default=60.0,
+                   help="time limit in seconds (default 60; 0 = none)")  # fmt: skip
+    g.add_argument("--limit", metavar="N", type=int, default=100_000,
+                   help="row cap (default 100000; 0 = none)")  # fmt: skip
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(
         prog="kg",
@@ -268,7 +353,43 @@ def _build_parser() -> _Parser:
                    help="sparql (Oxigraph), pyshacl, or auto: sparql with pySHACL for the rest")  # fmt: skip
     p.add_argument("--out", metavar="FILE", help="write the report to FILE instead of stdout")
     _store_options(p)
+
+    qp = command("query", "List, show and run the saved SPARQL queries (queries/*.rq).",
+                 "kg query run person-coauthors --param person=kgid:person/orcid/0000-0002-1825-0097",
+                 lambda _args: _missing_subcommand(qp))  # fmt: skip
+    qsub = qp.add_subparsers(dest="query_command", metavar="ACTION", parser_class=_Parser)
+    q = qsub.add_parser("list", help="the saved queries with their parameters")
+    q.add_argument("--json", action="store_true", help="print the headers as JSON")
+    q.add_argument("--markdown", action="store_true", help="print docs/queries.md")
+    q.set_defaults(handler=cmd_query_list)
+    q = qsub.add_parser("show", help="a query's header and SPARQL")
+    q.add_argument("name", help="a saved query's name, or a path to a .rq file")
+    q.set_defaults(handler=cmd_query_show)
+    q = qsub.add_parser("run", help="run a saved query (or a .rq file) with parameters")
+    q.add_argument("name", help="a saved query's name, or a path to a .rq file")
+    q.add_argument("--param", "-p", action="append", metavar="NAME=VALUE",
+                   help="a parameter value; repeat for each parameter")  # fmt: skip
+    _limit_options(q)
+    _store_options(q)
+    q.set_defaults(handler=cmd_query_run)
+
+    p = command("sparql", "Run an ad-hoc SPARQL query: read-only and bounded unless allowed.",
+                "kg sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }' --format json", cmd_sparql)  # fmt: skip
+    p.add_argument("query", metavar="QUERY", help="the SPARQL text, or @FILE.rq (@- for stdin)")
+    g = p.add_argument_group("permissions (all refused by default)")
+    g.add_argument("--allow-service", action="store_true", help="allow SERVICE (federated) calls")
+    g.add_argument("--allow-update", action="store_true", help="allow SPARQL Update")
+    g.add_argument("--allow-load", action="store_true", help="allow LOAD in an update")
+    g.add_argument("--allow-remote-from", action="store_true",
+                   help="allow FROM / FROM NAMED with file: or non-kg IRIs")  # fmt: skip
+    _limit_options(p)
+    _store_options(p)
     return parser
+
+
+def _missing_subcommand(p: argparse.ArgumentParser) -> int:
+    p.print_help(sys.stderr)
+    return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -259,22 +259,27 @@ def _resolve(reads: list[_Read], index: EntityIndex, *, aggressive: bool) -> Res
 
 
 def _hold_back(reads: list[_Read], mapped: dict[str, list[MappedRecord]], store: Store) -> None:
-    """The SHACL gate: records with violations leave the batch and join the rejected."""
-    batch = [(read, m) for read in reads if read.rdf_lines is None for m in mapped[read.source.key]]
-    if not batch:
-        return
+    """The SHACL gate: records with violations leave the batch and join the rejected.
+
+    Each source is judged on its own records (and the stored nodes they link to): two sources that
+    disagree about one entity (two titles for one DOI) are a conflict kept with its provenance
+    (the `quality-conflicts` query, `kg validate`), not a reason to drop either record.
+    """
     replacing = [graph_iri(read.source.key) for read in reads]
-    result = gate([m for _, m in batch], store, replacing=replacing)
-    held = {id(batch[i][1]): i for i in result.held}
-    for read, m in batch:
-        if id(m) in held:
-            reasons = result.reasons(held[id(m)])
-            read.report.rejected.append(
-                Rejection(read.source.label, m.number, m.record.get("id"), reasons, m.record)
-            )
     for read in reads:
-        if read.source.key in mapped:
-            mapped[read.source.key] = [m for m in mapped[read.source.key] if id(m) not in held]
+        records = mapped.get(read.source.key, []) if read.rdf_lines is None else []
+        if not records:
+            continue
+        others = [m for key, ms in mapped.items() if key != read.source.key for m in ms]
+        result = gate(records, store, replacing=replacing, context=others)
+        for i in sorted(result.held):
+            m = records[i]
+            read.report.rejected.append(
+                Rejection(
+                    read.source.label, m.number, m.record.get("id"), result.reasons(i), m.record
+                )
+            )
+        mapped[read.source.key] = [m for i, m in enumerate(records) if i not in result.held]
 
 
 def ingest(

@@ -326,13 +326,18 @@ def _map_publication(
 
 
 def _author_iri(author: Mapping[str, Any], *, scope: str, person_keys: Mapping[str, str]) -> str:
-    if author.get("_person_iri"):
-        return str(author["_person_iri"])
+    """Who an author is. What the record states wins over what resolution inferred: an ORCID,
+    then a ``person`` key of a known Person record (whose own resolved IRI ``person_keys``
+    holds), then resolution's ``_person_iri``, then the key or the name alone."""
     if author.get("orcid"):
         return ids.person_iri(orcid_id=author["orcid"])
     key = author.get("person")
+    if key and key in person_keys:
+        return person_keys[key]
+    if author.get("_person_iri"):
+        return str(author["_person_iri"])
     if key:
-        return person_keys.get(key) or ids.person_iri(key=key)
+        return ids.person_iri(key=key)
     return ids.person_iri(name=author["name"], scope=scope)
 
 

@@ -469,6 +469,18 @@ class _Resolver:
                         label,
                     )
                     continue
+                if (doi or arxiv) and ("/work/doi/" in iri or "/work/arxiv/" in iri):
+                    # Both carry their own identifier (a preprint and its published version,
+                    # say): a title alone does not make them one record.
+                    self._near(
+                        "work",
+                        (natural, iri),
+                        "same-title-other-id",
+                        "same title, but each has its own identifier",
+                        source,
+                        label,
+                    )
+                    continue
                 if year and other_year and year != other_year:
                     self._near(
                         "work",

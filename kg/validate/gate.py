@@ -84,10 +84,14 @@ def _linked_triples(
 
 
 def _batch_store(
-    mapped: Sequence[MappedRecord], store: Store | None, replacing: Collection[str]
+    mapped: Sequence[MappedRecord],
+    store: Store | None,
+    replacing: Collection[str],
+    context: Sequence[MappedRecord] = (),
 ) -> tuple[ox.Store, set[str]]:
     """The batch's triples and the linked context in one in-memory store, and the IRIs the
-    store already describes (violations on those are not the batch's doing)."""
+    store (or another source of the same batch, ``context``) already describes: violations on
+    those are not these records' doing."""
     batch = ox.Store()
     text = "\n".join(line for m in mapped for line in m.lines)
     if text:
@@ -100,6 +104,12 @@ def _batch_store(
         batch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
         stored = {t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)}
         stored &= set(links)
+    if context and links:
+        wanted = {f"<{iri}> " for iri in links}
+        lines = [line for m in context for line in m.lines if line[: line.find("> ") + 2] in wanted]
+        if lines:
+            batch.load("\n".join(lines).encode("utf-8"), ox.RdfFormat.N_TRIPLES)
+            stored |= {line[1 : line.find("> ")] for line in lines}
     return batch, stored
 
 
@@ -135,12 +145,14 @@ def gate(
     shapes_dir: str | os.PathLike[str] | None = None,
     shapes: Graph | None = None,
     replacing: Iterable[str] = (),
+    context: Sequence[MappedRecord] = (),
     engine: str = "auto",
 ) -> GateResult:
     """Validate a batch of mapped records with the nodes they link to, and attribute violations.
 
     ``replacing`` lists the named graphs this batch replaces: their stored triples are left out
-    of the linked context, since they are about to disappear.
+    of the linked context, since they are about to disappear. ``context`` holds the records of
+    the batch's other sources: their triples about linked nodes join the context the same way.
 
     >>> from kg.mapping import map_record
     >>> good = map_record({"type": "Person", "name": "Ada Lovelace"}, number=1, scope="s")
@@ -150,7 +162,7 @@ def gate(
     ([1], ['validation: name: The publication has no title (schema:name). [PublicationTitle]'])
     """
     shapes_graph = shapes if shapes is not None else load_shapes(shapes_dir)
-    batch, stored = _batch_store(mapped, store, set(replacing))
+    batch, stored = _batch_store(mapped, store, set(replacing), context)
     data = Data.of(batch)
     findings, used, fallbacks = find(data, shapes_graph, engine=engine)
     report = build_report(

@@ -1,0 +1,170 @@
+"""Writing query answers: an aligned table for people, and the standard machine formats.
+
+- ``json``: SPARQL 1.1 Query Results JSON (https://www.w3.org/TR/sparql11-results-json/)
+- ``csv`` / ``tsv``: SPARQL 1.1 Query Results CSV and TSV (https://www.w3.org/TR/sparql11-results-csv-tsv/)
+- ``ttl`` / ``nt`` / ``jsonld``: the triples of a CONSTRUCT, as Turtle, N-Triples or JSON-LD
+- ``table``: columns aligned, kg's IRIs shortened with the usual prefixes, long cells cut
+
+>>> answer = QueryAnswer("select", ["n"], [(ox.Literal("Ada"),)])
+>>> print(format_answer(answer, "table"), end="")
+n
+---
+Ada
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.errors import UsageError
+from kg.queries.execute import QueryAnswer, Term
+from kg.vocab import PREFIXES, XSD
+
+__all__ = ["FORMATS", "format_answer"]
+
+#: Output formats, and which answers each applies to.
+FORMATS: dict[str, str] = {
+    "table": "aligned text for people (any answer)",
+    "csv": "SPARQL 1.1 CSV results (SELECT; CONSTRUCT as subject,predicate,object)",
+    "tsv": "SPARQL 1.1 TSV results (SELECT; CONSTRUCT as subject,predicate,object)",
+    "json": "SPARQL 1.1 Query Results JSON (SELECT, ASK)",
+    "ttl": "Turtle (CONSTRUCT)",
+    "nt": "N-Triples (CONSTRUCT)",
+    "jsonld": "JSON-LD (CONSTRUCT)",
+}
+_GRAPH_FORMATS = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+_XSD_STRING = XSD + "string"
+_RDF_LANG = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+#: Cells longer than this are cut in ``table`` output (other formats never cut).
+MAX_CELL = 80
+# Longest namespace first, so kgid: wins over a shorter match.
+_SHORT = sorted(((ns, p) for p, ns in PREFIXES.items()), key=lambda item: -len(item[0]))
+
+
+def _graph_rows(answer: QueryAnswer) -> tuple[list[str], list[tuple[Term | None, ...]]]:
+    if answer.form in {"construct", "describe"}:
+        return ["subject", "predicate", "object"], [
+            (t.subject, t.predicate, t.object)  # type: ignore[misc]
+            for t in answer.triples
+        ]
+    return answer.columns, answer.rows
+
+
+def _short(iri: str) -> str:
+    for ns, prefix in _SHORT:
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns) :]}"
+    return iri
+
+
+def _cell(term: Term | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        text = _short(term.value)
+    elif isinstance(term, ox.BlankNode):
+        text = f"_:{term.value}"
+    else:
+        text = term.value
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def _table(answer: QueryAnswer) -> str:
+    if answer.form == "ask":
+        return f"{'true' if answer.boolean else 'false'}\n"
+    columns, rows = _graph_rows(answer)
+    cells = [[_cell(t) for t in row] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    return "\n".join(lines) + "\n"
+
+
+def _json_term(term: Term) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value not in {_XSD_STRING, _RDF_LANG}:
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def _json(answer: QueryAnswer) -> str:
+    doc: dict[str, Any]
+    if answer.form == "ask":
+        doc = {"head": {}, "boolean": bool(answer.boolean)}
+    elif answer.form == "select":
+        bindings = [
+            {c: _json_term(t) for c, t in zip(answer.columns, row, strict=True) if t is not None}
+            for row in answer.rows
+        ]
+        doc = {"head": {"vars": answer.columns}, "results": {"bindings": bindings}}
+    else:
+        raise UsageError("json is for SELECT and ASK answers; use --format jsonld for a CONSTRUCT")
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def _csv_value(term: Term | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return term.value
+
+
+def _tsv_value(term: Term | None) -> str:
+    if term is None:
+        return ""
+    # N-Triples syntax, which the TSV results format uses; it escapes tabs and newlines.
+    return str(term).replace("\t", "\\t")
+
+
+def _csv(answer: QueryAnswer, *, tsv: bool) -> str:
+    if answer.form == "ask":
+        raise UsageError("csv/tsv are for SELECT answers; use --format json or table for ASK")
+    columns, rows = _graph_rows(answer)
+    if tsv:
+        lines = ["\t".join(f"?{c}" for c in columns)]
+        lines += ["\t".join(_tsv_value(t) for t in row) for row in rows]
+        return "\n".join(lines) + "\n"
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows([_csv_value(t) for t in row] for row in rows)
+    return buf.getvalue()
+
+
+def _graph(answer: QueryAnswer, fmt: str) -> bytes:
+    if answer.form not in {"construct", "describe"}:
+        raise UsageError(f"{fmt} is for CONSTRUCT answers; use table, csv, tsv or json here")
+    prefixes = {k: v for k, v in PREFIXES.items() if k != "kgid"} if fmt == "ttl" else None
+    data = ox.serialize(answer.triples, format=_GRAPH_FORMATS[fmt], prefixes=prefixes)
+    return data or b""
+
+
+def format_answer(answer: QueryAnswer, fmt: str) -> str:
+    """``answer`` written in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    if fmt == "table":
+        return _table(answer)
+    if fmt == "json":
+        return _json(answer)
+    if fmt in {"csv", "tsv"}:
+        return _csv(answer, tsv=fmt == "tsv")
+    return _graph(answer, fmt).decode("utf-8")

@@ -1,0 +1,186 @@
+"""Shared helpers for the saved-query tests: the record set, the stores, golden files.
+
+The record set in tests/data/queries/records/ is ingested with pinned source keys and labels
+(the real RecordFile reader, only its identity fixed), so name-derived IRIs and source graph
+IRIs do not depend on where the repository is checked out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+import requests
+
+from kg import __version__
+from kg.ids import source_family
+from kg.ingest import ingest
+from kg.queries import QueryAnswer
+from kg.records.files import RecordFile
+from kg.records.sources import RawRecord
+from kg.store import Store
+
+DATA = Path(__file__).parent / "data" / "queries"
+RECORDS = DATA / "records"
+EXPECTED = DATA / "expected"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+#: Set KG_UPDATE_GOLDEN=1 to rewrite the expected files from the embedded store's answers.
+UPDATE_GOLDEN = os.environ.get("KG_UPDATE_GOLDEN") == "1"
+XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
+
+
+@dataclass(frozen=True)
+class PinnedSource:
+    """A record file read by kg's own reader, under a fixed key and label."""
+
+    file: RecordFile
+    key: str
+    label: str
+
+    def iter_records(self) -> Iterator[RawRecord]:
+        return self.file.iter_records()
+
+
+def record_sources(directory: Path = RECORDS, *, set_name: str = "records") -> list[PinnedSource]:
+    """The record files of ``directory`` as sources keyed ``https://example.org/kg-tests/SET/FILE``
+    (distinct sets never replace each other's graphs in a shared store)."""
+    return [
+        PinnedSource(
+            RecordFile(p),
+            f"https://example.org/kg-tests/{set_name}/{p.name}",
+            f"{set_name}/{p.name}",
+        )
+        for p in sorted(directory.glob("*.json"))
+    ]
+
+
+def load_records(store: Store, directory: Path = RECORDS, *, set_name: str = "records") -> None:
+    report = ingest(record_sources(directory, set_name=set_name), store)
+    assert report.ok, [str(r) for r in report.rejected] + [s.error for s in report.sources]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def oxigraph_binary() -> str | None:
+    local = Path(sys.executable).parent / "oxigraph"
+    return str(local) if local.exists() else shutil.which("oxigraph")
+
+
+class OxigraphServer:
+    """``oxigraph serve --union-default-graph`` on a free 127.0.0.1 port, in ``location``."""
+
+    def __init__(self, binary: str, location: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                "serve",
+                "--location",
+                str(location),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--union-default-graph",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                raise RuntimeError(f"oxigraph server exited: {err}")
+            try:
+                requests.get(f"{self.url}/query", params={"query": "ASK {}"}, timeout=1)
+                return
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("oxigraph server did not answer within 30 s") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stderr:
+            self.proc.stderr.close()
+
+
+def start_server(tmp: Path) -> OxigraphServer:
+    binary = oxigraph_binary()
+    if binary is None:
+        message = "the oxigraph server binary is not installed (pip install oxigraph)"
+        if IN_CI:
+            pytest.fail(f"CI=true: {message}; CI must run the real thing")
+        pytest.skip(message)
+    return OxigraphServer(binary, tmp)
+
+
+def _term_json(term: Any) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        # A load graph is {source family}/{load id}: the load id differs from load to load.
+        return {"type": "uri", "value": source_family(term.value)}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        out["datatype"] = term.datatype.value
+    if out.get("datatype") == XSD_DATETIME:
+        out["value"] = "(load time)"  # differs from load to load; checked separately
+    elif out["value"] == __version__:
+        out["value"] = "(kg version)"  # the loading kg's version: a release must not break goldens
+    return out
+
+
+def comparable(answer: QueryAnswer) -> Any:
+    """An answer as plain JSON, in row order, with load times masked."""
+    if answer.form == "construct":
+        lines = sorted(str(t) for t in answer.triples)
+        return [line for line in lines if XSD_DATETIME not in line]
+    if answer.form == "ask":
+        return {"boolean": answer.boolean}
+    return {
+        "vars": answer.columns,
+        "rows": [
+            {c: _term_json(t) for c, t in zip(answer.columns, row, strict=True) if t is not None}
+            for row in answer.rows
+        ],
+    }
+
+
+def golden_path(name: str) -> Path:
+    return EXPECTED / f"{name}.json"
+
+
+def check_golden(name: str, answer: QueryAnswer) -> None:
+    """Compare with tests/data/queries/expected/NAME.json (rewritten with KG_UPDATE_GOLDEN=1)."""
+    path = golden_path(name)
+    got = comparable(answer)
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert path.exists(), f"no golden file {path}; run with KG_UPDATE_GOLDEN=1 and review it"
+    expected = json.loads(path.read_text(encoding="utf-8"))
+    assert got == expected

@@ -1,0 +1,317 @@
+"""Every saved query, with its example parameters, on the embedded store and on a live Oxigraph
+server: golden expected results (deterministic ORDER BY) and identical answers on both."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from queries_support import (
+    OxigraphServer,
+    check_golden,
+    comparable,
+    load_records,
+    start_server,
+)
+
+from kg.queries import QueryAnswer, load_queries, run_query
+from kg.queries.library import queries_dir
+from kg.store import EmbeddedStore, RemoteStore, Store
+
+QUERIES = load_queries()
+BACKENDS = ["embedded", "server"]
+
+
+@pytest.fixture(scope="session")
+def query_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+    """A live ``oxigraph serve`` (fails instead of skipping when CI=true and it is missing)."""
+    server = start_server(tmp_path_factory.mktemp("oxigraph"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def embedded() -> Iterator[EmbeddedStore]:
+    store = EmbeddedStore(None)
+    load_records(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def remote(query_server: OxigraphServer) -> Iterator[RemoteStore]:
+    store = RemoteStore(f"{query_server.url}/query")
+    load_records(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> Store:
+    store: Store = request.getfixturevalue("embedded" if request.param == "embedded" else "remote")
+    return store
+
+
+def test_library_has_at_least_18_documented_queries() -> None:
+    assert len(QUERIES) >= 18
+    assert queries_dir() == Path(__file__).resolve().parent.parent / "queries"
+    forms = {q.form for q in QUERIES.values()}
+    assert forms == {"select", "construct"}
+    for q in QUERIES.values():
+        assert q.title and q.description
+        for p in q.params.values():
+            assert p.example is not None, (q.name, p.name)
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_saved_query_matches_golden_on_embedded_store(name: str, embedded: EmbeddedStore) -> None:
+    query = QUERIES[name]
+    answer = run_query(name, store=embedded, **query.example_values())
+    assert not answer.truncated
+    assert len(answer) > 0, f"{name}: the example returns nothing; the test would prove little"
+    if query.form == "select":
+        assert answer.columns == list(query.columns), "header columns must match the projection"
+    check_golden(name, answer)
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_saved_query_identical_on_oxigraph_server(
+    name: str, embedded: EmbeddedStore, remote: RemoteStore
+) -> None:
+    params = QUERIES[name].example_values()
+    here = run_query(name, store=embedded, **params)
+    there = run_query(name, store=remote, **params)
+    assert comparable(there) == comparable(here)
+
+
+def test_load_times_are_real_timestamps(backend: Store) -> None:
+    answer = run_query("quality-loads", store=backend)
+    for record in answer.records():
+        loaded = dt.datetime.fromisoformat(str(record["loadedAt"]))
+        assert abs(dt.datetime.now(dt.UTC) - loaded) < dt.timedelta(hours=1)
+        assert record["records"] == record["recordsIn"]
+
+
+def test_run_query_returns_typed_records(embedded: EmbeddedStore) -> None:
+    answer = run_query(
+        "person-coauthors", store=embedded, person="kgid:person/orcid/0000-0002-1825-0097"
+    )
+    first = answer.records()[0]
+    assert first == {
+        "coauthor": "https://w3id.org/kg/id/person/key/lab:carol",
+        "name": "Carol Díaz",
+        "jointWorks": 4,
+        "firstYear": 2021,
+        "lastYear": 2022,
+    }
+
+
+def test_defaults_and_explicit_values_agree(embedded: EmbeddedStore) -> None:
+    org = "https://w3id.org/kg/id/org/ror/05dxps055"
+    default = run_query("org-publications-per-year", store=embedded, org=org)
+    wide = run_query("org-publications-per-year", store=embedded, org=org, since=1900, until="2100")
+    narrow = run_query("org-publications-per-year", store=embedded, org=org, since=2022, until=2022)
+    assert comparable(default) == comparable(wide)
+    assert [r["year"] for r in narrow.records()] == [2022]
+
+
+def test_member_status_depends_on_the_date(embedded: EmbeddedStore) -> None:
+    org = "https://w3id.org/kg/id/org/ror/05dxps055"
+
+    def status(on: str | dt.date) -> dict[str, str]:
+        answer = run_query("org-members", store=embedded, org=org, date=on)
+        return {str(r["role"]): str(r["status"]) for r in answer.records()}
+
+    # Bob's PhD ended 2023-09 (month precision: through the end of September).
+    assert status("2023-09-30")["PhD Student"] == "current"
+    assert status("2023-10-01")["PhD Student"] == "alumni"
+    assert status(dt.date(2018, 1, 1))["Postdoc"] == "future"
+    assert status("today")["Group Leader"] == "current"
+
+
+def test_integer_parameter_bounds_rows(embedded: EmbeddedStore) -> None:
+    work = "https://w3id.org/kg/id/work/doi/10.1000/kg.2022.5"
+    assert len(run_query("work-related", store=embedded, work=work, limit=2)) == 2
+    many = run_query("quality-name-variants", store=embedded, min=2)
+    few = run_query("quality-name-variants", store=embedded, min=4)
+    assert len(many) > 0 and len(few) == 0
+
+
+def test_construct_profile_graph_is_one_persons_neighbourhood(backend: Store) -> None:
+    answer = run_query("person-profile-graph", store=backend, person="kgid:person/key/lab:carol")
+    assert isinstance(answer, QueryAnswer) and answer.form == "construct"
+    subjects = {t.subject.value for t in answer.triples}
+    assert "https://w3id.org/kg/id/person/key/lab:carol" in subjects
+    assert "https://w3id.org/kg/id/work/doi/10.1000/ml.2024.9" in subjects  # her work
+    assert "https://w3id.org/kg/id/work/doi/10.1000/db.2020.2" not in subjects  # not hers
+    printed = {t.object.value for t in answer.triples if t.predicate.value.endswith("printedName")}
+    assert {"Carol Díaz", "Eve Kim"} <= printed
+
+
+# --- Injection: a hostile value changes nothing, on either backend --------------------------
+
+HOSTILE_TEXT = [
+    'x" } UNION { ?person ?p ?o } #',
+    "x' } #",
+    "a\\u0022b",
+    "line\nbreak # not a comment",
+    "}}}{{{",
+    'back\\slash"quote',
+    "tab\tand\rreturn",
+    "'''triple'''\"\"\"",
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_names(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A record set whose people are named with the hostile strings themselves."""
+    import json
+
+    d = tmp_path_factory.mktemp("hostile")
+    people = [
+        {"type": "Person", "id": f"h{i}", "name": f"Zed {t}"} for i, t in enumerate(HOSTILE_TEXT)
+    ]
+    (d / "people.json").write_text(json.dumps(people), encoding="utf-8")
+    return d
+
+
+@pytest.fixture(params=BACKENDS)
+def hostile_store(
+    request: pytest.FixtureRequest, hostile_names: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    store: Store
+    if request.param == "embedded":
+        store = EmbeddedStore(None)
+    else:
+        server: OxigraphServer = request.getfixturevalue("query_server")
+        store = RemoteStore(f"{server.url}/query")
+    load_records(store, hostile_names, set_name="hostile")
+    yield store
+    if request.param == "server":
+        graphs = run_query("quality-loads", store=store).records()
+        store.drop_graphs(
+            [str(g["graph"]) for g in graphs if str(g["label"]).startswith("hostile/")]
+        )
+    store.close()
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT)
+def test_hostile_literal_is_matched_literally(hostile_store: Store, text: str) -> None:
+    answer = run_query("find-people", store=hostile_store, text=text)
+    # Exactly the one person whose name contains the text: the value stayed one string.
+    assert [r["name"] for r in answer.records()] == [f"Zed {text}"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://e.org/x> } UNION { ?s ?p ?o } #",
+        "https://e.org/a b",
+        'https://e.org/"',
+        "https://e.org/{x}",
+        "https://e.org/a|b",
+        "https://e.org/a\\u003E",
+        "https://e.org/a^b",
+        "https://e.org/a`b",
+        "https://e.org/a\nb",
+        "relative/path",
+        "",
+    ],
+)
+def test_hostile_iri_is_refused(embedded: EmbeddedStore, value: str) -> None:
+    from kg.errors import UsageError
+
+    with pytest.raises(UsageError, match="parameter person"):
+        run_query("person-coauthors", store=embedded, person=value)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("work-related", {"work": "kgid:work/x", "limit": "10 } UNION { ?s ?p ?o }"}),
+        ("work-related", {"work": "kgid:work/x", "limit": "1.5"}),
+        ("org-publications-per-year", {"org": "kgid:org/x", "since": "2020 || true"}),
+        ("org-publications-per-year", {"org": "kgid:org/x", "since": "20201"}),
+        ("org-members", {"org": "kgid:org/x", "date": "2024-02-30"}),
+        ("org-members", {"org": "kgid:org/x", "date": '2024-01-01"^^<x>'}),
+        ("find-people", {"text": "nul\x00byte"}),
+    ],
+)
+def test_hostile_typed_values_are_refused(
+    embedded: EmbeddedStore, name: str, params: dict[str, str]
+) -> None:
+    from kg.errors import UsageError
+
+    with pytest.raises(UsageError, match="parameter"):
+        run_query(name, store=embedded, **params)
+
+
+BIND_FILTER_QUERY = """\
+#+ title: Parameter used in BIND and FILTER
+#+ description: The shape that VALUES appended at the end of a query gets wrong.
+#+ params:
+#+   who: {kind: iri, required: true, example: "kgid:person/key/lab:carol", description: a person}
+#+ columns:
+#+   echo: the parameter, echoed by BIND
+#+   name: the person's name, found through a FILTER inside OPTIONAL
+PREFIX schema: <https://schema.org/>
+SELECT ?echo ?name WHERE {
+  BIND($who AS ?echo)
+  OPTIONAL { ?p schema:name ?name . FILTER(?p = $who) }
+}
+"""
+
+
+def test_parameter_in_bind_and_filter_is_bound_everywhere(backend: Store, tmp_path: Path) -> None:
+    """rdflib's SPARQLStore and oxrdflib append ``VALUES`` at the end of the query, where BIND and
+    FILTER have already run with the variable unbound. kg's binding must not behave like that."""
+    path = tmp_path / "echo.rq"
+    path.write_text(BIND_FILTER_QUERY, encoding="utf-8")
+    carol = "https://w3id.org/kg/id/person/key/lab:carol"
+    answer = run_query(str(path), store=backend, who=carol)
+    assert answer.records() == [{"echo": carol, "name": "Carol Díaz"}]
+    # The same query with VALUES appended at the end, as those libraries send it: different rows.
+    body = BIND_FILTER_QUERY.split("PREFIX", 1)[1].replace("$who", "?who")
+    appended = backend.query(f"PREFIX{body}VALUES ?who {{ <{carol}> }}")
+    assert appended.dicts() != [{"echo": carol, "name": "Carol Díaz"}]  # type: ignore[union-attr]
+
+
+def test_row_cap_and_its_message(backend: Store) -> None:
+    from kg.queries import Limits, run_sparql
+
+    answer = run_sparql(
+        "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s", store=backend, limits=Limits(max_rows=5)
+    )
+    assert len(answer) == 5 and answer.truncated
+    assert "stopped at 5 rows" in (answer.notice() or "")
+    full = run_sparql("SELECT ?s WHERE { ?s a <https://schema.org/Organization> }", store=backend)
+    assert not full.truncated and full.notice() is None
+
+
+def test_cli_runs_against_an_endpoint(
+    remote: RemoteStore, query_server: OxigraphServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kg.cli import main
+
+    endpoint = f"{query_server.url}/query"
+    argv = ["query", "run", "person-coauthors", "--endpoint", endpoint, "--format", "csv",
+            "-p", "person=kgid:person/orcid/0000-0002-1825-0097"]  # fmt: skip
+    assert main(argv) == 0
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[1]
+        .startswith("https://w3id.org/kg/id/person/key/lab:carol,Carol Díaz,4,2021,2022")
+    )
+    service = "SELECT * WHERE { SERVICE <http://evil.example/> { ?s ?p ?o } }"
+    assert main(["sparql", service, "--endpoint", endpoint]) == 2
+    assert "refused" in capsys.readouterr().err
+    assert (
+        main(["sparql", "SELECT ?s WHERE { ?s ?p ?o }", "--endpoint", endpoint, "--limit", "3"])
+        == 0
+    )
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 5 and "stopped at 3 rows" in captured.err
