@@ -38,9 +38,13 @@ _IRI_OK = re.compile(r'^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>"{}|^`\\]*$')
 
 
 def default_shapes_dir() -> Path:
-    """``$KG_SHAPES`` if set, else the ``shapes/`` directory of the kg source tree."""
+    """``$KG_SHAPES`` if set, else the ``shapes/`` directory of the kg source tree, else the copy
+    shipped in the installed package (``kg/shapes``)."""
     env = os.environ.get("KG_SHAPES")
-    return Path(env) if env else project_root() / "shapes"
+    if env:
+        return Path(env)
+    tree = project_root() / "shapes"
+    return tree if tree.is_dir() else Path(__file__).resolve().parent.parent / "shapes"
 
 
 def load_shapes(shapes_dir: str | os.PathLike[str] | None = None) -> Graph:
