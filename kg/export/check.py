@@ -39,6 +39,8 @@ __all__ = [
     "PageProblem",
     "Shapes",
     "check_page",
+    "check_triples",
+    "graph_triples",
     "default_shapes_dir",
     "load_shapes",
     "page_graph",
@@ -397,7 +399,8 @@ def _pyshacl(shapes: Shapes, ts: Sequence[Triple]) -> list[PageProblem]:
     g = _graph(ts)
     _conforms, report, _text = pyshacl.validate(g, shacl_graph=shapes.graph, allow_warnings=True)
     out = []
-    for r in report.subjects(rdflib.RDF.type, rdflib.URIRef(SH + "ValidationResult")):
+    # Only top-level results: sh:detail holds the nested results of sh:node checks.
+    for r in report.objects(None, rdflib.URIRef(SH + "result")):
 
         def one(pred: str, r: Any = r) -> Any:
             return report.value(r, rdflib.URIRef(SH + pred))
@@ -423,6 +426,36 @@ def _pyshacl(shapes: Shapes, ts: Sequence[Triple]) -> list[PageProblem]:
     return out
 
 
+def graph_triples(graph: rdflib.Graph) -> list[Triple]:
+    """The triples of an rdflib graph in the form :func:`check_triples` takes."""
+    out: list[Triple] = []
+    for s, p, o in graph:
+        subject = f"_:{s}" if isinstance(s, rdflib.BNode) else str(s)
+        if isinstance(o, rdflib.Literal):
+            out.append((subject, str(p), str(o), "literal"))
+        elif isinstance(o, rdflib.BNode):
+            out.append((subject, str(p), f"_:{o}", "bnode"))
+        else:
+            out.append((subject, str(p), str(o), "iri"))
+    return out
+
+
+def check_triples(
+    ts: Sequence[Triple],
+    *,
+    shapes: Shapes | None = None,
+    engine: Literal["fast", "pyshacl"] = "fast",
+) -> PageCheck:
+    """Validate triples (see :func:`kg.export.jsonld.triples`) against ``shapes`` (default: the
+    export shapes)."""
+    shapes = shapes or _export_shapes(str(default_shapes_dir()))
+    if engine == "pyshacl" or shapes.unsupported:
+        problems = _pyshacl(shapes, ts)
+    else:
+        problems = _fast(shapes, ts)
+    return PageCheck(problems=tuple(sorted(problems)))
+
+
 def check_page(
     doc: Mapping[str, Any],
     *,
@@ -437,10 +470,4 @@ def check_page(
     >>> check.ok, check.violations[0].message.split(":")[0]
     (False, 'The profile page has no mainEntity')
     """
-    shapes = shapes or _export_shapes(str(default_shapes_dir()))
-    ts = triples(doc)
-    if engine == "pyshacl" or shapes.unsupported:
-        problems = _pyshacl(shapes, ts)
-    else:
-        problems = _fast(shapes, ts)
-    return PageCheck(problems=tuple(sorted(problems)))
+    return check_triples(triples(doc), shapes=shapes, engine=engine)
