@@ -110,7 +110,7 @@ def highwire_tags(work: Work, urls: SiteUrls) -> list[tuple[str, str]]:
     tags.append(("citation_doi", work.doi))
     tags.append(("citation_abstract_html_url", urls.work(work.iri)))
     tags.append(("citation_pdf_url", work.pdf_url))
-    return [(name, value.strip()) for name, value in tags if value is not None and value.strip()]
+    return [(name, value) for name, value in tags if value is not None and value.strip()]
 
 
 def environment(templates: str | Path | None = None) -> jinja2.Environment:
