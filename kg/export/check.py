@@ -93,6 +93,7 @@ class PageCheck:
         return tuple(p for p in self.problems if p.severity != "violation")
 
 
+@cache
 def default_shapes_dir() -> Path:
     """``shapes/`` of the kg source tree (the shapes are the contract; they ship with kg)."""
     here = Path(__file__).resolve()
@@ -131,6 +132,22 @@ class Shape:
     properties: tuple[Shape, ...] = ()
     qualified: Shape | None = None
     qualified_min: int | None = None
+    #: property shapes that can only fail when the focus has their (single) predicate, by
+    #: predicate: a focus is checked against those of its own predicates only
+    sparse: dict[str, tuple[Shape, ...]] = field(default_factory=dict)
+    #: the other property shapes (minCount, qualified counts, sequence paths)
+    dense: tuple[Shape, ...] = ()
+
+    def split_properties(self) -> None:
+        sparse: dict[str, list[Shape]] = defaultdict(list)
+        dense = []
+        for p in self.properties:
+            if p.path is not None and len(p.path) == 1 and p.min_count is None and p.qualified is None:
+                sparse[p.path[0]].append(p)
+            else:
+                dense.append(p)
+        self.sparse = {k: tuple(v) for k, v in sparse.items()}
+        self.dense = tuple(dense)
 
 
 @dataclass
@@ -217,6 +234,7 @@ class _Compiler:
         s.not_ = tuple(self.shape(n) for n in self.values(node, SH + "not"))
         s.node = tuple(self.shape(n) for n in self.values(node, SH + "node"))
         s.properties = tuple(self.shape(n) for n in self.values(node, SH + "property"))
+        s.split_properties()
         q = self.one(node, SH + "qualifiedValueShape")
         if q is not None:
             s.qualified = self.shape(q)
@@ -261,20 +279,31 @@ def _export_shapes(directory: str) -> Shapes:
 
 
 class _Data:
+    """The page's triples indexed by subject and predicate (duplicates dropped), by type, and
+    subjects by predicate."""
+
     def __init__(self, ts: Sequence[Triple]) -> None:
-        self.out: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
+        self.out: dict[str, dict[str, list[Term]]] = {}
         self.by_type: dict[str, list[str]] = defaultdict(list)
         self.subjects_of: dict[str, list[str]] = defaultdict(list)
-        for s, p, o, kind in ts:
-            bucket = self.out[s][p]
-            term = (o, kind)
-            if term in bucket:
+        self.memo: dict[tuple[str, Term], bool] = {}
+        seen: set[Triple] = set()
+        rdf_type = RDF + "type"
+        for t in ts:
+            if t in seen:
                 continue
-            bucket.append(term)
-            if p == RDF + "type":
-                self.by_type[o].append(s)
-            if not self.subjects_of[p] or self.subjects_of[p][-1] != s:
+            seen.add(t)
+            s, p, o, kind = t
+            props = self.out.get(s)
+            if props is None:
+                props = self.out[s] = {}
+            bucket = props.get(p)
+            if bucket is None:
+                bucket = props[p] = []
                 self.subjects_of[p].append(s)
+            bucket.append((o, kind))
+            if p == rdf_type:
+                self.by_type[o].append(s)
 
     def path(self, focus: Term, path: tuple[str, ...]) -> list[Term]:
         nodes = [focus]
@@ -304,58 +333,76 @@ def _node_kind_ok(kind: str, node_kind: str) -> bool:
     return kind in allowed[node_kind]
 
 
+def _result(shape: Shape, focus: Term, component: str, value: Term | None) -> PageProblem:
+    return PageProblem(
+        severity=shape.severity,
+        message=shape.message,
+        focus=focus[0],
+        path=" / ".join(shape.path) if shape.path else None,
+        value=value[0] if value is not None else None,
+        component=component,
+        shape=shape.id,
+    )
+
+
+def _conforms(shape: Shape, value: Term, data: _Data) -> bool:
+    """Does ``value`` conform to a nested shape (sh:or / sh:not / sh:node / qualified)? Cached
+    per page: the same author is checked by several shapes."""
+    key = (shape.id, value)
+    hit = data.memo.get(key)
+    if hit is None:
+        hit = data.memo[key] = _evaluate(shape, value, data, None)
+    return hit
+
+
 def _evaluate(shape: Shape, focus: Term, data: _Data, out: list[PageProblem] | None) -> bool:
     """Check ``focus`` against ``shape``; append results to ``out`` (None: only conformance)."""
-    ok = True
-    values = data.path(focus, shape.path) if shape.path is not None else [focus]
-    path = " / ".join(shape.path) if shape.path else None
-
-    def fail(component: str, value: Term | None) -> None:
-        nonlocal ok
-        ok = False
-        if out is not None:
-            out.append(
-                PageProblem(
-                    severity=shape.severity,
-                    message=shape.message,
-                    focus=focus[0],
-                    path=path,
-                    value=value[0] if value is not None else None,
-                    component=component,
-                    shape=shape.id,
-                )
-            )
-
+    if shape.path is None:
+        values = [focus]
+    elif len(shape.path) == 1:
+        values = [] if focus[1] == "literal" else data.out.get(focus[0], {}).get(shape.path[0], [])
+    else:
+        values = data.path(focus, shape.path)
+    if not values and shape.min_count is None and shape.qualified is None:
+        return True
+    failures: list[tuple[str, Term | None]] = []
     if shape.min_count is not None and len(values) < shape.min_count:
-        fail("MinCount", None)
+        failures.append(("MinCount", None))
+    ok = True
     for v in values:
         if shape.node_kind and not _node_kind_ok(v[1], shape.node_kind):
-            fail("NodeKind", v)
+            failures.append(("NodeKind", v))
         for cls in shape.classes:
             if cls not in data.types(v):
-                fail("Class", v)
+                failures.append(("Class", v))
         if shape.pattern is not None and (v[1] == "bnode" or not shape.pattern.search(v[0])):
-            fail("Pattern", v)
+            failures.append(("Pattern", v))
         if shape.in_ is not None and v not in shape.in_:
-            fail("In", v)
-        if shape.or_ and not any(_evaluate(s, v, data, None) for s in shape.or_):
-            fail("Or", v)
+            failures.append(("In", v))
+        if shape.or_ and not any(_conforms(s, v, data) for s in shape.or_):
+            failures.append(("Or", v))
         for s in shape.not_:
-            if _evaluate(s, v, data, None):
-                fail("Not", v)
+            if _conforms(s, v, data):
+                failures.append(("Not", v))
         for s in shape.node:
-            if not _evaluate(s, v, data, None):
-                fail("Node", v)
-        for s in shape.properties:
-            ok = _evaluate(s, v, data, out) and ok
-            if not ok and out is None:
-                return False
+            if not _conforms(s, v, data):
+                failures.append(("Node", v))
+        if shape.properties:
+            for s in shape.dense:
+                ok = _evaluate(s, v, data, out) and ok
+            if shape.sparse and v[1] != "literal":
+                for pred in data.out.get(v[0], ()):
+                    for s in shape.sparse.get(pred, ()):
+                        ok = _evaluate(s, v, data, out) and ok
+        if out is None and (failures or not ok):
+            return False
     if shape.qualified is not None:
         assert shape.qualified_min is not None
-        n = sum(_evaluate(shape.qualified, v, data, None) for v in values)
-        if n < shape.qualified_min:
-            fail("QualifiedMinCount", None)
-    return ok
+        if sum(_conforms(shape.qualified, v, data) for v in values) < shape.qualified_min:
+            failures.append(("QualifiedMinCount", None))
+    if failures and out is not None:
+        out.extend([_result(shape, focus, c, v) for c, v in failures])
+    return ok and not failures
 
 
 def _fast(shapes: Shapes, ts: Sequence[Triple]) -> list[PageProblem]:

@@ -30,11 +30,12 @@ _SCRIPT_ESCAPES = {
 }
 
 
-def json_for_script(data: Any, *, indent: int | None = 1) -> str:
+def json_for_script(data: Any, *, indent: int | None = None) -> str:
     """Serialize ``data`` as JSON text that cannot end or confuse an enclosing ``<script>``.
 
     Non-ASCII characters stay as UTF-8 (pages are served as UTF-8); only the five dangerous
-    characters are escaped.
+    characters are escaped. Compact by default (``indent`` switches to Python's much slower
+    pure-Python encoder).
 
     >>> json_for_script({"name": "</script><!-- & \\u2028"}, indent=None)
     '{"name": "\\\\u003c/script\\\\u003e\\\\u003c!-- \\\\u0026 \\\\u2028"}'

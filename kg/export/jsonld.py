@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,7 @@ class SiteUrls:
 _SLUG_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
 
 
+@lru_cache(maxsize=1 << 16)
 def slug(iri: str, kind: str) -> str:
     """A file-system and URL safe name for an entity, readable when kg minted the IRI.
 

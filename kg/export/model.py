@@ -18,8 +18,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from kg.errors import UsageError
-from kg.store import SelectResult, Store
-from kg.vocab import FOAF, KG, PROV, RDF, SCHEMA
+from pyoxigraph import NamedNode
+
+from kg.store import GraphResult, SelectResult, Store
+from kg.vocab import BIBO, FOAF, KG, PROV, RDF, SCHEMA
 
 __all__ = [
     "Affiliation",
@@ -145,21 +147,26 @@ def _iri(value: str) -> str:
 def _describe(
     store: Store, subjects: Iterable[str], predicates: Sequence[str] = ()
 ) -> dict[str, Props]:
-    """All ``(p, o)`` of each subject (only ``predicates`` when given), batched."""
+    """All ``(p, o)`` of each subject (only ``predicates`` when given), batched.
+
+    A CONSTRUCT, not a SELECT: Oxigraph hands back whole triples (~3x faster to read than
+    solution rows), and the union default graph's duplicates collapse.
+    """
     todo = sorted(set(subjects))
     out: dict[str, Props] = {s: defaultdict(list) for s in todo}
-    pvalues = "VALUES ?p { " + " ".join(_iri(p) for p in predicates) + " }" if predicates else ""
+    # FILTER IN, not VALUES ?p: Oxigraph joined a VALUES ?p block ~35x slower.
+    pfilter = (
+        "FILTER(?p IN (" + ", ".join(_iri(p) for p in predicates) + "))" if predicates else ""
+    )
     for chunk in _chunks(todo):
         values = " ".join(_iri(s) for s in chunk)
         result = store.query(
-            f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} {pvalues} ?s ?p ?o }}"
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o {pfilter} }}"
         )
-        assert isinstance(result, SelectResult)
-        for s, p, o in result.rows:
-            if s is None or p is None or o is None:
-                continue
-            props = out[s.value]
-            props[p.value].append((o.value, type(o).__name__ == "NamedNode"))
+        assert isinstance(result, GraphResult)
+        for t in result.triples:
+            o = t.object
+            out[t.subject.value][t.predicate.value].append((o.value, isinstance(o, NamedNode)))
     return out
 
 
@@ -191,12 +198,11 @@ def _works_of(store: Store, people: Sequence[str]) -> dict[str, set[str]]:
     for chunk in _chunks(people):
         values = " ".join(_iri(p) for p in chunk)
         result = store.query(
-            f"SELECT ?p ?w WHERE {{ VALUES ?p {{ {values} }} ?w <{SCHEMA}author> ?p }}"
+            f"CONSTRUCT {{ ?w <{SCHEMA}author> ?p }} WHERE {{ VALUES ?p {{ {values} }} ?w <{SCHEMA}author> ?p }}"
         )
-        assert isinstance(result, SelectResult)
-        for p, w in result.rows:
-            if p is not None and w is not None:
-                out[p.value].add(w.value)
+        assert isinstance(result, GraphResult)
+        for t in result.triples:
+            out[t.object.value].add(t.subject.value)
     return out
 
 
@@ -331,7 +337,7 @@ def _work(iri: str, props: Props, nodes: dict[str, Props], people: dict[str, Pro
         venue_type=_one(vn, KG + "venueType"),
         url=_one(props, SCHEMA + "url"),
         pdf_url=_one(props, KG + "pdfUrl"),
-        doi=_one(props, "http://purl.org/ontology/bibo/doi"),
+        doi=_one(props, BIBO + "doi"),
         same_as=_all(props, SCHEMA + "sameAs", iris=True),
         identifiers=_identifiers(props, nodes),
     )
@@ -350,6 +356,17 @@ _PERSON_LINKS = (
     SCHEMA + "identifier",
 )
 _WORK_LINKS = (KG + "authorship", SCHEMA + "isPartOf", SCHEMA + "identifier")
+_WORK_PROPS = (
+    RDF + "type", SCHEMA + "name", SCHEMA + "headline", SCHEMA + "abstract", SCHEMA + "datePublished",
+    SCHEMA + "isPartOf", SCHEMA + "url", KG + "pdfUrl", SCHEMA + "sameAs", BIBO + "doi",
+    SCHEMA + "identifier", KG + "authorship",
+)  # fmt: skip
+#: what is read of linked nodes: authorships, venues, organizations, topics, identifier nodes
+_NODE_PROPS = (
+    KG + "author", KG + "position", KG + "printedName", KG + "organization", KG + "venueType",
+    SCHEMA + "name", SCHEMA + "url", SCHEMA + "sameAs", SCHEMA + "roleName", SCHEMA + "endDate",
+    SCHEMA + "propertyID", SCHEMA + "value",
+)  # fmt: skip
 _AUTHOR_PROPS = (SCHEMA + "name", FOAF + "name", SCHEMA + "url", SCHEMA + "sameAs")
 
 
@@ -368,7 +385,7 @@ def load_profiles(store: Store, people: Sequence[str]) -> list[Profile]:
         raise UsageError(f"no schema:Person {unknown[0]} in the store")
     works_by_person = _works_of(store, people)
     all_works = sorted({w for ws in works_by_person.values() for w in ws})
-    wprops = _describe(store, all_works)
+    wprops = _describe(store, all_works, _WORK_PROPS)
     hop = {
         o
         for props in pprops.values()
@@ -382,14 +399,14 @@ def load_profiles(store: Store, people: Sequence[str]) -> list[Profile]:
         for o, is_iri in props.get(p, ())
         if is_iri
     }
-    nodes = _describe(store, hop)
+    nodes = _describe(store, hop, _NODE_PROPS)
     orgs = {
         o
         for n in nodes.values()
         for o, is_iri in n.get(KG + "organization", ())
         if is_iri and o not in nodes
     }
-    nodes.update(_describe(store, orgs))
+    nodes.update(_describe(store, orgs, _NODE_PROPS))
     authors = {o for n in nodes.values() for o, is_iri in n.get(KG + "author", ()) if is_iri}
     aprops = _describe(store, authors, _AUTHOR_PROPS)
     modified = _modified(store, people)

@@ -120,10 +120,17 @@ def _people(store: Store, people: Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(people))
 
 
+_MADE: set[Path] = set()
+
+
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``text`` atomically (a reader never sees half a page)."""
+    if path.parent not in _MADE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _MADE.add(path.parent)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
     os.replace(tmp, path)
 
 
@@ -204,7 +211,7 @@ def export_jsonld(
         name = slug(item.person.iri, "person/") if kind == "profile" else slug(item.iri, "work/")
         folder = "people" if kind == "profile" else "publications"
         _write(
-            out / folder / f"{name}.jsonld", json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+            out / folder / f"{name}.jsonld", json.dumps(doc, ensure_ascii=False) + "\n"
         )
         report.written[kind] += 1
 

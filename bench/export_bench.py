@@ -1,0 +1,109 @@
+"""Benchmark the web export: profile pages per second vs rdflib's JSON-LD serializer.
+
+Not a test. Builds ~N profiles of ~20 publications each in an in-memory EmbeddedStore (through
+kg.ingest, like real data), then in the same run:
+
+- kg: ``export_html`` (queries, JSON-LD, Google/Scholar checks, HTML, writing, sitemap) and
+  ``export_jsonld``; profile pages/s counts profile pages over the whole export time (the
+  publication pages written in the same run are a bonus, not counted);
+- baseline: rdflib's JSON-LD serializer with kg's context on the same per-page subgraphs
+  (``Graph.serialize(format="json-ld", context=CONTEXT)``), the graph already built (not timed).
+
+    .venv/bin/python bench/export_bench.py --profiles 1000 --publications 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from kg.export import CONTEXT, export_html, export_jsonld, page_graph
+from kg.export.jsonld import SiteUrls, profile_document_for
+from kg.export.model import load_profiles, profile_people
+from kg.ingest import ingest
+from kg.store import EmbeddedStore, stats
+
+BASE = "https://lab.example.org/"
+
+
+def records(n_people: int, per_person: int, seed: int = 7) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    people = [
+        {"type": "Person", "id": f"p{i}", "name": f"Person {i} Example", "given_name": f"Person {i}",
+         "family_name": "Example", "job_title": "Researcher",
+         "affiliations": [{"name": f"Lab {i % 20}", "role": "Scientist", "start": "2019"}],
+         "topics": [f"Topic {i % 50}", f"Topic {(i * 7) % 50}"], "homepage": f"https://p{i}.example.org/"}
+        for i in range(n_people)
+    ]  # fmt: skip
+    pubs = []
+    n_pubs = n_people * per_person // 2  # two profile people per publication on average
+    for k in range(n_pubs):
+        owners = rng.sample(range(n_people), 2)
+        authors = [{"name": f"External Author {rng.randrange(5000)}"} for _ in range(rng.randrange(1, 5))]
+        for o in owners:
+            authors.insert(rng.randrange(len(authors) + 1), {"name": f"Person {o} Example", "person": f"p{o}"})
+        if k % 10 == 0:
+            authors[-1]["position_unknown"] = True
+        pubs.append({
+            "type": "Publication", "id": f"w{k}", "title": f"On the Theory of Things, Part {k}",
+            "authors": authors, "date": f"{2000 + k % 25}-{1 + k % 12:02d}",
+            "abstract": "We study things. " * 20, "venue": f"Journal {k % 30}",
+            "venue_type": "journal" if k % 2 else "conference", "doi": f"10.5555/bench.{k}",
+        })  # fmt: skip
+    return people + pubs
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profiles", type=int, default=1000)
+    ap.add_argument("--publications", type=int, default=20, help="per profile")
+    ap.add_argument("--baseline-sample", type=int, default=100, help="pages serialized by rdflib")
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="kg-export-bench-"))
+    data = work / "records.json"
+    data.write_text(json.dumps(records(args.profiles, args.publications)), encoding="utf-8")
+    store = EmbeddedStore(None)
+    t0 = time.perf_counter()
+    ingest([str(data)], store)
+    s = stats(store)
+    print(f"store: {s.triples:,} triples, {s.people:,} people, {s.publications:,} publications "
+          f"(ingest {time.perf_counter() - t0:.1f} s)")  # fmt: skip
+
+    t0 = time.perf_counter()
+    report = export_html(store, work / "site", base_url=BASE)
+    html_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    jreport = export_jsonld(store, work / "jsonld", base_url=BASE)
+    json_s = time.perf_counter() - t0
+    profiles_n = report.written["profile"]
+    print(f"kg export html:   {profiles_n:,} profile + {report.written['publication']:,} publication pages "
+          f"in {html_s:.2f} s -> {profiles_n / html_s:,.0f} profile pages/s "
+          f"({report.pages_written / html_s:,.0f} pages/s all kinds); held back {len(report.held_back)}")  # fmt: skip
+    print(f"kg export jsonld: {jreport.written['profile']:,} profile + {jreport.written['publication']:,} "
+          f"publication documents in {json_s:.2f} s -> {jreport.written['profile'] / json_s:,.0f} profile docs/s")  # fmt: skip
+
+    people = profile_people(store)[: args.baseline_sample]
+    urls = SiteUrls(BASE, frozenset(profile_people(store)))
+    graphs = [page_graph(profile_document_for(p, urls)) for p in load_profiles(store, people)]
+    triples = sum(len(g) for g in graphs)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for g in graphs:
+            g.serialize(format="json-ld", context=CONTEXT)
+    base_s = time.perf_counter() - t0
+    base_rate = len(graphs) / base_s
+    print(f"baseline rdflib:  {len(graphs)} profile pages ({triples:,} triples, {triples / len(graphs):.0f}/page) "
+          f"serialized in {base_s:.2f} s -> {base_rate:,.1f} pages/s ({triples / base_s:,.0f} triples/s)")  # fmt: skip
+    rate = profiles_n / html_s
+    print(f"ratio: {rate / base_rate:.1f}x the baseline (target >= 20x); {rate:,.0f} profile pages/s (target >= 500)")
+
+
+if __name__ == "__main__":
+    main()
