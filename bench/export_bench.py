@@ -44,9 +44,13 @@ def records(n_people: int, per_person: int, seed: int = 7) -> list[dict[str, obj
     n_pubs = n_people * per_person // 2  # two profile people per publication on average
     for k in range(n_pubs):
         owners = rng.sample(range(n_people), 2)
-        authors = [{"name": f"External Author {rng.randrange(5000)}"} for _ in range(rng.randrange(1, 5))]
+        authors = [
+            {"name": f"External Author {rng.randrange(5000)}"} for _ in range(rng.randrange(1, 5))
+        ]
         for o in owners:
-            authors.insert(rng.randrange(len(authors) + 1), {"name": f"Person {o} Example", "person": f"p{o}"})
+            authors.insert(
+                rng.randrange(len(authors) + 1), {"name": f"Person {o} Example", "person": f"p{o}"}
+            )
         if k % 10 == 0:
             authors[-1]["position_unknown"] = True
         pubs.append({
@@ -59,7 +63,9 @@ def records(n_people: int, per_person: int, seed: int = 7) -> list[dict[str, obj
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--profiles", type=int, default=1000)
     ap.add_argument("--publications", type=int, default=20, help="per profile")
     ap.add_argument("--baseline-sample", type=int, default=100, help="pages serialized by rdflib")
@@ -102,7 +108,9 @@ def main() -> None:
     print(f"baseline rdflib:  {len(graphs)} profile pages ({triples:,} triples, {triples / len(graphs):.0f}/page) "
           f"serialized in {base_s:.2f} s -> {base_rate:,.1f} pages/s ({triples / base_s:,.0f} triples/s)")  # fmt: skip
     rate = profiles_n / html_s
-    print(f"ratio: {rate / base_rate:.1f}x the baseline (target >= 20x); {rate:,.0f} profile pages/s (target >= 500)")
+    print(
+        f"ratio: {rate / base_rate:.1f}x the baseline (target >= 20x); {rate:,.0f} profile pages/s (target >= 500)"
+    )
 
 
 if __name__ == "__main__":

@@ -157,7 +157,9 @@ def _strings(value: Any) -> set[str]:
 
 
 def _script_text(html: str) -> str:
-    start = html.index('<script type="application/ld+json">') + len('<script type="application/ld+json">')
+    start = html.index('<script type="application/ld+json">') + len(
+        '<script type="application/ld+json">'
+    )
     return html[start : html.index("</script>", start)]
 
 

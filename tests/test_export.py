@@ -66,7 +66,9 @@ def test_profile_people_are_the_person_records(store: EmbeddedStore) -> None:
     assert profile_people(store) == sorted([ADA, CHARLES])
 
 
-def test_author_order_follows_positions_and_unknown_positions_come_last(store: EmbeddedStore) -> None:
+def test_author_order_follows_positions_and_unknown_positions_come_last(
+    store: EmbeddedStore,
+) -> None:
     (ada,) = load_profiles(store, [ADA])
     by_title = {w.title: w for w in ada.works}
     unknown = by_title["Difference Engines at Scale"]
@@ -94,7 +96,11 @@ def test_profile_document_is_a_profile_page_graph(store: EmbeddedStore) -> None:
     assert person["name"] == "Ada Lovelace" and person["jobTitle"] == "Senior Research Scientist"
     assert "https://orcid.org/0000-0002-1825-0097" in person["sameAs"]
     assert "https://ada.example.org/" in person["sameAs"]
-    assert {"@type": "PropertyValue", "propertyID": "ORCID", "value": "0000-0002-1825-0097"} in person["identifier"]
+    assert {
+        "@type": "PropertyValue",
+        "propertyID": "ORCID",
+        "value": "0000-0002-1825-0097",
+    } in person["identifier"]
     assert "image" not in person  # no real image known: none invented
     orgs = {nodes[o["@id"]]["name"] for o in person["affiliation"]}
     assert orgs == {"Analytical Engines Lab", "University of London"}
@@ -103,7 +109,11 @@ def test_profile_document_is_a_profile_page_graph(store: EmbeddedStore) -> None:
     assert [{"@id": a["@id"]} for a in articles] == profile["hasPart"]
     notes = next(a for a in articles if a.get("headline") == "Notes on the Analytical Engine")
     assert notes["@id"] == f"{BASE}publications/doi-10.1000-engine.2023.1/#article"
-    assert [a["name"] for a in notes["author"]] == ["Ada Lovelace", "Charles Babbage", "Luigi F. Menabrea"]
+    assert [a["name"] for a in notes["author"]] == [
+        "Ada Lovelace",
+        "Charles Babbage",
+        "Luigi F. Menabrea",
+    ]
     assert notes["author"][0]["@id"] == page + "#person"
     assert notes["author"][1]["url"] == f"{BASE}people/openalex-A5023888391/"
     assert "https://doi.org/10.1000/engine.2023.1" in notes["sameAs"]
@@ -182,7 +192,7 @@ def test_round_trip_every_page(site: tuple[Path, Any, Path]) -> None:
 
 
 def test_visible_content_matches_markup(site: tuple[Path, Any, Path]) -> None:
-    out, _, docs = site
+    out, _, _docs = site
     for page in (out / "people").glob("*/index.html"):
         html = page.read_text("utf-8")
         (doc,) = extracted_jsonld(html, _url(out, page))
@@ -220,7 +230,9 @@ def test_citation_tags_parse_back(site: tuple[Path, Any, Path], store: EmbeddedS
 
 def test_conference_and_year_only_dates(site: tuple[Path, Any, Path]) -> None:
     out, _, _ = site
-    tags = dict(citation_tags((out / "publications/arxiv-2401.12345/index.html").read_text("utf-8")))
+    tags = dict(
+        citation_tags((out / "publications/arxiv-2401.12345/index.html").read_text("utf-8"))
+    )
     assert tags["citation_conference_title"] == "NeurIPS"
     assert tags["citation_publication_date"] == "2024"
     assert "citation_journal_title" not in tags and "citation_doi" not in tags
@@ -230,7 +242,9 @@ def test_conference_and_year_only_dates(site: tuple[Path, Any, Path]) -> None:
 def test_templates_override(store: EmbeddedStore, tmp_path: Path) -> None:
     templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "index.html").write_text('{% extends "base.html" %}{% block main %}<p id="mine">{{ people | length }} people</p>{% endblock %}')
+    (templates / "index.html").write_text(
+        '{% extends "base.html" %}{% block main %}<p id="mine">{{ people | length }} people</p>{% endblock %}'
+    )
     out = tmp_path / "site"
     export_html(store, out, base_url=BASE, templates=templates, force=True)
     index = (out / "index.html").read_text("utf-8")
@@ -248,22 +262,79 @@ def test_render_profile_page_api(store: EmbeddedStore) -> None:
 def test_cli_export_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "store"
     assert main(["ingest", str(RECORDS), "--store", str(db)]) == 0
-    assert main(["export", "html", "--store", str(db), "--out", str(tmp_path / "site"), "--base-url", BASE]) == 1
+    assert (
+        main(
+            [
+                "export",
+                "html",
+                "--store",
+                str(db),
+                "--out",
+                str(tmp_path / "site"),
+                "--base-url",
+                BASE,
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
-    assert "held back: publication page" in err and "wrote 2 profile pages and 3 publication pages" in err
-    assert main(["export", "html", "--store", str(db), "--out", str(tmp_path / "s2"), "--base-url", BASE, "--force"]) == 0
-    assert main(["export", "jsonld", "--store", str(db), "--out", str(tmp_path / "j"), "--person", CHARLES, "--base-url", BASE]) == 0
-    assert sorted(p.name for p in (tmp_path / "j" / "people").iterdir()) == ["openalex-A5023888391.jsonld"]
+    assert (
+        "held back: publication page" in err
+        and "wrote 2 profile pages and 3 publication pages" in err
+    )
+    assert (
+        main(
+            [
+                "export",
+                "html",
+                "--store",
+                str(db),
+                "--out",
+                str(tmp_path / "s2"),
+                "--base-url",
+                BASE,
+                "--force",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "export",
+                "jsonld",
+                "--store",
+                str(db),
+                "--out",
+                str(tmp_path / "j"),
+                "--person",
+                CHARLES,
+                "--base-url",
+                BASE,
+            ]
+        )
+        == 0
+    )
+    assert sorted(p.name for p in (tmp_path / "j" / "people").iterdir()) == [
+        "openalex-A5023888391.jsonld"
+    ]
     svg = tmp_path / "ada.svg"
     assert main(["plot", "coauthors", "--store", str(db), "--person", ADA, "--out", str(svg)]) == 0
     root = ET.fromstring(svg.read_text("utf-8"))
     labels = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
-    assert {"Charles Babbage", "Mary Somerville", "Augustus De Morgan", "Luigi F. Menabrea"} <= labels
+    assert {
+        "Charles Babbage",
+        "Mary Somerville",
+        "Augustus De Morgan",
+        "Luigi F. Menabrea",
+    } <= labels
     assert main(["export", "html", "--store", str(db), "--out", str(tmp_path / "x")]) == 2
     assert main(["export"]) == 2
 
 
-def test_jsonld_export_without_base_url_uses_file_urls(store: EmbeddedStore, tmp_path: Path) -> None:
+def test_jsonld_export_without_base_url_uses_file_urls(
+    store: EmbeddedStore, tmp_path: Path
+) -> None:
     report = export_jsonld(store, tmp_path, people=[CHARLES])
     doc = json.loads((tmp_path / "people" / "openalex-A5023888391.jsonld").read_text("utf-8"))
     assert doc["@graph"][0]["url"] == tmp_path.resolve().as_uri() + "/people/openalex-A5023888391/"
@@ -275,5 +346,9 @@ def test_jsonld_export_without_base_url_uses_file_urls(store: EmbeddedStore, tmp
 def test_site_urls_slugs_are_stable() -> None:
     urls = SiteUrls(BASE)
     assert urls.person(ADA) == f"{BASE}people/orcid-0000-0002-1825-0097/"
-    assert urls.work("https://w3id.org/kg/id/work/key/a b") == urls.work("https://w3id.org/kg/id/work/key/a b")
-    assert urls.work("https://w3id.org/kg/id/work/key/a b") != urls.work("https://w3id.org/kg/id/work/key/a-b")
+    assert urls.work("https://w3id.org/kg/id/work/key/a b") == urls.work(
+        "https://w3id.org/kg/id/work/key/a b"
+    )
+    assert urls.work("https://w3id.org/kg/id/work/key/a b") != urls.work(
+        "https://w3id.org/kg/id/work/key/a-b"
+    )

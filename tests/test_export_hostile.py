@@ -51,15 +51,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _pages(out: Path) -> list[Path]:
-    return sorted(out.glob("*/*/index.html")) + [out / "index.html"]
+    return [*sorted(out.glob("*/*/index.html")), out / "index.html"]
 
 
 def test_no_script_or_element_breakout(site: Path) -> None:
     for page in _pages(site):
         html = page.read_text("utf-8")
         # the only script elements are kg's own JSON-LD blocks, each closed exactly once
-        assert len(re.findall(r"<script", html, re.IGNORECASE)) == html.count('<script type="application/ld+json">')
-        assert len(re.findall(r"</script", html, re.IGNORECASE)) == html.count('<script type="application/ld+json">')
+        assert len(re.findall(r"<script", html, re.IGNORECASE)) == html.count(
+            '<script type="application/ld+json">'
+        )
+        assert len(re.findall(r"</script", html, re.IGNORECASE)) == html.count(
+            '<script type="application/ld+json">'
+        )
         assert "<img" not in html and "<!--" not in html
         tree = visible(html)
         assert not tree.xpath("//img") and not tree.xpath("//*[@onerror]")
@@ -81,14 +85,21 @@ def test_data_round_trips_exactly(site: Path) -> None:
     assert [a["name"] for a in article["author"]] == [NAME, "Bob <b>Bold</b>\u2028"]
     tree = visible(profile.read_text("utf-8"))
     assert tree.xpath("//h1")[0].text_content() == NAME
-    assert [a.text_content() for a in tree.xpath("//li[@data-kg-author]")] == [NAME, "Bob <b>Bold</b>\u2028"]
+    assert [a.text_content() for a in tree.xpath("//li[@data-kg-author]")] == [
+        NAME,
+        "Bob <b>Bold</b>\u2028",
+    ]
 
 
 def test_citation_attributes_round_trip(site: Path) -> None:
     page = next((site / "publications").glob("*/index.html"))
     html = page.read_text("utf-8")
     tags = citation_tags(html)
-    assert tags[:3] == [("citation_title", TITLE), ("citation_author", NAME), ("citation_author", "Bob <b>Bold</b>\u2028")]
+    assert tags[:3] == [
+        ("citation_title", TITLE),
+        ("citation_author", NAME),
+        ("citation_author", "Bob <b>Bold</b>\u2028"),
+    ]
     assert ("citation_conference_title", "</script>Conf") in tags
     assert visible(html).xpath("//p[@class='abstract']")[0].text_content() == ABSTRACT
 

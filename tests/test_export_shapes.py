@@ -87,9 +87,13 @@ def test_shapes_are_documented() -> None:
         for shape in roots:
             assert g.value(shape, sh.name) and g.value(shape, sh.description), shape
             comment = str(g.value(shape, rdflib.RDFS.comment))
-            assert "https://developers.google.com/" in comment or "https://scholar.google.com/" in comment
+            assert (
+                "https://developers.google.com/" in comment
+                or "https://scholar.google.com/" in comment
+            )
             has_own_constraint = any(
-                (shape, p, None) in g for p in (sh["or"], sh["not"], sh.node, sh.minCount, sh.pattern)
+                (shape, p, None) in g
+                for p in (sh["or"], sh["not"], sh.node, sh.minCount, sh.pattern)
             )
             assert not has_own_constraint or g.value(shape, sh.message), shape
             for prop in g.objects(shape, sh.property):
@@ -101,7 +105,7 @@ def test_unsupported_shapes_fall_back_to_pyshacl(tmp_path: Path) -> None:
     shapes_file.write_text(
         "@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix schema: <https://schema.org/> .\n"
         "[] a sh:NodeShape ; sh:targetClass schema:Person ; sh:property "
-        "[ sh:path schema:name ; sh:maxLength 3 ; sh:message \"too long\" ] .\n"
+        '[ sh:path schema:name ; sh:maxLength 3 ; sh:message "too long" ] .\n'
     )
     shapes = load_shapes([shapes_file])
     assert shapes.unsupported and "maxLength" in shapes.unsupported

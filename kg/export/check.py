@@ -40,8 +40,8 @@ __all__ = [
     "Shapes",
     "check_page",
     "check_triples",
-    "graph_triples",
     "default_shapes_dir",
+    "graph_triples",
     "load_shapes",
     "page_graph",
 ]
@@ -142,7 +142,12 @@ class Shape:
         sparse: dict[str, list[Shape]] = defaultdict(list)
         dense = []
         for p in self.properties:
-            if p.path is not None and len(p.path) == 1 and p.min_count is None and p.qualified is None:
+            if (
+                p.path is not None
+                and len(p.path) == 1
+                and p.min_count is None
+                and p.qualified is None
+            ):
                 sparse[p.path[0]].append(p)
             else:
                 dense.append(p)

@@ -112,7 +112,7 @@ def slug(iri: str, kind: str) -> str:
     >>> slug("https://w3id.org/kg/id/person/name/ada-lovelace-1a2b3c", "person/")
     'ada-lovelace-1a2b3c'
     >>> slug("http://example.org/x?y", "person/")
-    'x-8dbc6b71c5d4'
+    'x-y-eeefbab5d073'
     """
     prefix = ID_BASE + kind
     if iri.startswith(prefix):

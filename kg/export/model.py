@@ -17,9 +17,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from kg.errors import UsageError
 from pyoxigraph import NamedNode
 
+from kg.errors import UsageError
 from kg.store import GraphResult, SelectResult, Store
 from kg.vocab import BIBO, FOAF, KG, PROV, RDF, SCHEMA
 
@@ -155,9 +155,7 @@ def _describe(
     todo = sorted(set(subjects))
     out: dict[str, Props] = {s: defaultdict(list) for s in todo}
     # FILTER IN, not VALUES ?p: Oxigraph joined a VALUES ?p block ~35x slower.
-    pfilter = (
-        "FILTER(?p IN (" + ", ".join(_iri(p) for p in predicates) + "))" if predicates else ""
-    )
+    pfilter = "FILTER(?p IN (" + ", ".join(_iri(p) for p in predicates) + "))" if predicates else ""
     for chunk in _chunks(todo):
         values = " ".join(_iri(s) for s in chunk)
         result = store.query(
@@ -166,7 +164,8 @@ def _describe(
         assert isinstance(result, GraphResult)
         for t in result.triples:
             o = t.object
-            out[t.subject.value][t.predicate.value].append((o.value, isinstance(o, NamedNode)))
+            # kg stores no RDF-star: subjects and objects are never quoted triples
+            out[t.subject.value][t.predicate.value].append((o.value, isinstance(o, NamedNode)))  # type: ignore[union-attr]
     return out
 
 
@@ -202,7 +201,7 @@ def _works_of(store: Store, people: Sequence[str]) -> dict[str, set[str]]:
         )
         assert isinstance(result, GraphResult)
         for t in result.triples:
-            out[t.object.value].add(t.subject.value)
+            out[t.object.value].add(t.subject.value)  # type: ignore[union-attr]
     return out
 
 

@@ -210,9 +210,7 @@ def export_jsonld(
     def emit(kind: Kind, url: str, item: Any, doc: dict[str, Any], _urls: SiteUrls) -> None:
         name = slug(item.person.iri, "person/") if kind == "profile" else slug(item.iri, "work/")
         folder = "people" if kind == "profile" else "publications"
-        _write(
-            out / folder / f"{name}.jsonld", json.dumps(doc, ensure_ascii=False) + "\n"
-        )
+        _write(out / folder / f"{name}.jsonld", json.dumps(doc, ensure_ascii=False) + "\n")
         report.written[kind] += 1
 
     for _ in _walk(store, chosen, urls, gate, emit):
