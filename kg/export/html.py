@@ -128,6 +128,7 @@ def environment(templates: str | Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # an export renders thousands of pages: no stat() per page
     )
     env.filters["jsonld"] = lambda doc: Markup(json_for_script(doc))  # noqa: S704 - escaped for <script>
     env.filters["link_label"] = link_label

@@ -129,7 +129,12 @@ def _write(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         _MADE.add(path.parent)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    try:
+        fh = open(tmp, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    except FileNotFoundError:  # the directory was removed since it was made
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(tmp, "w", encoding="utf-8")  # noqa: SIM115
+    with fh:
         fh.write(text)
     os.replace(tmp, path)
 
