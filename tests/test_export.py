@@ -352,3 +352,40 @@ def test_site_urls_slugs_are_stable() -> None:
     assert urls.work("https://w3id.org/kg/id/work/key/a b") != urls.work(
         "https://w3id.org/kg/id/work/key/a-b"
     )
+
+
+def _values(doc: Any) -> Any:
+    """(term, value) for every property value in a document, recursively."""
+    for node in doc["@graph"] if "@graph" in doc else [doc]:
+        yield from _node_values(node)
+
+
+def _node_values(node: dict[str, Any]) -> Any:
+    for key, value in node.items():
+        if key.startswith("@"):
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            yield key, v
+            if isinstance(v, dict):
+                yield from _node_values(v)
+
+
+def test_context_agrees_with_the_official_schema_org_context(store: EmbeddedStore) -> None:
+    """Every term kg writes as a plain string is a string under schema.org's own context too, and
+    every term kg types @id (url, sameAs, image) is typed @id there: swapping in the official
+    context would give the same IRIs (modulo its http:// @vocab)."""
+    from kg.export.jsonld import CONTEXT, IRI_TERMS
+    from kg.shared import shared_dir
+
+    official = json.loads((shared_dir() / "fixtures/schemaorg/vocab/schemaorgcontext.jsonld").read_text("utf-8"))["@context"]
+    assert CONTEXT["@vocab"] == "https://schema.org/"
+    for term in IRI_TERMS:
+        assert official[term].get("@type") == "@id", term
+    seen = set()
+    for person in (ADA, CHARLES):
+        for key, value in _values(profile_document(person, store, base_url=BASE)):
+            if isinstance(value, str):
+                seen.add(key)
+                coerced = isinstance(official.get(key), dict) and official[key].get("@type") == "@id"
+                assert coerced == (key in IRI_TERMS), key
+    assert {"url", "sameAs", "name", "headline", "datePublished"} <= seen

@@ -26,11 +26,11 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from kg import ids
 from kg.export.model import Author, Person, Profile, Work
+from kg.shared import project_root
 from kg.vocab import ID_BASE, RDF, SCHEMA
 
 __all__ = [
@@ -42,26 +42,44 @@ __all__ = [
 ]
 
 
-def _load_context() -> dict[str, Any]:
-    """``ontology/context.jsonld`` when the source tree has it, else kg's built-in mapping."""
-    for parent in Path(__file__).resolve().parents[2:3]:
-        path = parent / "ontology" / "context.jsonld"
-        if path.is_file():
-            ctx = json.loads(path.read_text(encoding="utf-8")).get("@context")
-            if isinstance(ctx, dict) and ctx.get("@vocab") == SCHEMA:
-                return {k: ctx[k] for k in _BUILTIN_CONTEXT if k in ctx} | {"@vocab": SCHEMA}
-    return dict(_BUILTIN_CONTEXT)
-
-
 #: The terms kg's page documents use. Everything else is a schema.org term via ``@vocab``;
-#: these are the IRI-valued ones (as in schema.org's own context, which declares them
-#: ``"@type": "@id"``).
+#: these are the IRI-valued ones, typed ``@id`` exactly as schema.org's own context types them
+#: (a test checks the agreement with the official context). Dates stay plain ISO 8601 strings.
 _BUILTIN_CONTEXT: dict[str, Any] = {
     "@vocab": SCHEMA,
     "url": {"@type": "@id"},
     "sameAs": {"@type": "@id"},
     "image": {"@type": "@id"},
 }
+
+
+def _load_context() -> dict[str, Any]:
+    """kg's page context.
+
+    When the project ships ``ontology/context.jsonld``, it must agree with the terms the page
+    builder relies on (same ``@vocab``, the same ``@id``-typed terms); documents always carry
+    this small self-contained mapping, never a remote context (nothing is fetched, ever).
+    """
+    path = project_root() / "ontology" / "context.jsonld"
+    if path.is_file():
+        try:
+            ctx = json.loads(path.read_text(encoding="utf-8")).get("@context")
+        except (OSError, ValueError, AttributeError):
+            ctx = None
+        agrees = (
+            isinstance(ctx, dict)
+            and ctx.get("@vocab") == SCHEMA
+            and all(
+                isinstance(ctx.get(t), dict) and ctx[t].get("@type") == "@id"
+                for t in _BUILTIN_CONTEXT
+                if t != "@vocab"
+            )
+        )
+        if not agrees:
+            raise RuntimeError(f"{path} disagrees with kg.export's page context {_BUILTIN_CONTEXT}")
+    return dict(_BUILTIN_CONTEXT)
+
+
 CONTEXT: dict[str, Any] = _load_context()
 IRI_TERMS = frozenset(
     k for k, v in CONTEXT.items() if isinstance(v, dict) and v.get("@type") == "@id"
