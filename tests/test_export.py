@@ -356,7 +356,7 @@ def test_site_urls_slugs_are_stable() -> None:
 
 def _values(doc: Any) -> Any:
     """(term, value) for every property value in a document, recursively."""
-    for node in doc["@graph"] if "@graph" in doc else [doc]:
+    for node in doc.get("@graph", [doc]):
         yield from _node_values(node)
 
 
