@@ -377,7 +377,9 @@ def test_context_agrees_with_the_official_schema_org_context(store: EmbeddedStor
     from kg.export.jsonld import CONTEXT, IRI_TERMS
     from kg.shared import shared_dir
 
-    official = json.loads((shared_dir() / "fixtures/schemaorg/vocab/schemaorgcontext.jsonld").read_text("utf-8"))["@context"]
+    official = json.loads(
+        (shared_dir() / "fixtures/schemaorg/vocab/schemaorgcontext.jsonld").read_text("utf-8")
+    )["@context"]
     assert CONTEXT["@vocab"] == "https://schema.org/"
     for term in IRI_TERMS:
         assert official[term].get("@type") == "@id", term
@@ -386,6 +388,8 @@ def test_context_agrees_with_the_official_schema_org_context(store: EmbeddedStor
         for key, value in _values(profile_document(person, store, base_url=BASE)):
             if isinstance(value, str):
                 seen.add(key)
-                coerced = isinstance(official.get(key), dict) and official[key].get("@type") == "@id"
+                coerced = (
+                    isinstance(official.get(key), dict) and official[key].get("@type") == "@id"
+                )
                 assert coerced == (key in IRI_TERMS), key
     assert {"url", "sameAs", "name", "headline", "datePublished"} <= seen
