@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from export_helpers import BASE, citation_tags, extracted_jsonld, store_from, visible
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.export import export_html
@@ -118,3 +118,46 @@ def test_json_for_script_round_trips_anything(value: object) -> None:
     out = json_for_script(value)
     assert json.loads(out) == value
     assert script_unescape_ok(out)
+
+
+_PIECES = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\ufffe\uffff"),
+    min_size=1,
+    max_size=12,
+) | st.sampled_from(
+    ["<", ">", "&", '"', "'", "</script>", "</SCRIPT >", "<!--", "]]>", "\u2028", "\u2029"]
+)
+_TEXT = (
+    st.lists(_PIECES, min_size=1, max_size=5)
+    .map("".join)
+    .filter(lambda s: s.strip() == s and bool(s.strip()) and len(s) <= 200)
+)
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(title=_TEXT, names=st.lists(_TEXT, min_size=1, max_size=4, unique=True), abstract=_TEXT)
+def test_any_text_round_trips_through_a_page(
+    tmp_path: Path, title: str, names: list[str], abstract: str
+) -> None:
+    """Records -> graph -> page -> (extruct, lxml) gives back the same title, ordered authors and abstract."""
+    records = tmp_path / f"r{abs(hash((title, *names, abstract)))}.json"
+    records.write_text(json.dumps([
+        {"type": "Person", "id": "me", "name": names[0]},
+        {"type": "Publication", "id": "w", "title": title, "abstract": abstract, "date": "2020",
+         "authors": [{"name": names[0], "person": "me"}, *({"name": n} for n in names[1:])]},
+    ]), encoding="utf-8")  # fmt: skip
+    out = tmp_path / records.stem
+    report = export_html(store_from(records), out, base_url=BASE)
+    assert report.exit_code == 0, [str(h) for h in report.held_back]
+    (page,) = (out / "publications").glob("*/index.html")
+    html = page.read_text("utf-8")
+    (doc,) = extracted_jsonld(html, BASE)
+    article = doc["@graph"][1]
+    assert (article["headline"], article["abstract"]) == (title, abstract)
+    assert [a["name"] for a in article["author"]] == names
+    tags = citation_tags(html)
+    assert tags[0] == ("citation_title", title)
+    assert [v for k, v in tags if k == "citation_author"] == names
+    assert [li.text_content() for li in visible(html).xpath("//li[@data-kg-author]")] == names

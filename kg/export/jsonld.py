@@ -177,7 +177,7 @@ def _author(author: Author, page: str, urls: SiteUrls) -> dict[str, Any]:
         node["@id"] = urls.person(author.iri) + "#person"
         url = urls.person(author.iri)
     else:
-        node["@id"] = f"{page}#{_frag(author.iri, 'person')}"
+        node["@id"] = f"{page}#{_frag(author.key, 'person')}"
         url = author.url
     _put(node, "name", author.name)
     _put(node, "url", url)

@@ -64,8 +64,9 @@ class Affiliation:
 class Author:
     """One author of a work, in author order.
 
-    ``name`` is the person's ``schema:name`` (the printed name for authors without a record of
-    their own); ``printed_name`` is the name exactly as the source printed it.
+    ``name`` is what pages show and mark up: the person's ``schema:name`` when the person has a
+    record of their own (``has_record``), else the name exactly as this publication printed it
+    (``printed_name``) — a name-only author IRI can be shared by different printed names.
     """
 
     iri: str
@@ -74,6 +75,19 @@ class Author:
     position: int | None
     url: str | None = None
     same_as: tuple[str, ...] = ()
+    has_record: bool = False
+
+    @property
+    def key(self) -> str:
+        """Who this author is on a page: the person, or for a name-only author the person and
+        the printed name.
+
+        >>> Author("p", "A", "A", 1).key == Author("p", "B", "B", 2).key
+        False
+        >>> Author("p", "Ada", "A.", 1, has_record=True).key
+        'p'
+        """
+        return self.iri if self.has_record else f"{self.iri}\n{self.name}"
 
 
 @dataclass(frozen=True)
@@ -313,10 +327,13 @@ def _work(iri: str, props: Props, nodes: dict[str, Props], people: dict[str, Pro
         pos = _one(n, KG + "position")
         printed = _one(n, KG + "printedName")
         pp = people.get(person, {})
+        has_record = bool(pp.get(KG + "recordNumber"))
+        own = _one(pp, SCHEMA + "name") or _one(pp, FOAF + "name")
         authors.append(
             Author(
                 iri=person,
-                name=_one(pp, SCHEMA + "name") or printed or _one(pp, FOAF + "name") or "",
+                name=(own if has_record else printed) or printed or own or "",
+                has_record=has_record,
                 printed_name=printed,
                 position=int(pos) if pos is not None else None,
                 url=_one(pp, SCHEMA + "url"),
@@ -366,7 +383,9 @@ _NODE_PROPS = (
     SCHEMA + "name", SCHEMA + "url", SCHEMA + "sameAs", SCHEMA + "roleName", SCHEMA + "endDate",
     SCHEMA + "propertyID", SCHEMA + "value",
 )  # fmt: skip
-_AUTHOR_PROPS = (SCHEMA + "name", FOAF + "name", SCHEMA + "url", SCHEMA + "sameAs")
+_AUTHOR_PROPS = (
+    SCHEMA + "name", FOAF + "name", SCHEMA + "url", SCHEMA + "sameAs", KG + "recordNumber",
+)  # fmt: skip
 
 
 def load_profiles(store: Store, people: Sequence[str]) -> list[Profile]:

@@ -27,7 +27,7 @@ class CoauthorNetwork:
     """Who wrote with whom: the centre person, co-authors by joint papers, and co-author pairs."""
 
     centre: str
-    coauthors: tuple[tuple[str, str, int], ...]  # (iri, name, joint publications)
+    coauthors: tuple[tuple[str, str, int], ...]  # (author key, name, joint publications)
     pairs: tuple[tuple[int, int, int], ...]  # (index, index, joint publications) among coauthors
     hidden: int = 0
 
@@ -38,17 +38,17 @@ def coauthor_network(profile: Profile, *, limit: int = MAX_COAUTHORS) -> Coautho
     counts: Counter[str] = Counter()
     names: dict[str, str] = {}
     for work in profile.works:
-        seen = {a.iri for a in work.authors if a.iri != me}
+        seen = {a.key for a in work.authors if a.iri != me}
         for a in work.authors:
             if a.iri != me:
-                names.setdefault(a.iri, a.name)
+                names.setdefault(a.key, a.name)
         counts.update(seen)
     ranked = sorted(counts, key=lambda i: (-counts[i], names[i].casefold(), i))
     shown = ranked[:limit]
     index = {iri: n for n, iri in enumerate(shown)}
     pair_counts: Counter[tuple[int, int]] = Counter()
     for work in profile.works:
-        present = sorted({index[a.iri] for a in work.authors if a.iri in index})
+        present = sorted({index[a.key] for a in work.authors if a.key in index})
         pair_counts.update(combinations(present, 2))
     return CoauthorNetwork(
         centre=profile.person.name or "",
