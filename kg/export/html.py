@@ -28,7 +28,7 @@ from markupsafe import Markup
 from kg.errors import UsageError
 from kg.export.escape import json_for_script
 from kg.export.jsonld import SiteUrls
-from kg.export.model import Author, Profile, Work
+from kg.export.model import Author, Person, Profile, Work
 from kg.export.svg import coauthor_svg
 
 __all__ = [
@@ -227,30 +227,30 @@ def render_publication(
 
 
 def render_index(
-    profiles: Sequence[Profile],
+    people: Sequence[tuple[Person, int]],
     urls: SiteUrls,
     *,
     env: jinja2.Environment,
     site_name: str = "Research profiles",
 ) -> str:
-    """The index page: every person with a profile page."""
-    people = sorted(
+    """The index page: every person with a profile page, with their number of publications."""
+    rows = sorted(
         (
             {
-                "name": p.person.name or p.person.iri,
-                "url": urls.person(p.person.iri),
-                "job_title": p.person.job_title,
+                "name": person.name or person.iri,
+                "url": urls.person(person.iri),
+                "job_title": person.job_title,
                 "organizations": [
                     a.organization.name
-                    for a in p.person.affiliations
+                    for a in person.affiliations
                     if not a.ended and a.organization.name
                 ],
-                "publications": len(p.works),
+                "publications": count,
             }
-            for p in profiles
+            for person, count in people
         ),
         key=lambda d: (str(d["name"]).casefold(), str(d["url"])),
     )
     return env.get_template("index.html").render(
-        site_name=site_name, index_url=urls.base, page_url=urls.base, title=site_name, people=people
+        site_name=site_name, index_url=urls.base, page_url=urls.base, title=site_name, people=rows
     )

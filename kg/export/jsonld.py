@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -100,8 +101,8 @@ class SiteUrls:
     base: str
     #: people who have a profile page
     people: frozenset[str] = frozenset()
-    #: publications that have a page (None: all)
-    works: frozenset[str] | None = None
+    #: publications that have a page (None: all); a live set while an export is running
+    works: AbstractSet[str] | None = None
 
     def __post_init__(self) -> None:
         if not self.base.endswith("/"):

@@ -172,6 +172,8 @@ def _walk(
 ) -> Iterator[Profile]:
     """Check and emit publication pages, then profile pages, batch by batch; yield profiles."""
     work_pages: dict[str, bool] = {}
+    written: set[str] = set()  # live: profile pages link only to publication pages written
+    scoped = SiteUrls(urls.base, urls.people, written)
     for profile in iter_profiles(store, people):
         for work in profile.works:
             if work.iri in work_pages:
@@ -181,10 +183,8 @@ def _walk(
             ok = gate("publication", url, _label_work(work), doc)
             work_pages[work.iri] = ok
             if ok:
+                written.add(work.iri)
                 emit("publication", url, work, doc, SiteUrls(urls.base, urls.people, None))
-        scoped = SiteUrls(
-            urls.base, urls.people, frozenset(w for w, ok in work_pages.items() if ok)
-        )
         doc = profile_document_for(profile, scoped)
         url = urls.person(profile.person.iri)
         if gate("profile", url, profile.person.name or profile.person.iri, doc):
@@ -254,12 +254,13 @@ def export_html(
         _write(out / url[len(urls.base) :] / "index.html", html)
         report.written[kind] += 1
 
-    profiles = [p for p in _walk(store, chosen, urls, gate, emit)]
+    # the index needs only who has a page and how many publications: keep no whole profiles
+    listed = [(p.person, len(p.works)) for p in _walk(store, chosen, urls, gate, emit)]
     written = {u for u, _ in sitemap}
     _write(
         out / "index.html",
         render_index(
-            [p for p in profiles if urls.person(p.person.iri) in written],
+            [(person, n) for person, n in listed if urls.person(person.iri) in written],
             urls,
             env=env,
             site_name=site_name,
