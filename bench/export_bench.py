@@ -23,7 +23,7 @@ import time
 import warnings
 from pathlib import Path
 
-from kg.export import CONTEXT, export_html, export_jsonld, page_graph
+from kg.export import CONTEXT, export_html, export_jsonld, json_for_script, page_graph
 from kg.export.check import check_page
 from kg.export.html import environment, render_profile
 from kg.export.jsonld import SiteUrls, profile_document_for, slug
@@ -117,7 +117,12 @@ def main() -> None:
           f"publication documents in {json_s:.2f} s -> {jreport.pages_written / json_s:,.0f} documents/s")  # fmt: skip
 
     people = profile_people(store)[: args.baseline_sample]
-    graphs = [page_graph(profile_document_for(p, urls)) for p in load_profiles(store, people)]
+    sample = load_profiles(store, people)
+    graphs = [page_graph(profile_document_for(p, urls)) for p in sample]
+    t0 = time.perf_counter()
+    for p in sample:
+        json_for_script(profile_document_for(p, urls))
+    doc_s = time.perf_counter() - t0
     triples = sum(len(g) for g in graphs)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -128,7 +133,10 @@ def main() -> None:
     base_rate = len(graphs) / base_s
     print(f"baseline rdflib:  {len(graphs)} profile pages ({triples:,} triples, {triples / len(graphs):.0f}/page) "
           f"serialized in {base_s:.2f} s -> {base_rate:,.1f} pages/s ({triples / base_s:,.0f} triples/s)")  # fmt: skip
-    # the ratio compares like with like: profile pages from the store vs the serializer alone
+    print(f"kg JSON-LD alone: the same {len(sample)} profiles, document built and serialized "
+          f"script-safe in {doc_s:.3f} s -> {len(sample) / doc_s:,.0f} pages/s "
+          f"({base_s / doc_s:.0f}x the rdflib serializer on this step)")  # fmt: skip
+    # the headline ratio: whole profile pages from the store vs the serializer alone
     print(
         f"ratio: {rate / base_rate:.1f}x the baseline (target >= 20x); {rate:,.0f} profile pages/s (target >= 500)"
     )
