@@ -282,6 +282,49 @@ def _limit_options(p: argparse.ArgumentParser) -> None:
                    help="row cap (default 100000; 0 = none)")  # fmt: skip
 
 
+def _print_export(report: Any) -> int:
+    for held in report.held_back:
+        _err(str(held))
+    for note in report.forced:
+        _err(f"warning: written with --force: {note.label!r} ({note.url}): {note.problem.message}")
+    for message, pages in report.warning_counts().items():
+        print(f"  warning on {pages} page{'s' if pages != 1 else ''}: {message}", file=sys.stderr)
+    print(report.summary(), file=sys.stderr)
+    return int(report.exit_code)
+
+
+def cmd_export_jsonld(args: argparse.Namespace) -> int:
+    from kg.export import export_jsonld
+
+    with _opened(args, read_only=True) as store:
+        report = export_jsonld(store, args.out, base_url=args.base_url, people=args.person or None,
+                               force=args.force)  # fmt: skip
+    return _print_export(report)
+
+
+def cmd_export_html(args: argparse.Namespace) -> int:
+    from kg.export import export_html
+
+    with _opened(args, read_only=True) as store:
+        report = export_html(store, args.out, base_url=args.base_url, people=args.person or None,
+                             templates=args.templates, force=args.force)  # fmt: skip
+    return _print_export(report)
+
+
+def cmd_plot_coauthors(args: argparse.Namespace) -> int:
+    from kg.export import coauthor_picture
+
+    with _opened(args, read_only=True) as store:
+        svg = coauthor_picture(args.person, store, base_url=args.base_url)
+    Path(args.out).write_text(svg, encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def _usage(args: argparse.Namespace) -> int:
+    raise UsageError(f"kg {args.command}: choose what to write (see kg {args.command} --help)")
+
+
 def _build_parser() -> _Parser:
     parser = _Parser(
         prog="kg",
@@ -384,6 +427,46 @@ def _build_parser() -> _Parser:
                    help="allow FROM / FROM NAMED with file: or non-kg IRIs")  # fmt: skip
     _limit_options(p)
     _store_options(p)
+
+    p = command("export", "Write the web export: JSON-LD documents or a static HTML site.",
+                "kg export html --out out/site --base-url https://lab.example.org/", _usage)  # fmt: skip
+    export = p.add_subparsers(dest="export_kind", metavar="KIND", parser_class=_Parser)
+    for kind, help_, handler in (
+        ("jsonld", "One JSON-LD document per person and per publication.", cmd_export_jsonld),
+        (
+            "html",
+            "A static site: index, profile and publication pages, sitemap.xml.",
+            cmd_export_html,
+        ),
+    ):
+        e = export.add_parser(kind, help=help_, description=help_ + " Each page is checked against "
+                              "shapes/google.ttl and shapes/scholar.ttl first; a page with a violation "
+                              "is held back (exit 1) unless --force.")  # fmt: skip
+        e.set_defaults(handler=handler)
+        e.add_argument("--out", metavar="DIR", required=True, type=Path, help="output directory")
+        e.add_argument("--person", metavar="IRI", action="append",
+                       help="only this person (repeatable; default: everyone with a Person record)")  # fmt: skip
+        e.add_argument("--base-url", metavar="URL", required=kind == "html",
+                       help="where the pages will be served, e.g. https://lab.example.org/"
+                       + ("" if kind == "html" else " (default: file: URLs under --out)"))  # fmt: skip
+        if kind == "html":
+            e.add_argument("--templates", metavar="DIR", type=Path,
+                           help="Jinja2 templates that override the bundled ones (same file names)")  # fmt: skip
+        e.add_argument("--force", action="store_true",
+                       help="write pages that fail the Google/Scholar checks too (with a warning)")  # fmt: skip
+        _store_options(e)
+
+    p = command("plot", "Draw pictures of the graph.",
+                "kg plot coauthors --person https://w3id.org/kg/id/person/orcid/0000-0002-1825-0097 --out ada.svg",
+                _usage)  # fmt: skip
+    plot = p.add_subparsers(dest="plot_kind", metavar="KIND", parser_class=_Parser)
+    c = plot.add_parser("coauthors", help="A person's co-author network as an SVG picture.",
+                        description="A person's co-author network as an SVG picture (no JavaScript).")  # fmt: skip
+    c.set_defaults(handler=cmd_plot_coauthors)
+    c.add_argument("--person", metavar="IRI", required=True)
+    c.add_argument("--out", metavar="FILE", required=True, type=Path)
+    c.add_argument("--base-url", metavar="URL", help="link co-authors to their profile pages here")
+    _store_options(c)
     return parser
 
 

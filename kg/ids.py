@@ -28,6 +28,7 @@ __all__ = [
     "org_iri",
     "person_iri",
     "ror",
+    "slug",
     "source_family",
     "work_iri",
 ]
@@ -124,13 +125,17 @@ def normalize_name(name: str) -> str:
 
     >>> normalize_name("  Łukasz  Kuciński ")
     'lukasz kucinski'
+    >>> normalize_name(":") != normalize_name("·")
+    True
     """
     # Letters with a stroke do not decompose in NFKD; map the common ones by hand.
     text = name.translate(_STROKES)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[^\w\s]", " ", text.casefold())
-    return " ".join(text.split())
+    key = " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+    # A name of punctuation or symbols only keeps its own characters: never the empty key that
+    # every such name would share.
+    return key or " ".join(unicodedata.normalize("NFC", name).casefold().split())
 
 
 _STROKES = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss"})
@@ -154,8 +159,14 @@ def hash_key(*parts: str, length: int = 16) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:length]
 
 
-def _slug(text: str, limit: int = 40) -> str:
-    return "-".join(normalize_name(text).split())[:limit].strip("-") or "x"
+def slug(text: str, limit: int = 40) -> str:
+    """A readable IRI path segment: the normalized words joined by ``-``; only word characters.
+
+    >>> slug("Łukasz Kuciński"), slug("<")
+    ('lukasz-kucinski', 'x')
+    """
+    words = re.sub(r"[^\w]+", " ", normalize_name(text)).split()
+    return "-".join(words)[:limit].strip("-") or "x"
 
 
 def _seg(value: str) -> str:
@@ -191,7 +202,7 @@ def person_iri(
         return f"{ID_BASE}person/key/{_seg(key)}"
     if name:
         return (
-            f"{ID_BASE}person/name/{_slug(name)}-{hash_key(normalize_name(name), scope, length=10)}"
+            f"{ID_BASE}person/name/{slug(name)}-{hash_key(normalize_name(name), scope, length=10)}"
         )
     raise ValueError("a person needs an identifier, a key or a name")
 
@@ -241,7 +252,7 @@ def org_iri(*, ror_id: str | None = None, name: str | None = None, key: str | No
     if key:
         return f"{ID_BASE}org/key/{_seg(key)}"
     if name:
-        return f"{ID_BASE}org/name/{_slug(name)}-{hash_key(normalize_name(name), length=10)}"
+        return f"{ID_BASE}org/name/{slug(name)}-{hash_key(normalize_name(name), length=10)}"
     raise ValueError("an organization needs a ROR id, a key or a name")
 
 

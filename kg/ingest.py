@@ -19,14 +19,21 @@ import pyoxigraph as ox
 
 from kg import __version__
 from kg.errors import KgError
-from kg.ids import graph_iri, load_graph_iri
-from kg.mapping import MappedRecord, SourceLoad, map_record, person_key_iris, provenance_lines
+from kg.ids import graph_iri, load_graph_iri, person_iri
+from kg.mapping import (
+    MappedRecord,
+    SourceLoad,
+    map_record,
+    person_key_iris,
+    provenance_lines,
+    record_iri,
+)
 from kg.records.schema import RecordIssue, check_record
 from kg.records.sources import RawRecord, RdfSource, RecordSource, SourceOptions, open_source
 from kg.resolve import EntityIndex, Resolution, known_names, load_index, resolve
 from kg.store import SelectResult, Store, graph_hashes
 from kg.validate import gate
-from kg.vocab import KG
+from kg.vocab import KG, SCHEMA
 
 __all__ = [
     "IngestReport",
@@ -207,6 +214,29 @@ def _stored_person_keys(store: Store, keys: set[str]) -> dict[str, str]:
     return {r["k"]: r["p"] for r in res.dicts() if r["k"] and r["p"]}
 
 
+def _stored_named(store: Store, reads: list[_Read]) -> set[str]:
+    """The stored people with a name among the batch's ORCID-identified authors."""
+    iris = sorted(
+        {
+            person_iri(orcid_id=a["orcid"])
+            for read in reads
+            for r in read.valid
+            if r.data.get("type") == "Publication"
+            for a in r.data["authors"]
+            if a.get("orcid")
+        }
+    )
+    found: set[str] = set()
+    for i in range(0, len(iris), 500):
+        values = " ".join(f"<{iri}>" for iri in iris[i : i + 500])
+        res = store.query(
+            f"SELECT DISTINCT ?p WHERE {{ VALUES ?p {{ {values} }} ?p <{SCHEMA}name> ?n }}"
+        )
+        assert isinstance(res, SelectResult)
+        found |= {row["p"] for row in res.dicts() if row["p"]}
+    return found
+
+
 def _map(reads: list[_Read], store: Store | None) -> dict[str, list[MappedRecord]]:
     """Map every valid record; a record that fails to map is rejected with the reason."""
     person_keys: dict[str, str] = {}
@@ -222,6 +252,16 @@ def _map(reads: list[_Read], store: Store | None) -> dict[str, list[MappedRecord
     }
     if store is not None:
         person_keys.update(_stored_person_keys(store, wanted))
+    # People who have a name already: Person records of the batch, and stored people the
+    # batch's ORCID-identified authors point to.
+    named = {
+        record_iri(r.data, scope=read.source.key)
+        for read in reads
+        for r in read.valid
+        if r.data.get("type") == "Person"
+    }
+    if store is not None:
+        named |= _stored_named(store, reads)
     out: dict[str, list[MappedRecord]] = {}
     for read in reads:
         mapped: list[MappedRecord] = []
@@ -229,7 +269,11 @@ def _map(reads: list[_Read], store: Store | None) -> dict[str, list[MappedRecord
             try:
                 mapped.append(
                     map_record(
-                        raw.data, number=raw.number, scope=read.source.key, person_keys=person_keys
+                        raw.data,
+                        number=raw.number,
+                        scope=read.source.key,
+                        person_keys=person_keys,
+                        named=named,
                     )
                 )
             except ValueError as exc:

@@ -118,16 +118,12 @@ def topic_iri(label: str) -> str:
     >>> topic_iri("Deep Learning") == topic_iri("deep  learning")
     True
     """
-    return f"{ID_BASE}topic/{_slug(label)}-{ids.hash_key(ids.normalize_name(label), length=10)}"
+    return f"{ID_BASE}topic/{ids.slug(label)}-{ids.hash_key(ids.normalize_name(label), length=10)}"
 
 
 def venue_iri(name: str) -> str:
     """The IRI of a venue (journal, conference series), from its normalized name."""
-    return f"{ID_BASE}venue/{_slug(name)}-{ids.hash_key(ids.normalize_name(name), length=10)}"
-
-
-def _slug(text: str) -> str:
-    return "-".join(ids.normalize_name(text).split())[:40].strip("-") or "x"
+    return f"{ID_BASE}venue/{ids.slug(name)}-{ids.hash_key(ids.normalize_name(name), length=10)}"
 
 
 def _topics(w: _Writer, entity: str, topics: Iterable[str], *props: str) -> None:
@@ -249,7 +245,13 @@ _YEAR = re.compile(r"^(\d{4})")
 
 
 def _map_publication(
-    w: _Writer, work: str, rec: Mapping[str, Any], *, scope: str, person_keys: Mapping[str, str]
+    w: _Writer,
+    work: str,
+    rec: Mapping[str, Any],
+    *,
+    scope: str,
+    person_keys: Mapping[str, str],
+    named: set[str],
 ) -> None:
     w.types(
         work,
@@ -315,10 +317,14 @@ def _map_publication(
         w.lit(node, KG + "printedName", author["name"])
         w.types(person, SCHEMA + "Person", FOAF + "Person")
         w.mapped.links.add(person)
-        if not author.get("_person_iri") and author.get("person") not in person_keys:
-            # An author with no known Person record of its own: the printed name is all we know.
+        linked = author.get("_person_iri") or author.get("person") in person_keys
+        if person not in named and not linked:
+            # An author no Person record (nor an earlier mention) names: the printed name is all
+            # we know. The first name seen wins, so a person never gets two schema:name values.
+            # (An author resolution linked to a known entity takes that entity's name.)
             w.lit(person, SCHEMA + "name", author["name"])
             w.lit(person, FOAF + "name", author["name"])
+            named.add(person)
         if author.get("orcid"):
             bare = ids.orcid(author["orcid"])
             w.iri(person, SCHEMA + "sameAs", f"https://orcid.org/{bare}")
@@ -389,11 +395,15 @@ def map_record(
     number: int,
     scope: str,
     person_keys: Mapping[str, str] | None = None,
+    named: set[str] | None = None,
 ) -> MappedRecord:
     """Map one checked record to N-Triples lines.
 
     ``scope`` is the source key: names without identifiers mint IRIs within it. ``person_keys``
-    maps Person record ids to IRIs (see :func:`person_key_iris`).
+    maps Person record ids to IRIs (see :func:`person_key_iris`). ``named`` holds the person IRIs
+    that already have a name (Person records of the batch, people in the store); an author's
+    printed name becomes a person's ``schema:name`` only when it is not among them, and is then
+    added, so one batch shared set gives every person one name.
 
     >>> m = map_record({"type": "Publication", "title": "T", "authors": [{"name": "A B"}]},
     ...                number=1, scope="file:///x.json")
@@ -409,7 +419,14 @@ def map_record(
     elif kind == "Organization":
         _map_organization(w, focus, rec)
     else:
-        _map_publication(w, focus, rec, scope=scope, person_keys=person_keys or {})
+        _map_publication(
+            w,
+            focus,
+            rec,
+            scope=scope,
+            person_keys=person_keys or {},
+            named=named if named is not None else set(),
+        )
     w.t(focus, KG + "recordNumber", _int(number))
     mapped.links.discard(focus)
     return mapped

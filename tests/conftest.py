@@ -126,3 +126,21 @@ def any_store(
         store = RemoteStore(f"{server.url}/query")
     yield store
     store.close()
+
+
+DATA_SHAPES = ("person.ttl", "organization.ttl", "publication.ttl", "provenance.ttl")
+
+
+@pytest.fixture
+def data_shapes_only(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Point ``KG_SHAPES`` at the data shapes alone, for tests whose expected results are about
+    them (the Google/Scholar shapes for web pages are tested in tests/test_export_shapes.py)."""
+    folder = tmp_path_factory.getbasetemp() / "data-shapes"
+    if not folder.exists():
+        folder.mkdir()
+        for name in DATA_SHAPES:
+            shutil.copy(Path(__file__).parent.parent / "shapes" / name, folder / name)
+    monkeypatch.setenv("KG_SHAPES", str(folder))
+    return folder

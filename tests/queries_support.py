@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -136,10 +137,19 @@ def start_server(tmp: Path) -> OxigraphServer:
     return OxigraphServer(binary, tmp)
 
 
+#: A person known by name only has an IRI scoped to its source file's location (kg/ids.py): mask
+#: the scope hash, so the golden files hold wherever the checkout lives.
+_SCOPED = re.compile(r"(/kg/id/person/name/[^\s<>\"]*-)[0-9a-f]{10}\b")
+
+
+def location_free(text: str) -> str:
+    return _SCOPED.sub(r"\1(scoped)", text)
+
+
 def _term_json(term: Any) -> dict[str, str]:
     if isinstance(term, ox.NamedNode):
         # A load graph is {source family}/{load id}: the load id differs from load to load.
-        return {"type": "uri", "value": source_family(term.value)}
+        return {"type": "uri", "value": location_free(source_family(term.value))}
     if isinstance(term, ox.BlankNode):
         return {"type": "bnode", "value": term.value}
     out = {"type": "literal", "value": term.value}
@@ -157,7 +167,7 @@ def _term_json(term: Any) -> dict[str, str]:
 def comparable(answer: QueryAnswer) -> Any:
     """An answer as plain JSON, in row order, with load times masked."""
     if answer.form == "construct":
-        lines = sorted(str(t) for t in answer.triples)
+        lines = sorted(location_free(str(t)) for t in answer.triples)
         return [line for line in lines if XSD_DATETIME not in line]
     if answer.form == "ask":
         return {"boolean": answer.boolean}

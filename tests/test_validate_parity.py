@@ -17,6 +17,8 @@ from kg.validate import ValidationReport, validate
 from kg.validate.compile import compile_shapes
 from kg.validate.core import load_shapes
 
+pytestmark = pytest.mark.usefixtures("data_shapes_only")
+
 DATA = Path(__file__).parent / "data" / "shapes"
 GRAPHS = sorted(p for p in DATA.glob("*/*/*") if p.suffix in {".ttl", ".trig"})
 KG = "https://w3id.org/kg/vocab#"

@@ -223,8 +223,8 @@ def validate(
     >>> g = Graph().parse(data='''@prefix schema: <https://schema.org/> .
     ... <https://w3id.org/kg/id/person/key/ada> a schema:Person .''', format="turtle")
     >>> report = validate(g)
-    >>> report.conforms, report.counts["violation"], report.results[0].message
-    (False, 1, 'A person needs a name (schema:name).')
+    >>> report.conforms, sorted(r.message for r in report.results)
+    (False, ['A person needs a name (schema:name).', 'A person on this page has no name: give the person a name before publishing.'])
     """
     if severity not in SEVERITIES:
         raise UsageError(f"unknown severity {severity!r} (expected {', '.join(SEVERITIES)})")

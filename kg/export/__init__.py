@@ -1,0 +1,102 @@
+"""Web export: schema.org JSON-LD page documents and a static HTML site, checked before writing.
+
+The public API:
+
+- :func:`profile_document` — the JSON-LD ``@graph`` of one person's ProfilePage;
+- :func:`render_profile_page` — that person's profile page as HTML;
+- :func:`coauthor_picture` — their co-author network as SVG;
+- :func:`export_jsonld`, :func:`export_html` — write every page, checked against the Google and
+  Scholar shapes, and return an :class:`ExportReport`.
+
+URLs follow :class:`SiteUrls`: ``{base_url}people/{slug}/`` and ``{base_url}publications/{slug}/``.
+Nothing is ever fetched from the network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kg.export.check import PageCheck, PageProblem, check_page, load_shapes, page_graph
+from kg.export.escape import json_for_script
+from kg.export.html import environment, highwire_tags, render_profile
+from kg.export.jsonld import CONTEXT, SiteUrls, profile_document_for, publication_document
+from kg.export.model import Profile, load_profiles
+from kg.export.site import ExportReport, HeldBack, PageNote, export_html, export_jsonld, site_urls
+from kg.export.svg import coauthor_svg
+from kg.store import Store
+
+__all__ = [
+    "CONTEXT",
+    "ExportReport",
+    "HeldBack",
+    "PageCheck",
+    "PageNote",
+    "PageProblem",
+    "Profile",
+    "SiteUrls",
+    "check_page",
+    "coauthor_picture",
+    "export_html",
+    "export_jsonld",
+    "highwire_tags",
+    "json_for_script",
+    "load_profiles",
+    "load_shapes",
+    "page_graph",
+    "profile_document",
+    "publication_document",
+    "render_profile_page",
+]
+
+
+def _profile(person_iri: str, store: Store, base_url: str) -> tuple[Profile, SiteUrls]:
+    urls = site_urls(store, base_url)
+    urls = SiteUrls(urls.base, urls.people | {person_iri})
+    return load_profiles(store, [person_iri])[0], urls
+
+
+def profile_document(person_iri: str, store: Store, *, base_url: str) -> dict[str, Any]:
+    """The JSON-LD document (compact, ``@graph``) of ``person_iri``'s profile page at ``base_url``.
+
+    >>> from kg.store import EmbeddedStore
+    >>> from kg.ingest import ingest
+    >>> import json, pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "r.json"
+    >>> _ = f.write_text(json.dumps([{"type": "Person", "id": "ada", "name": "Ada Lovelace"},
+    ...     {"type": "Publication", "title": "Notes", "date": "1843",
+    ...      "authors": [{"name": "A. Lovelace", "person": "ada"}]}]))
+    >>> store = EmbeddedStore(None); _ = ingest([str(f)], store)
+    >>> doc = profile_document("https://w3id.org/kg/id/person/key/ada", store,
+    ...                        base_url="https://lab.example.org/")
+    >>> [n["@type"] for n in doc["@graph"]]
+    ['ProfilePage', 'Person', 'ScholarlyArticle']
+    >>> doc["@graph"][0]["mainEntity"]
+    {'@id': 'https://lab.example.org/people/key-ada/#person'}
+    """
+    profile, urls = _profile(person_iri, store, base_url)
+    return profile_document_for(profile, urls)
+
+
+def render_profile_page(
+    person_iri: str, store: Store, *, base_url: str, templates: str | Path | None = None
+) -> str:
+    """The HTML profile page of ``person_iri`` (not checked: :func:`export_html` checks pages)."""
+    profile, urls = _profile(person_iri, store, base_url)
+    doc = profile_document_for(profile, urls)
+    return render_profile(profile, doc, urls, env=environment(templates))
+
+
+def coauthor_picture(person_iri: str, store: Store, *, base_url: str | None = None) -> str:
+    """``person_iri``'s co-author network as a standalone SVG document (links when ``base_url``)."""
+    profile = load_profiles(store, [person_iri])[0]
+    link = {}
+    if base_url:
+        urls = site_urls(store, base_url)
+        link = {
+            a.iri: urls.person(a.iri)
+            for w in profile.works
+            for a in w.authors
+            if urls.has_person_page(a.iri) and a.iri != person_iri
+        }
+    return coauthor_svg(profile, link=link)

@@ -1,0 +1,59 @@
+"""JSON that is safe inside an HTML ``<script>`` element, and back.
+
+The HTML parser ends a script element at the first ``</script`` (any case, any trailing space or
+``>``) and treats ``<!--`` followed by ``<script`` specially ("script data double escaped state",
+https://html.spec.whatwg.org/multipage/parsing.html#script-data-state). JSON text cannot be
+HTML-escaped (``&lt;`` is not decoded inside a script element), so kg escapes the five characters
+that matter *as JSON string escapes*, which every JSON parser decodes back to the same data
+(RFC 8259 §7): ``<`` ``>`` ``&`` become ``\\u003c`` ``\\u003e`` ``\\u0026``, and U+2028/U+2029 become
+``\\u2028``/``\\u2029`` (legal in JSON, but line terminators in pre-ES2019 JavaScript). The same
+rule as Django's ``json_script`` and Rails' ``json_escape``. Outside strings these characters
+cannot occur in JSON, so escaping the serialized text is exact.
+
+Both rdflib's and pyoxigraph's JSON-LD output contain raw ``</script>``: escaping is done here, at
+the final render, never earlier.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["json_for_script", "script_unescape_ok"]
+
+_SCRIPT_ESCAPES = {
+    ord("<"): "\\u003c",
+    ord(">"): "\\u003e",
+    ord("&"): "\\u0026",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+def json_for_script(data: Any, *, indent: int | None = None) -> str:
+    """Serialize ``data`` as JSON text that cannot end or confuse an enclosing ``<script>``.
+
+    Non-ASCII characters stay as UTF-8 (pages are served as UTF-8); only the five dangerous
+    characters are escaped. Compact by default (``indent`` switches to Python's much slower
+    pure-Python encoder).
+
+    >>> json_for_script({"name": "</script><!-- & \\u2028"}, indent=None)
+    '{"name": "\\\\u003c/script\\\\u003e\\\\u003c!-- \\\\u0026 \\\\u2028"}'
+    >>> json.loads(json_for_script({"name": "</SCRIPT >"})) == {"name": "</SCRIPT >"}
+    True
+    """
+    text = json.dumps(data, ensure_ascii=False, indent=indent, sort_keys=False)
+    return text.translate(_SCRIPT_ESCAPES)
+
+
+def script_unescape_ok(text: str) -> bool:
+    """True when ``text`` contains none of the characters :func:`json_for_script` removes.
+
+    A cheap guard used by tests and the page checks: embedded JSON must never contain them raw.
+
+    >>> script_unescape_ok(json_for_script(["<b>"]))
+    True
+    >>> script_unescape_ok('["<b>"]')
+    False
+    """
+    return not any(chr(c) in text for c in _SCRIPT_ESCAPES)

@@ -1,0 +1,256 @@
+"""Server-rendered HTML pages: Jinja2 templates with autoescaping, JSON-LD embedded safely.
+
+Every page carries its JSON-LD in ``<script type="application/ld+json">`` in the HTML the server
+sends (Google reads it without running JavaScript:
+https://developers.google.com/search/docs/appearance/structured-data/intro-structured-data),
+escaped by :func:`kg.export.escape.json_for_script`. Publication pages also carry the Highwire
+Press ``citation_*`` meta tags Google Scholar reads
+(https://scholar.google.com/intl/en/scholar/inclusion.html#indexing), never an empty one.
+
+What a page shows is rendered from the same data as its markup: every author shown is in the
+markup and every author in the markup is shown (Google's structured-data policy,
+https://developers.google.com/search/docs/appearance/structured-data/sd-policies#content).
+
+Templates ship in ``kg/export/templates/``; ``templates=DIR`` puts a directory in front, so a site
+can override any one of them (``base.html`` holds the style) and keep the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from kg.errors import UsageError
+from kg.export.escape import json_for_script
+from kg.export.jsonld import SiteUrls
+from kg.export.model import Author, Person, Profile, Work
+from kg.export.svg import coauthor_svg
+
+__all__ = [
+    "Link",
+    "citation_date",
+    "environment",
+    "highwire_tags",
+    "render_index",
+    "render_profile",
+    "render_publication",
+]
+
+_ID_LINKS = {
+    "https://orcid.org/": "ORCID",
+    "https://dblp.org/": "DBLP",
+    "https://openalex.org/": "OpenAlex",
+    "https://ror.org/": "ROR",
+    "https://doi.org/": "DOI",
+    "https://arxiv.org/": "arXiv",
+    "https://scholar.google.com/": "Google Scholar",
+    "https://www.wikidata.org/": "Wikidata",
+}
+
+
+@dataclass(frozen=True)
+class Link:
+    """A labelled link shown on a page."""
+
+    label: str
+    url: str
+
+
+def link_label(url: str) -> str:
+    """A short label for a known identifier URL, else the host.
+
+    >>> link_label("https://orcid.org/0000-0002-1825-0097"), link_label("https://ada.example.org/x")
+    ('ORCID', 'ada.example.org')
+    """
+    for prefix, label in _ID_LINKS.items():
+        if url.startswith(prefix):
+            return label
+    host = url.split("://", 1)[-1].split("/", 1)[0]
+    return host or url
+
+
+def citation_date(date: str | None) -> str | None:
+    """``citation_publication_date`` as Scholar wants it: ``YYYY/MM/DD`` for a full date, else ``YYYY``.
+
+    >>> citation_date("2023-06-14"), citation_date("2022-03"), citation_date("2024"), citation_date(None)
+    ('2023/06/14', '2022', '2024', None)
+    """
+    if not date or len(date) < 4 or not date[:4].isdigit():
+        return None
+    if len(date) >= 10 and date[4] == "-" and date[7] == "-":
+        return date[:10].replace("-", "/")
+    return date[:4]
+
+
+def highwire_tags(work: Work, urls: SiteUrls) -> list[tuple[str, str]]:
+    """The Highwire Press ``citation_*`` tags of a publication page, in Scholar's order.
+
+    ``citation_journal_title`` or ``citation_conference_title`` by ``kg:venueType``;
+    ``citation_pdf_url`` only when a PDF is known; an empty value is never written.
+
+    >>> w = Work("w", "T", (Author("p", "A B", "A. B.", 1),), date="2024", venue="NeurIPS",
+    ...          venue_type="conference", doi="10.1/x")
+    >>> highwire_tags(w, SiteUrls("https://s/"))  # doctest: +NORMALIZE_WHITESPACE
+    [('citation_title', 'T'), ('citation_author', 'A B'), ('citation_publication_date', '2024'),
+     ('citation_conference_title', 'NeurIPS'), ('citation_doi', '10.1/x'),
+     ('citation_abstract_html_url', 'https://s/publications/w-...')]
+    """
+    tags: list[tuple[str, str | None]] = [("citation_title", work.title)]
+    tags += [("citation_author", a.name) for a in work.authors]
+    tags.append(("citation_publication_date", citation_date(work.date)))
+    if work.venue_type == "journal":
+        tags.append(("citation_journal_title", work.venue))
+    elif work.venue_type == "conference":
+        tags.append(("citation_conference_title", work.venue))
+    tags.append(("citation_doi", work.doi))
+    tags.append(("citation_abstract_html_url", urls.work(work.iri)))
+    tags.append(("citation_pdf_url", work.pdf_url))
+    return [(name, value) for name, value in tags if value is not None and value.strip()]
+
+
+def environment(templates: str | Path | None = None) -> jinja2.Environment:
+    """The Jinja2 environment: autoescaping on for every template, ``templates`` first if given."""
+    loaders: list[jinja2.BaseLoader] = []
+    if templates is not None:
+        if not Path(templates).is_dir():
+            raise UsageError(f"--templates {templates}: not a directory")
+        loaders.append(jinja2.FileSystemLoader(str(templates)))
+    loaders.append(jinja2.PackageLoader("kg.export", "templates"))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,  # an export renders thousands of pages: no stat() per page
+    )
+    env.filters["jsonld"] = lambda doc: Markup(json_for_script(doc))  # noqa: S704 - escaped for <script>
+    env.filters["link_label"] = link_label
+    env.filters["citation_date"] = citation_date
+    return env
+
+
+def _authors(
+    authors: Sequence[Author], urls: SiteUrls, *, me: str | None = None
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": a.name,
+            "printed_name": a.printed_name,
+            "url": urls.person(a.iri) if urls.has_person_page(a.iri) else None,
+            "me": a.iri == me,
+        }
+        for a in authors
+    ]
+
+
+def _work_view(work: Work, urls: SiteUrls, *, me: str | None = None) -> dict[str, Any]:
+    links = [Link(link_label(u), u) for u in work.same_as]
+    if work.url and work.url not in work.same_as:
+        links.append(Link("Publisher", work.url))
+    if work.pdf_url:
+        links.append(Link("PDF", work.pdf_url))
+    return {
+        "title": work.title,
+        "url": urls.work(work.iri) if urls.has_work_page(work.iri) else None,
+        "authors": _authors(work.authors, urls, me=me),
+        "date": work.date,
+        "year": work.year,
+        "venue": work.venue,
+        "venue_type": work.venue_type,
+        "abstract": work.abstract,
+        "doi": work.doi,
+        "links": links,
+    }
+
+
+def render_profile(
+    profile: Profile,
+    doc: Mapping[str, Any],
+    urls: SiteUrls,
+    *,
+    env: jinja2.Environment,
+    site_name: str = "Research profiles",
+) -> str:
+    """The profile page of one person, with ``doc`` (its JSON-LD) embedded."""
+    person = profile.person
+    page = urls.person(person.iri)
+    links = [Link(link_label(u), u) for u in person.same_as]
+    if person.homepage:
+        links.insert(0, Link("Homepage", person.homepage))
+    coauthors = {
+        a.iri: urls.person(a.iri)
+        for w in profile.works
+        for a in w.authors
+        if urls.has_person_page(a.iri) and a.iri != person.iri
+    }
+    return env.get_template("profile.html").render(
+        site_name=site_name,
+        index_url=urls.base,
+        page_url=page,
+        title=person.name or "Profile",
+        person=person,
+        links=links,
+        current=[a for a in person.affiliations if not a.ended],
+        past=[a for a in person.affiliations if a.ended],
+        works=[_work_view(w, urls, me=person.iri) for w in profile.works],
+        modified=profile.modified,
+        svg=Markup(coauthor_svg(profile, link=coauthors)),  # noqa: S704 - every text in it is escaped
+        doc=doc,
+    )
+
+
+def render_publication(
+    work: Work,
+    doc: Mapping[str, Any],
+    urls: SiteUrls,
+    *,
+    env: jinja2.Environment,
+    site_name: str = "Research profiles",
+) -> str:
+    """The page of one publication: JSON-LD plus the Highwire ``citation_*`` tags."""
+    return env.get_template("publication.html").render(
+        site_name=site_name,
+        index_url=urls.base,
+        page_url=urls.work(work.iri),
+        title=work.title or "Untitled publication",
+        work=_work_view(work, urls),
+        citation_tags=highwire_tags(work, urls),
+        doc=doc,
+    )
+
+
+def render_index(
+    people: Sequence[tuple[Person, int]],
+    urls: SiteUrls,
+    *,
+    env: jinja2.Environment,
+    site_name: str = "Research profiles",
+) -> str:
+    """The index page: every person with a profile page, with their number of publications."""
+    rows = sorted(
+        (
+            {
+                "name": person.name or person.iri,
+                "url": urls.person(person.iri),
+                "job_title": person.job_title,
+                "organizations": [
+                    a.organization.name
+                    for a in person.affiliations
+                    if not a.ended and a.organization.name
+                ],
+                "publications": count,
+            }
+            for person, count in people
+        ),
+        key=lambda d: (str(d["name"]).casefold(), str(d["url"])),
+    )
+    return env.get_template("index.html").render(
+        site_name=site_name, index_url=urls.base, page_url=urls.base, title=site_name, people=rows
+    )

@@ -1,0 +1,175 @@
+"""A real browser reads the exported pages: headless Chromium (Debian's ``chromium`` and
+``chromium-driver`` packages, driven by Selenium), pages served over HTTP on 127.0.0.1.
+
+For every page: each ``script[type="application/ld+json"]`` in the DOM parses with the browser's
+own ``JSON.parse`` to exactly the data kg wrote, no script ran (hostile names are in the data),
+and on profile pages the number of publications shown equals the number in the markup. A
+screenshot of one profile page is saved under ``test-artifacts/``.
+
+With ``CI=true`` this test runs or fails, never skips. Elsewhere it skips, naming the missing
+binary (install: ``apt-get install -y chromium chromium-driver``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from export_helpers import RECORDS, store_from
+
+from kg.export import export_html
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = os.environ.get("KG_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("KG_CHROMEDRIVER", "/usr/bin/chromedriver")
+HOSTILE = 'Eve </script><script>window.kgPwned=1</script> "><img src=x onerror="window.kgPwned=2"> <!-- \u2028 Mallory'
+
+
+def _missing() -> str | None:
+    for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
+        if not (shutil.which(path) or Path(path).is_file()):
+            return f"{path} not found (Debian package {package}: apt-get install -y chromium chromium-driver)"
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "the selenium Python package is not installed (pip install -e '.[test]')"
+    return None
+
+
+def _require_browser() -> None:
+    reason = _missing()
+    if reason is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true: the browser test must run, but {reason}")
+    pytest.skip(reason)
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    _require_browser()
+    root = tmp_path_factory.mktemp("served")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    hostile = tmp_path_factory.mktemp("records") / "hostile.json"
+    hostile.write_text(json.dumps([
+        {"type": "Person", "id": "eve", "name": HOSTILE},
+        {"type": "Publication", "id": "h1", "title": HOSTILE, "abstract": HOSTILE, "date": "2020",
+         "authors": [{"name": HOSTILE, "person": "eve"}, {"name": "Ada Lovelace", "person": "lab:ada"}]},
+    ]), encoding="utf-8")  # fmt: skip
+    report = export_html(store_from(RECORDS, hostile), root, base_url=base)
+    assert report.pages_written >= 7
+    try:
+        yield base, root
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    _require_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+                 "--window-size=1100,1800", "--disable-dev-shm-usage"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+_READ = """
+const blocks = Array.from(document.querySelectorAll('script[type="application/ld+json"]'));
+const docs = blocks.map(s => JSON.parse(s.textContent));
+const articles = docs.flatMap(d => (d['@graph'] || [d]))
+                     .filter(n => n['@type'] === 'ScholarlyArticle').length;
+return {
+  docs: docs,
+  scripts: document.querySelectorAll('script').length,
+  shown: document.querySelectorAll('[data-kg-publication]').length,
+  articles: articles,
+  pwned: window.kgPwned === undefined ? null : window.kgPwned,
+  images: document.images.length,
+};
+"""
+
+
+def _page_files(root: Path) -> list[Path]:
+    return [root / "index.html", *sorted(root.glob("*/*/index.html"))]
+
+
+def test_pages_in_chromium(served: tuple[str, Path], browser: Any) -> None:
+    base, root = served
+    pages = _page_files(root)
+    assert len(pages) >= 8
+    saw_hostile = False
+    for page in pages:
+        rel = str(page.parent.relative_to(root))
+        url = base if rel == "." else f"{base}{rel}/"
+        browser.get(url)
+        got = browser.execute_script(_READ)
+        assert got["pwned"] is None, f"{url}: a script in the data ran"
+        assert got["images"] == 0, f"{url}: an element was injected"
+        assert got["scripts"] == len(got["docs"]), url
+        html = page.read_text("utf-8")
+        if rel != ".":
+            assert len(got["docs"]) == 1, url
+            (expected,) = [json.loads(_script_text(html))]
+            assert got["docs"][0] == expected, f"{url}: JSON.parse in the browser differs"
+        if rel.startswith("people/"):
+            assert got["shown"] == got["articles"] > 0, url
+        saw_hostile = saw_hostile or HOSTILE in _strings(got["docs"])
+    assert saw_hostile
+
+
+def _strings(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return set().union(*(_strings(v) for v in value)) if value else set()
+    return set()
+
+
+def _script_text(html: str) -> str:
+    start = html.index('<script type="application/ld+json">') + len(
+        '<script type="application/ld+json">'
+    )
+    return html[start : html.index("</script>", start)]
+
+
+def test_screenshot_of_a_profile_page(served: tuple[str, Path], browser: Any) -> None:
+    base, _ = served
+    browser.get(f"{base}people/orcid-0000-0002-1825-0097/")
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(1100, max(800, min(int(height) + 40, 4000)))
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "profile-page.png"
+    assert browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
+    assert browser.find_element("css selector", "h1").text == "Ada Lovelace"

@@ -1,0 +1,83 @@
+"""The export reads the same pages from a SPARQL endpoint as from the embedded store: a real
+Oxigraph server (the ``oxigraph`` package's binary) on 127.0.0.1.
+
+This file starts its own server; the lead's shared ``oxigraph_server`` fixture can replace it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from export_helpers import BASE, RECORDS, store_from
+
+from kg.export import export_jsonld
+from kg.ingest import ingest
+from kg.store import RemoteStore
+
+OXIGRAPH = Path(sys.executable).parent / "oxigraph"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    binary = str(OXIGRAPH) if OXIGRAPH.is_file() else shutil.which("oxigraph")
+    assert binary, "the oxigraph binary (test extra: oxigraph==0.5.13) is missing"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [binary, "serve", "--location", str(tmp_path_factory.mktemp("oxigraph")),
+         "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/query"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(url, params={"query": "ASK {}"}, timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _stable(doc: dict[str, Any]) -> dict[str, Any]:
+    for node in doc["@graph"]:
+        node.pop("dateModified", None)
+    return doc
+
+
+def test_endpoint_export_equals_embedded_export(endpoint: str, tmp_path: Path) -> None:
+    remote = RemoteStore(endpoint)
+    assert ingest([str(RECORDS)], remote).exit_code == 0
+    a = export_jsonld(remote, tmp_path / "remote", base_url=BASE)
+    b = export_jsonld(store_from(RECORDS), tmp_path / "embedded", base_url=BASE)
+    assert a.written == b.written and len(a.held_back) == len(b.held_back) == 1
+    files = sorted(
+        p.relative_to(tmp_path / "embedded") for p in (tmp_path / "embedded").rglob("*.jsonld")
+    )
+    assert files == sorted(
+        p.relative_to(tmp_path / "remote") for p in (tmp_path / "remote").rglob("*.jsonld")
+    )
+    for rel in files:
+        remote_doc = json.loads((tmp_path / "remote" / rel).read_text("utf-8"))
+        embedded_doc = json.loads((tmp_path / "embedded" / rel).read_text("utf-8"))
+        if rel.parts[0] == "people":
+            assert remote_doc["@graph"][0]["dateModified"]
+        assert _stable(remote_doc) == _stable(embedded_doc), rel
