@@ -146,8 +146,9 @@ def _yaml(path: Path, text: str) -> Iterator[RawRecord]:
     loader_class = type("_Loader", (_YamlLoader,), {
         "max_depth": limits.current().max_json_depth, "where": str(path)
     })  # fmt: skip
-    loader = loader_class(text)
+    loader = None
     try:
+        loader = loader_class(text)  # the reader refuses control characters already here
         value = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -157,7 +158,8 @@ def _yaml(path: Path, text: str) -> Iterator[RawRecord]:
     except ValueError as exc:  # e.g. an integer over sys.get_int_max_str_digits() digits
         raise DataError(f"{path}: invalid YAML: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     yield from _records_of(path, _plain(value, where=str(path)))
 
 
@@ -214,12 +216,12 @@ def _csv_row(path: Path, lineno: int, row: dict[str, str]) -> dict[str, Any]:
             record[column] = cell.strip().lower() in {"true", "yes", "1"}
         elif kind == "status":
             record["status"] = [{"value": cell.strip()}]
-    if rtype == "Person" and row.get("affiliation", "").strip():
+    if rtype == "Person" and (row.get("affiliation") or "").strip():
         aff: dict[str, Any] = {"name": row["affiliation"].strip()}
-        if row.get("affiliation_ror", "").strip():
+        if (row.get("affiliation_ror") or "").strip():
             aff["ror"] = row["affiliation_ror"].strip()
         record["affiliations"] = [aff]
-    if rtype == "Publication" and row.get("authors", "").strip():
+    if rtype == "Publication" and (row.get("authors") or "").strip():
         names = _split(row["authors"])
         orcids = _split(row.get("author_orcids") or "")
         authors = []
