@@ -260,7 +260,8 @@ def _read(source: Source, progress: Progress | None) -> _Read:
         read = _Read(source, report)
     report.stats = dict(getattr(source, "stats", {}) or {})
     report.warnings = list(getattr(source, "warnings", []) or [])
-    read.content_hash = _hash_of(source)
+    if report.error is None:  # a refused file is not read again (it may be 3 GB)
+        read.content_hash = _hash_of(source)
     return read
 
 

@@ -163,23 +163,48 @@ def _yaml(path: Path, text: str) -> Iterator[RawRecord]:
     yield from _records_of(path, _plain(value, where=str(path)))
 
 
+def _expanded_size(root: Any, *, where: str) -> int:
+    """The node count of a YAML value once its aliases are expanded, found without expanding
+    (each shared node is sized once), and refused over ``KG_MAX_YAML_NODES`` before anything is
+    copied. An alias inside the node it names (``&a [*a]``) is a cycle and refused."""
+    lim = limits.current()
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # the nodes on the current path (their size is not known yet)
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        children = list(node.values()) if isinstance(node, dict) else node
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes.get(id(c), 1) for c in children)
+            if sizes[key] > lim.max_yaml_nodes:
+                raise limits.over_limit(
+                    "max_yaml_nodes", sizes[key], where=where, what="node count (aliases expanded)"
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise DataError(f"{where}: a YAML alias refers to a node that contains it (a cycle)")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if isinstance(c, dict | list))
+    return sizes.get(id(root), 1)
+
+
 def _plain(value: Any, *, where: str) -> Any:
     """A YAML value as JSON-like data: dates (explicit ``!!timestamp``) become ISO strings, and
-    aliases are expanded with the node count bounded by ``KG_MAX_YAML_NODES`` and the depth by
-    ``KG_MAX_JSON_DEPTH`` (``&a [*a]`` is a list that contains itself)."""
+    aliases are expanded once :func:`_expanded_size` has bounded the result."""
     import datetime
 
-    lim = limits.current()
-    count = 0
+    _expanded_size(value, where=where)
+    max_depth = limits.current().max_json_depth
 
     def walk(node: Any, depth: int) -> Any:
-        nonlocal count
-        count += 1
-        if count > lim.max_yaml_nodes:
-            raise limits.over_limit(
-                "max_yaml_nodes", count, where=where, what="node count (aliases expanded)"
-            )
-        if isinstance(node, dict | list) and depth > lim.max_json_depth:
+        if isinstance(node, dict | list) and depth > max_depth:
             raise limits.over_limit("max_json_depth", depth, where=where, what="nesting depth")
         if isinstance(node, dict):
             return {k: walk(v, depth + 1) for k, v in node.items()}
