@@ -28,7 +28,7 @@ __all__ = ["ROOT", "Broken", "Outcome", "Target", "register", "seed_files", "tar
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class Broken(Exception):  # noqa: N818 - a finding, not an error kg raises
+class Broken(Exception):
     """An invariant of a target failed: always a finding."""
 
 
@@ -72,9 +72,15 @@ def register(
 
 
 def targets() -> dict[str, Target]:
-    """Every registered target (importing :mod:`fuzz.targets` registers the built-in ones)."""
+    """Every registered target: the built-in ones (:mod:`fuzz.targets`) and those of the modules
+    named in ``KG_FUZZ_TARGETS`` (comma-separated, importable), which register theirs on import."""
+    import importlib
+    import os
+
     import fuzz.targets  # noqa: F401 - registers
 
+    for module in filter(None, os.environ.get("KG_FUZZ_TARGETS", "").split(",")):
+        importlib.import_module(module.strip())
     return dict(_TARGETS)
 
 

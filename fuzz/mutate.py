@@ -170,8 +170,10 @@ def _mutate_json(data: bytes, rng: random.Random) -> bytes | None:
     huge = json.dumps(_HUGE)
     if huge in text:
         text = text.replace(huge, rng.choice(["9" * 20, "-" + "9" * 400, "1" * 4400, "1e99999"]))
-    return text.encode("utf-8", errors="surrogatepass") if rng.random() < 0.05 else text.encode(
-        "utf-8", errors="backslashreplace"
+    return (
+        text.encode("utf-8", errors="surrogatepass")
+        if rng.random() < 0.05
+        else text.encode("utf-8", errors="backslashreplace")
     )
 
 

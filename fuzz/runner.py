@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from fuzz import ROOT, Target
 from fuzz.mutate import mutate
@@ -36,6 +35,9 @@ class Counts:
     undeclared: int = 0
     timeout: int = 0
     isolation: int = 0
+    #: inputs that ran past the bound once under load but answered when re-run alone with 3x
+    #: the bound (counted by their answer, not as timeouts)
+    slow: int = 0
     seconds: float = 0.0
     findings: dict[str, list[str | int]] = field(default_factory=dict)
 
@@ -45,10 +47,13 @@ class Counts:
 
 
 class _Worker:
-    def __init__(self, target: str) -> None:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    def __init__(self, target: str, memory_mb: int) -> None:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fuzz.worker", target],
+            [sys.executable, "-m", "fuzz.worker", target, str(memory_mb)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             cwd=ROOT, env=env,
         )  # fmt: skip
@@ -74,6 +79,9 @@ class _Worker:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 def _save(target: Target, data: bytes, kind: str, detail: str) -> str:
@@ -82,31 +90,48 @@ def _save(target: Target, data: bytes, kind: str, detail: str) -> str:
     path = FINDINGS / f"{target.name}-{kind}-{digest}{target.suffix}"
     path.write_bytes(data)
     path.with_name(path.name + ".txt").write_text(detail, encoding="utf-8")
-    return str(path.relative_to(ROOT))
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def run_target(target: Target, *, inputs: int, seed: int, timeout: float) -> Counts:
-    """Fuzz one target with ``inputs`` inputs: the seeds first, then mutations of them."""
+def run_target(
+    target: Target, *, inputs: int, seed: int, timeout: float, memory_mb: int = 2048
+) -> Counts:
+    """Fuzz one target with ``inputs`` inputs: the seeds first, then mutations of them.
+
+    Each input runs in a worker subprocess limited to ``memory_mb`` of address space; one that
+    gives no answer within ``timeout`` seconds is re-run in a fresh worker with three times the
+    bound (the machine may be loaded) and counts as a timeout only if it hangs again.
+    """
     rng = random.Random(f"{seed}:{target.name}")
     corpus = [s for s in target.seeds() if s] or [b""]
     counts = Counts(target.name)
-    worker = _Worker(target.name)
+    worker = _Worker(target.name, memory_mb)
     start = time.monotonic()
     try:
         for n in range(inputs):
             base = corpus[n] if n < len(corpus) else None
-            data = base if base is not None else mutate(rng.choice(corpus), corpus, rng, kind=target.kind)
+            data = (
+                base
+                if base is not None
+                else mutate(rng.choice(corpus), corpus, rng, kind=target.kind)
+            )
             counts.inputs += 1
-            try:
-                answer = worker.run(data, timeout)
-            except TimeoutError:
-                answer = {"outcome": "timeout", "error": f"no answer within {timeout:g} s"}
-                worker.stop()
-                worker = _Worker(target.name)
+            answer: dict[str, str] | None = None
+            for bound in (timeout, 3 * timeout):
+                try:
+                    answer = worker.run(data, bound)
+                    break
+                except TimeoutError:
+                    answer = {"outcome": "timeout", "error": f"no answer within {bound:g} s"}
+                    worker.stop()
+                    worker = _Worker(target.name, memory_mb)
+            if answer is not None and answer["outcome"] != "timeout" and bound > timeout:
+                counts.slow += 1
             if answer is None:
                 code = worker.proc.wait()
+                worker.stop()
                 answer = {"outcome": "crash", "error": f"worker died (exit status {code})"}
-                worker = _Worker(target.name)
+                worker = _Worker(target.name, memory_mb)
             outcome = answer["outcome"]
             setattr(counts, outcome, getattr(counts, outcome) + 1)
             if outcome not in ("ok", "rejected"):
@@ -114,7 +139,10 @@ def run_target(target: Target, *, inputs: int, seed: int, timeout: float) -> Cou
                 trace = answer.get("trace", "")
                 key = signature.split(" at ")[0][:120]
                 if key not in counts.findings:
-                    counts.findings[key] = [0, _save(target, data, outcome, f"{signature}\n\n{trace}")]
+                    counts.findings[key] = [
+                        0,
+                        _save(target, data, outcome, f"{signature}\n\n{trace}"),
+                    ]
                 counts.findings[key][0] = int(counts.findings[key][0]) + 1
     finally:
         worker.stop()

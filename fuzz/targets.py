@@ -98,7 +98,7 @@ _EXTRA_SEEDS: dict[ox.RdfFormat, list[bytes]] = {
         b'<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
         b' xmlns:s="https://schema.org/"><s:Person rdf:about="http://e/a"><s:name xml:lang="en">'
         b'A</s:name><s:knows rdf:resource="http://e/b"/><s:knows><s:Person><s:name>C</s:name>'
-        b'</s:Person></s:knows></s:Person></rdf:RDF>\n',
+        b"</s:Person></s:knows></s:Person></rdf:RDF>\n",
     ],
 }
 
@@ -152,15 +152,43 @@ _RECORD_SEEDS = {
     "yaml": seed_files("examples/**/*.yaml", "examples/**/*.yml"),
 }
 
-register("records-json", file_ingest(".json"), seeds=_RECORD_SEEDS["json"], kind="json", suffix=".json")
-register("records-jsonl", file_ingest(".jsonl"), seeds=_RECORD_SEEDS["jsonl"], kind="jsonl", suffix=".jsonl")
+register(
+    "records-json", file_ingest(".json"), seeds=_RECORD_SEEDS["json"], kind="json", suffix=".json"
+)
+register(
+    "records-jsonl",
+    file_ingest(".jsonl"),
+    seeds=_RECORD_SEEDS["jsonl"],
+    kind="jsonl",
+    suffix=".jsonl",
+)
 register("records-csv", file_ingest(".csv"), seeds=_RECORD_SEEDS["csv"], kind="csv", suffix=".csv")
-register("records-yaml", file_ingest(".yaml"), seeds=_RECORD_SEEDS["yaml"], kind="yaml", suffix=".yaml")
+register(
+    "records-yaml", file_ingest(".yaml"), seeds=_RECORD_SEEDS["yaml"], kind="yaml", suffix=".yaml"
+)
 register("rdf-turtle", file_ingest(".ttl"), seeds=rdf_seeds(ox.RdfFormat.TURTLE), suffix=".ttl")
 register("rdf-ntriples", file_ingest(".nt"), seeds=rdf_seeds(ox.RdfFormat.N_TRIPLES), suffix=".nt")
 register("rdf-nquads", file_ingest(".nq"), seeds=rdf_seeds(ox.RdfFormat.N_QUADS), suffix=".nq")
 register("rdf-trig", file_ingest(".trig"), seeds=rdf_seeds(ox.RdfFormat.TRIG), suffix=".trig")
-register("rdf-jsonld", file_ingest(".jsonld"), seeds=rdf_seeds(ox.RdfFormat.JSON_LD), kind="json", suffix=".jsonld")
-register("rdf-rdfxml", file_ingest(".rdf"), seeds=rdf_seeds(ox.RdfFormat.RDF_XML), kind="xml", suffix=".rdf")
-register("mapping", _mapping, seeds=seed_files("examples/seed/*.json", "examples/group/thesis.json"), kind="json", suffix=".json")
+register(
+    "rdf-jsonld",
+    file_ingest(".jsonld"),
+    seeds=rdf_seeds(ox.RdfFormat.JSON_LD),
+    kind="json",
+    suffix=".jsonld",
+)
+register(
+    "rdf-rdfxml",
+    file_ingest(".rdf"),
+    seeds=rdf_seeds(ox.RdfFormat.RDF_XML),
+    kind="xml",
+    suffix=".rdf",
+)
+register(
+    "mapping",
+    _mapping,
+    seeds=seed_files("examples/seed/*.json", "examples/group/thesis.json"),
+    kind="json",
+    suffix=".json",
+)
 register("sparql-literal", _sparql_literal, seeds=lambda: [s.encode() for s in ("plain", 'say "hi"\n', "\\u0022 } ; DROP ALL ; #", "a'b\\\\c\r\n\u2028")], suffix=".txt")  # fmt: skip

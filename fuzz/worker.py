@@ -24,9 +24,13 @@ def _answer(**fields: str) -> None:
     sys.stdout.buffer.flush()
 
 
-def main(name: str) -> int:
+def main(name: str, memory_mb: int) -> int:
+    import resource
+
     from tests import _audit
 
+    limit = memory_mb * 1024 * 1024  # a memory blow-up is a MemoryError (undeclared) or a crash
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     target = targets()[name]
     _audit._configure()
     _audit.install()
@@ -58,4 +62,4 @@ def main(name: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 2048))

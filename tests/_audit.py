@@ -192,9 +192,10 @@ def _open_detail(args: tuple[object, ...]) -> str | None:
     path, mode, flags = [*args, None, None, None][:3]
     if isinstance(path, int) or path is None:
         return None  # an already open file descriptor
-    if isinstance(path, bytes):
+    if isinstance(path, bytes | os.PathLike):
         path = os.fsdecode(path)
-    path = os.fspath(path)  # type: ignore[arg-type]
+    if not isinstance(path, str):
+        return None
     write = False
     if isinstance(mode, str):
         write = any(c in mode for c in "wax+")
