@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STORE  ?= out/kg-store
 
-.PHONY: demo test lint typecheck pytest bench bench-full clean venv venv-test
+.PHONY: demo test lint typecheck pytest bench bench-full fuzz clean venv venv-test
 
 $(BIN)/.kg-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,8 @@ demo: venv
 test: venv-test lint typecheck pytest
 
 lint: venv-test
-	$(BIN)/ruff check kg tests bench
-	$(BIN)/ruff format --check kg tests bench
+	$(BIN)/ruff check kg tests bench fuzz
+	$(BIN)/ruff format --check kg tests bench fuzz
 
 typecheck: venv-test
 	$(BIN)/mypy
@@ -47,6 +47,12 @@ bench: venv-test
 
 bench-full: venv-test
 	$(PY) -m bench --full
+
+## fuzz: the long campaign (docs/reliability.md): 10,000 mutated inputs per fuzz target, then
+## 50 SIGKILLs of `kg ingest` over a committed store; prints the counts
+fuzz: venv-test
+	$(PY) -m fuzz --per-target 10000 --jobs 2
+	$(PY) -m fuzz.kill --kills 50
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
