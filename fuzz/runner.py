@@ -57,6 +57,12 @@ class _Worker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             cwd=ROOT, env=env,
         )  # fmt: skip
+        assert self.proc.stdout
+        ready, _, _ = select.select([self.proc.stdout], [], [], 300)
+        line = self.proc.stdout.readline() if ready else b""
+        if b'"ready"' not in line:
+            self.stop()
+            raise RuntimeError(f"fuzz worker for {target} did not start (python -m fuzz.worker)")
 
     def run(self, data: bytes, timeout: float) -> dict[str, str] | None:
         """The worker's answer; None when it died (crash); raises TimeoutError on a hang."""

@@ -1,6 +1,6 @@
 """The worker process: ``python -m fuzz.worker TARGET`` runs inputs of one target, one at a time.
 
-Protocol on stdin/stdout: the parent writes a 4-byte big-endian length and the input; the
+Protocol on stdin/stdout: once set up, the worker writes ``{"outcome": "ready"}``; then the parent writes a 4-byte big-endian length and the input; the
 worker answers one JSON line ``{"outcome": ..., "error": ..., "trace": ...}``. Outcomes:
 ``ok``, ``rejected`` (a KgError, or a report of refused input), ``undeclared`` (any other
 exception, or a :class:`fuzz.Broken` invariant), ``isolation`` (kg tried a network or file
@@ -35,6 +35,7 @@ def main(name: str, memory_mb: int) -> int:
     _audit._configure()
     _audit.install()
     stdin = sys.stdin.buffer
+    _answer(outcome="ready")  # setup done: the parent's time bound counts from the first input
     while True:
         head = stdin.read(4)
         if len(head) < 4:
