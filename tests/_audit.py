@@ -39,6 +39,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -126,15 +127,17 @@ def _library_dirs() -> list[str | None]:
         paths = sysconfig.get_paths(vars=scheme_vars)
         dirs += [paths.get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib", "include")]
     dirs += [*site.getsitepackages(), site.getusersitepackages()]
-    dirs += [p for p in sys.path if p]  # .pth-added dirs, the zipped stdlib (probed even if absent)
+    # .pth-added dirs and the zipped stdlib (probed even when absent); never a top-level dir
+    # such as / or /home that a stray PYTHONPATH entry would otherwise open up entirely
+    dirs += [p for p in sys.path if p and len(Path(os.path.abspath(p)).parts) > 2]
     return dirs
 
 
 def _configure(basetemp: str | None = None) -> None:
     temps: list[str | os.PathLike[str] | None] = [tempfile.gettempdir(), basetemp,
                                                    os.environ.get("TMPDIR")]  # fmt: skip
-    project = [str(project_root()), str(shared_dir()), os.getcwd()]
-    _state.write_roots = _roots([*project[:1], project[2], *temps, *ALLOWED_PATHS])
+    project = [str(project_root()), str(shared_dir())]
+    _state.write_roots = _roots([project[0], *temps, *ALLOWED_PATHS])
     _state.read_roots = _roots([*project, *temps, *_library_dirs(), *ALLOWED_PATHS])
     _state.read_files = tuple(os.path.expanduser(p) for p in _HOME_READS)
 

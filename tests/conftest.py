@@ -21,6 +21,8 @@ import requests
 from kg.shared import shared_dir
 from kg.store import EmbeddedStore, RemoteStore
 
+pytest_plugins = ["tests._audit"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

@@ -168,3 +168,16 @@ def test_urllib_to_the_internet_is_refused_without_a_packet() -> None:
     with expect_violation(), pytest.raises(urllib.error.URLError) as raised:
         urllib.request.urlopen("http://8.8.8.8/", timeout=5)
     assert isinstance(raised.value.reason, IsolationViolation)
+
+
+def test_bare_pyoxigraph_does_not_fetch_a_remote_jsonld_context() -> None:
+    """What kg relies on underneath its own refusal: pyoxigraph 0.5 has no document loader
+    unless one is given, so it fails instead of fetching (the audit hook sees no request). If an
+    upgrade starts fetching, this test fails (a violation or a parse that succeeds)."""
+    import pyoxigraph as ox
+
+    before = len(_audit.violations())
+    doc = b'{"@context": "http://10.255.255.1/c.jsonld", "@id": "http://e/a", "name": "A"}'
+    with pytest.raises(SyntaxError, match="LoadDocumentCallback"):
+        list(ox.parse(doc, ox.RdfFormat.JSON_LD))
+    assert len(_audit.violations()) == before
