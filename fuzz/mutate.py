@@ -25,6 +25,7 @@ HOSTILE_STRINGS = [
     '" } ; DROP ALL ; #', "'> <script>alert(1)</script>", "]]>", "<!--", "{{7*7}}", "${x}",
     "' . <urn:x> <urn:y> <urn:z> . #", "\"\"\"", "'''", "\\U0001F600", "%00", "../../etc/passwd",
     "http://10.255.255.1/", "file:///etc/passwd", "@context", "_:b0", "^^", "@en", "\u0000\u2028",
+    "lab:ana-\U0001f600", "\U0001d11e\U0001f468\u200d\U0001f469",
     "A" * 70000,
 ]  # fmt: skip
 

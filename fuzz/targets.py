@@ -51,6 +51,10 @@ def file_ingest(suffix: str) -> Callable[[bytes], Outcome]:
         store = EmbeddedStore(None)
         try:
             report = ingest([str(path)], store)
+        except KgError as exc:
+            # Bad data fails its source or rejects its records, in the report; a KgError out of
+            # ingest() means one file's content aborted the whole batch (a usage or store error).
+            raise Broken(f"ingest raised {type(exc).__name__} instead of reporting: {exc}") from exc
         finally:
             store.close()
         return "ok" if report.ok else "rejected"
@@ -116,7 +120,11 @@ def _mapping(data: bytes) -> Outcome:
             return "rejected"
         if check_record(record):
             return "rejected"
-        lines += map_record(record, number=number, scope="file:///fuzz/input.json").lines
+        try:
+            mapped = map_record(record, number=number, scope="file:///fuzz/input.json")
+        except ValueError:  # map_record's documented refusal (a URL that is no IRI...)
+            return "rejected"
+        lines += mapped.lines
     text = "\n".join(lines) + "\n"
     try:
         triples = list(ox.parse(text.encode("utf-8"), ox.RdfFormat.N_TRIPLES))

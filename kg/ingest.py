@@ -20,7 +20,14 @@ import pyoxigraph as ox
 from kg import __version__, limits
 from kg.errors import DataError, KgError
 from kg.ids import graph_iri, load_graph_iri
-from kg.mapping import MappedRecord, SourceLoad, map_record, person_key_iris, provenance_lines
+from kg.mapping import (
+    MappedRecord,
+    SourceLoad,
+    literal,
+    map_record,
+    person_key_iris,
+    provenance_lines,
+)
 from kg.records.schema import RecordIssue, check_record
 from kg.records.sources import RawRecord, RdfSource, RecordSource, SourceOptions, open_source
 from kg.store import SelectResult, Store, graph_hashes
@@ -232,7 +239,9 @@ def _read_rdf(source: RdfSource, report: SourceReport) -> _Read:
     except SyntaxError as exc:
         raise DataError(f"{source.label}: invalid RDF ({media_type}): {exc}") from None
     triples = ox.serialize(triples_in, format=ox.RdfFormat.N_TRIPLES) or b""
-    lines = triples.decode("utf-8").splitlines()
+    # N-Triples lines end at \n only: str.splitlines() also splits at U+2028, U+0085, \x1c...
+    # which the serializer writes unescaped inside literals (a broken line failed the batch)
+    lines = [line for line in triples.decode("utf-8").split("\n") if line]
     report.records_in = report.records_out = 0
     return _Read(source, report, rdf_lines=lines)
 
@@ -268,7 +277,9 @@ def _read(source: Source, progress: Progress | None) -> _Read:
 def _stored_person_keys(store: Store, keys: set[str]) -> dict[str, str]:
     if not keys:
         return {}
-    values = " ".join(json.dumps(k) for k in sorted(keys))
+    # N-Triples/SPARQL escaping, not json.dumps: JSON writes an astral character as a
+    # surrogate-pair escape, which SPARQL refuses (the whole ingest failed with exit code 2)
+    values = " ".join(literal(k) for k in sorted(keys))
     res = store.query(
         f"SELECT ?k ?p WHERE {{ VALUES ?k {{ {values} }} ?p <{KG}localKey> ?k }} ORDER BY ?p"
     )

@@ -208,8 +208,10 @@ def test_a_number_too_long_to_convert_is_a_data_error(tmp_path: Path, suffix: st
 def test_yaml_out_of_range_date_stays_text(tmp_path: Path) -> None:
     """PyYAML's timestamp constructor raised ValueError on 2024-13-45; dates stay strings."""
     path = tmp_path / "p.yaml"
-    path.write_text("type: Publication\ndate: 2024-13-45\nstart: 2024-05-01\n")
-    assert _records(path) == [{"type": "Publication", "date": "2024-13-45", "start": "2024-05-01"}]
+    path.write_text("type: Publication\ndate: 2024-13-45\nstart: 2024-05-01\nend: !!timestamp x[\n")
+    assert _records(path) == [
+        {"type": "Publication", "date": "2024-13-45", "start": "2024-05-01", "end": "x["}
+    ]
 
 
 def test_yaml_control_characters_are_a_data_error(tmp_path: Path) -> None:
@@ -249,3 +251,34 @@ def test_a_url_that_is_not_an_iri_rejects_its_record_only(tmp_path: Path) -> Non
     assert report.committed and report.sources[0].records_out == 1
     assert [r.number for r in report.rejected] == [2, 3]
     assert "is not a valid IRI" in str(report.rejected[0])
+
+
+def test_author_person_keys_with_astral_characters_do_not_break_the_ingest(tmp_path: Path) -> None:
+    """The stored-key lookup quoted keys with json.dumps, which writes U+1F600 as a surrogate
+    pair escape that SPARQL refuses: the whole ingest failed with a SPARQL syntax error."""
+    path = tmp_path / "pubs.json"
+    path.write_text(json.dumps([{"type": "Publication", "title": "T",
+                                 "authors": [{"name": "Ana", "person": "lab:ana-\U0001f600"}]}]))  # fmt: skip
+    people = tmp_path / "people.json"
+    people.write_text(json.dumps([{"type": "Person", "id": "lab:ana-\U0001f600", "name": "Ana B"}]))
+    store = EmbeddedStore(None)
+    try:
+        assert ingest([str(people)], store).ok
+        assert ingest([str(path)], store).ok  # the key resolves to the stored Person
+        res = store.query(
+            "SELECT ?n WHERE { ?w <https://schema.org/author> ?p . ?p <https://schema.org/name> ?n }"
+        )
+        assert [r["n"] for r in res.dicts()] == ["Ana B"]  # type: ignore[union-attr]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u0085", "\x1c", "\u2029"])
+def test_rdf_literals_with_unicode_line_separators_load(tmp_path: Path, char: str) -> None:
+    """The RDF reader split the re-serialized N-Triples with str.splitlines(), cutting a literal
+    holding U+2028 (or U+0085, \\x1c...) in two: the whole batch failed to load."""
+    path = tmp_path / "g.jsonld"
+    path.write_text(json.dumps({"@id": "http://e/a", "http://e/p": f"one{char}two"}))
+    report = _ingest(path)
+    assert report.ok, report.sources[0].error
+    assert report.sources[0].triples == 1

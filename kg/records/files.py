@@ -135,11 +135,23 @@ class _YamlLoader(yaml.SafeLoader):
 
 
 # Timestamps stay strings: records want text dates, and PyYAML's timestamp constructor raises a
-# bare ValueError on out-of-range dates such as 2024-13-45.
+# bare ValueError on out-of-range dates such as 2024-13-45 (AttributeError with an explicit
+# ``!!timestamp`` tag on text that is no date at all).
 _YamlLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        raise yaml.constructor.ConstructorError(
+            None, None, "a !!timestamp must be a scalar", node.start_mark
+        )
+    return loader.construct_scalar(node)
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def _yaml(path: Path, text: str) -> Iterator[RawRecord]:
