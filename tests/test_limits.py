@@ -138,6 +138,22 @@ def test_depth_scan_ignores_brackets_inside_strings() -> None:
         check_sparql_depth("ASK " + "{" * 65 + "}" * 65)
 
 
+def test_helpers_for_importers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the API and page importers call on payloads they parsed or fetched themselves."""
+    from kg.limits import check_nesting, check_size
+
+    assert check_nesting({"a": [{"b": [1]}]}, where="x") == 4
+    deep: object = "x"
+    for _ in range(100_000):  # iterative: no RecursionError however deep
+        deep = [deep]
+    with pytest.raises(LimitError, match=r"https://api\.example/x: nesting depth 65 exceeds"):
+        check_nesting(deep, where="https://api.example/x")
+    monkeypatch.setenv("KG_MAX_RESPONSE_BYTES", "100")
+    assert check_size(100, where="page", limit="max_response_bytes") == 100
+    with pytest.raises(LimitError, match="page: size 101 bytes exceeds KG_MAX_RESPONSE_BYTES=100"):
+        check_size(101, where="page", limit="max_response_bytes")
+
+
 def test_yaml_alias_expansion_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Nine levels of ten aliases each would expand to 10^9 nodes ("billion laughs")."""
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
