@@ -153,9 +153,7 @@ def _read_records(source: RecordSource, report: SourceReport, progress: Progress
         report.records_in += 1
         limits.check_count(report.records_in, where=source.label, limits=lim)
         try:
-            limits.check_record_values(
-                raw.data, where=f"{source.label}: record {raw.number}", limits=lim
-            )
+            limits.check_record_values(raw.data, limits=lim)
         except KgError as exc:  # too long or not Unicode: rejected before the schema check
             report.rejected.append(_rejection(source, raw, [str(exc)]))
             continue

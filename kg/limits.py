@@ -258,35 +258,40 @@ def _lone_surrogate(text: str) -> int | None:
     return None
 
 
-def check_record_values(record: Any, *, where: str, limits: Limits | None = None) -> None:
-    """Refuse a record whose strings are over ``KG_MAX_FIELD_CHARS`` or are not valid Unicode.
+def check_record_values(record: Any, *, where: str = "", limits: Limits | None = None) -> None:
+    """Refuse a record whose strings are over ``KG_MAX_FIELD_CHARS`` or are not valid Unicode,
+    or whose mapping keys are not strings (YAML allows ``~: x``; the schema validator cannot
+    take them). Messages start with ``where`` (if given) and the JSON path, like the schema
+    check's reasons.
 
     JSON can spell a lone UTF-16 surrogate (``"\\ud800"``); it decodes to a Python string that
     no UTF-8 writer (N-Triples, the store) can encode, so it is refused here with its path.
 
-    >>> check_record_values({"name": "x" * 6}, where="a.json: record 1", limits=Limits(max_field_chars=5))
+    >>> check_record_values({"name": "x" * 6}, limits=Limits(max_field_chars=5))
     Traceback (most recent call last):
     ...
-    kg.errors.LimitError: a.json: record 1: field $.name: length 6 exceeds KG_MAX_FIELD_CHARS=5 ...
+    kg.errors.LimitError: $.name: length 6 exceeds KG_MAX_FIELD_CHARS=5 ...
     >>> check_record_values({"name": "\\ud800"}, where="a.json: record 1")
     Traceback (most recent call last):
     ...
-    kg.errors.DataError: a.json: record 1: field $.name: lone surrogate U+D800 at offset 0 (not valid Unicode)
+    kg.errors.DataError: a.json: record 1: $.name: lone surrogate U+D800 at offset 0 (not valid Unicode)
     """
     lim = limits or current()
+    prefix = f"{where}: " if where else ""
     stack: list[tuple[Any, str, int]] = [(record, "$", 1)]
     while stack:
         node, path, depth = stack.pop()
         if isinstance(node, str):
-            _check_string(node, f"{where}: field {path}", lim)
+            _check_string(node, prefix + path, lim)
         elif isinstance(node, dict | list):
             if depth > lim.max_json_depth:
-                raise _fail(lim, "max_json_depth", depth, where, "nesting depth")
+                raise _fail(lim, "max_json_depth", depth, prefix + path, "nesting depth")
             if isinstance(node, dict):
                 for k, v in node.items():
-                    key = str(k)
-                    _check_string(key, f"{where}: key in {path}", lim)
-                    stack.append((v, f"{path}.{key}", depth + 1))
+                    if not isinstance(k, str):  # YAML allows `~: x` and `2024: x`; JSON cannot
+                        raise DataError(f"{prefix}{path}: key {k!r} is not text")
+                    _check_string(k, f"{prefix}{path}: key", lim)
+                    stack.append((v, f"{path}.{k}", depth + 1))
             else:
                 stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node))
 

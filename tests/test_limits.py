@@ -110,7 +110,10 @@ def test_an_overlong_field_rejects_its_record_only(
     assert report.committed and report.sources[0].records_out == 1
     [rejection] = report.rejected
     assert rejection.number == 2
-    assert "field $.description: length 50 exceeds KG_MAX_FIELD_CHARS=40" in str(rejection)
+    assert str(rejection) == (
+        f"{path}: record 2: $.description: length 50 exceeds KG_MAX_FIELD_CHARS=40 "
+        "(set KG_MAX_FIELD_CHARS to allow more)"
+    )
 
 
 @pytest.mark.parametrize("suffix", [".json", ".jsonl", ".yaml"])
@@ -199,7 +202,9 @@ def test_lone_surrogate_in_json_rejects_the_record_not_the_batch(tmp_path: Path)
     path.write_text('[{"type": "Person", "name": "Ada"}, {"type": "Person", "name": "B\\ud800"}]')
     report = _ingest(path)
     assert report.committed and report.sources[0].records_out == 1
-    assert "field $.name: lone surrogate U+D800 at offset 1" in str(report.rejected[0])
+    assert str(report.rejected[0]) == (
+        f"{path}: record 2: $.name: lone surrogate U+D800 at offset 1 (not valid Unicode)"
+    )
 
 
 def test_json_lines_split_only_at_newlines(tmp_path: Path) -> None:
@@ -298,3 +303,16 @@ def test_rdf_literals_with_unicode_line_separators_load(tmp_path: Path, char: st
     report = _ingest(path)
     assert report.ok, report.sources[0].error
     assert report.sources[0].triples == 1
+
+
+def test_yaml_keys_that_are_not_text_reject_the_record(tmp_path: Path) -> None:
+    """A YAML null or number key made jsonschema-rs raise ValueError ("Dict key must be str")."""
+    path = tmp_path / "people.yaml"
+    path.write_text("- type: Person\n  name: A\n- type: Person\n  name: B\n  ~: x\n"
+                    "- type: Person\n  name: C\n  affiliations: [{2024: x}]\n")  # fmt: skip
+    report = _ingest(path)
+    assert report.committed and report.sources[0].records_out == 1
+    assert [str(r) for r in report.rejected] == [
+        f"{path}: record 2: $: key None is not text",
+        f"{path}: record 3: $.affiliations[0]: key 2024 is not text",
+    ]
