@@ -7,7 +7,7 @@ STORE  ?= out/kg-store
 # Lint what exists: bench/ and fuzz/ may be absent in a checkout.
 LINT   := kg tests $(wildcard bench fuzz)
 
-.PHONY: demo test lint typecheck pytest bench bench-full clean venv venv-test browser-deps
+.PHONY: demo test lint typecheck pytest bench bench-full fuzz clean venv venv-test browser-deps
 
 $(BIN)/.kg-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,12 @@ bench: venv-test
 
 bench-full: venv-test
 	$(PY) -m bench --full
+
+## fuzz: the long campaign (docs/reliability.md): 10,000 mutated inputs per fuzz target, then
+## 50 SIGKILLs of `kg ingest` over a committed store; prints the counts
+fuzz: venv-test
+	$(PY) -m fuzz --per-target 10000 --jobs 2
+	$(PY) -m fuzz.kill --kills 50
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

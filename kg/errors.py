@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "DataError",
     "KgError",
+    "LimitError",
     "SourceError",
     "StoreError",
     "StoreLockedError",
@@ -46,3 +47,14 @@ class StoreError(KgError):
 
 class StoreLockedError(StoreError):
     """Another process holds the embedded store open for writing."""
+
+
+class LimitError(DataError):
+    """An input is over one of kg's input limits (:mod:`kg.limits`); the message names the limit's
+    environment variable, its value and the actual value."""
+
+    def __init__(self, message: str, *, limit: str, value: int, actual: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+        self.actual = actual

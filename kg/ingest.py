@@ -17,12 +17,13 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg import __version__
-from kg.errors import KgError
+from kg import __version__, limits
+from kg.errors import DataError, KgError
 from kg.ids import graph_iri, load_graph_iri, person_iri
 from kg.mapping import (
     MappedRecord,
     SourceLoad,
+    literal,
     map_record,
     person_key_iris,
     provenance_lines,
@@ -39,6 +40,7 @@ __all__ = [
     "IngestReport",
     "Rejection",
     "SourceReport",
+    "check_rdf_input",
     "extract",
     "ingest",
     "open_sources",
@@ -53,6 +55,7 @@ _RDF_FORMATS = {
     "application/n-quads": ox.RdfFormat.N_QUADS,
     "application/trig": ox.RdfFormat.TRIG,
     "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
 }
 
 
@@ -148,8 +151,15 @@ class _Read:
 
 def _read_records(source: RecordSource, report: SourceReport, progress: Progress | None) -> _Read:
     read = _Read(source, report)
+    lim = limits.current()
     for raw in source.iter_records():
         report.records_in += 1
+        limits.check_count(report.records_in, where=source.label, limits=lim)
+        try:
+            limits.check_record_values(raw.data, limits=lim)
+        except KgError as exc:  # too long or not Unicode: rejected before the schema check
+            report.rejected.append(_rejection(source, raw, [str(exc)]))
+            continue
         issues = check_record(raw.data)
         if issues:
             report.rejected.append(_rejection(source, raw, issues))
@@ -164,14 +174,75 @@ def _rejection(source: Source, raw: RawRecord, issues: Sequence[RecordIssue | st
     return Rejection(source.label, raw.number, raw.record_id, [str(i) for i in issues], raw.data)
 
 
+def _jsonld_contexts(node: Any, found: list[str]) -> None:
+    """Every ``@context`` / ``@import`` reference (a string) in a JSON-LD document."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key in ("@context", "@import"):
+                    refs = value if isinstance(value, list) else [value]
+                    found.extend(r for r in refs if isinstance(r, str))
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def check_rdf_input(data: bytes, media_type: str, *, where: str) -> None:
+    """Refuse RDF that would make kg fetch or expand anything, before it is parsed.
+
+    - JSON-LD: a remote ``@context`` (or 1.1 ``@import``) is never fetched, from the network or
+      from ``file:`` (https://www.w3.org/TR/json-ld11-api/#loaddocumentcallback); the document
+      must carry its context inline. pyoxigraph has no document loader set here and would fail
+      with "No LoadDocumentCallback has been set"; kg says why first. Nesting depth is bounded.
+    - RDF/XML: a DOCTYPE or ENTITY declaration is refused (:func:`kg.limits.check_xml_safe`).
+
+    >>> check_rdf_input(b'{"@context": "https://schema.org/", "name": "x"}', "application/ld+json",
+    ...                 where="a.jsonld")
+    Traceback (most recent call last):
+    ...
+    kg.errors.DataError: a.jsonld: JSON-LD @context 'https://schema.org/' is a remote document, ...
+    """
+    if media_type == "application/ld+json":
+        text = data.decode("utf-8", errors="replace")
+        limits.check_json_depth(text, where=where)
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise DataError(f"{where}: invalid JSON-LD: {exc}") from None
+        refs: list[str] = []
+        _jsonld_contexts(doc, refs)
+        if refs:
+            raise DataError(
+                f"{where}: JSON-LD @context {refs[0]!r} is a remote document, which kg never "
+                "fetches; put the context inline in the file"
+            )
+    elif media_type == "application/rdf+xml":
+        limits.check_xml_safe(data.decode("utf-8", errors="replace"), where=where)
+
+
 def _read_rdf(source: RdfSource, report: SourceReport) -> _Read:
     data, media_type = source.read_rdf()
+    lim = limits.current()
+    limits.check_size(len(data), where=source.label, limit="max_rdf_bytes", limits=lim)
+    check_rdf_input(data, media_type, where=source.label)
+    triples_in: list[ox.Triple] = []
     try:
-        quads = list(ox.parse(data, _RDF_FORMATS[media_type], base_iri=source.key))
+        for quad in ox.parse(data, _RDF_FORMATS[media_type], base_iri=source.key):
+            triples_in.append(quad.triple)
+            limits.check_count(len(triples_in), where=source.label, limit="max_triples", limits=lim)
+            obj = quad.object
+            if isinstance(obj, ox.Literal):
+                limits.check_literal(
+                    obj.value, where=f"{source.label}: triple {len(triples_in)}", limits=lim
+                )
     except SyntaxError as exc:
-        raise KgError(f"{source.label}: invalid RDF ({media_type}): {exc}") from None
-    triples = ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES) or b""
-    lines = triples.decode("utf-8").splitlines()
+        raise DataError(f"{source.label}: invalid RDF ({media_type}): {exc}") from None
+    triples = ox.serialize(triples_in, format=ox.RdfFormat.N_TRIPLES) or b""
+    # N-Triples lines end at \n only: str.splitlines() also splits at U+2028, U+0085, \x1c...
+    # which the serializer writes unescaped inside literals (a broken line failed the batch)
+    lines = [line for line in triples.decode("utf-8").split("\n") if line]
     report.records_in = report.records_out = 0
     return _Read(source, report, rdf_lines=lines)
 
@@ -199,14 +270,17 @@ def _read(source: Source, progress: Progress | None) -> _Read:
         read = _Read(source, report)
     report.stats = dict(getattr(source, "stats", {}) or {})
     report.warnings = list(getattr(source, "warnings", []) or [])
-    read.content_hash = _hash_of(source)
+    if report.error is None:  # a refused file is not read again (it may be 3 GB)
+        read.content_hash = _hash_of(source)
     return read
 
 
 def _stored_person_keys(store: Store, keys: set[str]) -> dict[str, str]:
     if not keys:
         return {}
-    values = " ".join(json.dumps(k) for k in sorted(keys))
+    # N-Triples/SPARQL escaping, not json.dumps: JSON writes an astral character as a
+    # surrogate-pair escape, which SPARQL refuses (the whole ingest failed with exit code 2)
+    values = " ".join(literal(k) for k in sorted(keys))
     res = store.query(
         f"SELECT ?k ?p WHERE {{ VALUES ?k {{ {values} }} ?p <{KG}localKey> ?k }} ORDER BY ?p"
     )

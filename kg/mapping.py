@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+import pyoxigraph as ox
+
 from kg import ids
 from kg.vocab import BIBO, FOAF, ID_BASE, KG, PROV, RDF, SCHEMA, XSD
 
@@ -66,6 +68,25 @@ def _date(value: str) -> str:
     """A record date typed by its precision: xsd:gYear, xsd:gYearMonth or xsd:date."""
     kind = {4: "gYear", 7: "gYearMonth"}.get(len(value), "date")
     return literal(value, XSD + kind)
+
+
+def _url(value: str) -> str:
+    """A URL from a record, checked to be an IRI (RFC 3987) before it is written between ``<>``.
+
+    The record schema's URL pattern lets through characters that no IRI may hold (DEL, C1
+    controls, a broken ``[`` host...); written as they are, they make the whole N-Triples batch
+    unparseable. The ValueError rejects just this record (see :func:`kg.ingest.ingest`).
+
+    >>> _url("https://example.org/a b")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'https://example.org/a b' is not a valid IRI: ...
+    """
+    try:
+        ox.NamedNode(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid IRI: {exc}") from None
+    return value
 
 
 def _external(url: str) -> str:
@@ -176,10 +197,10 @@ def _person_identifiers(w: _Writer, person: str, rec: Mapping[str, Any]) -> None
         w.iri(person, SCHEMA + "sameAs", f"https://openalex.org/{bare}")
         _identifier(w, person, "openalex", "OpenAlex", bare)
     if rec.get("homepage"):
-        w.iri(person, SCHEMA + "url", rec["homepage"])
+        w.iri(person, SCHEMA + "url", _url(rec["homepage"]))
         w.iri(person, FOAF + "homepage", rec["homepage"])
     for url in rec.get("same_as", ()):
-        w.iri(person, SCHEMA + "sameAs", url)
+        w.iri(person, SCHEMA + "sameAs", _url(url))
 
 
 def _map_person(w: _Writer, person: str, rec: Mapping[str, Any]) -> None:
@@ -191,7 +212,7 @@ def _map_person(w: _Writer, person: str, rec: Mapping[str, Any]) -> None:
     w.lit(person, SCHEMA + "jobTitle", rec.get("job_title"))
     w.lit(person, SCHEMA + "description", rec.get("description"))
     if rec.get("image"):
-        w.iri(person, SCHEMA + "image", rec["image"])
+        w.iri(person, SCHEMA + "image", _url(rec["image"]))
         w.iri(person, FOAF + "img", rec["image"])
     for aff in rec.get("affiliations", ()):
         org = _organization(w, aff["name"], ror=aff.get("ror"))
@@ -235,7 +256,7 @@ def _map_organization(w: _Writer, org: str, rec: Mapping[str, Any]) -> None:
     for alt in rec.get("alternate_names", ()):
         w.lit(org, SCHEMA + "alternateName", alt)
     if rec.get("url"):
-        w.iri(org, SCHEMA + "url", rec["url"])
+        w.iri(org, SCHEMA + "url", _url(rec["url"]))
     if rec.get("parent"):
         w.iri(org, SCHEMA + "parentOrganization", _organization(w, rec["parent"]))
 
@@ -283,7 +304,7 @@ def _map_publication(
         w.mapped.links.add(venue)
     for key, prop in (("url", SCHEMA + "url"), ("pdf_url", KG + "pdfUrl")):
         if rec.get(key):
-            w.iri(work, prop, rec[key])
+            w.iri(work, prop, _url(rec[key]))
     if rec.get("doi"):
         bare = ids.doi(rec["doi"])
         w.iri(work, SCHEMA + "sameAs", "https://doi.org/" + quote(bare, safe=_IRI_SAFE))

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from apis_conftest import no_foreign_sockets  # noqa: F401  (autouse: no test leaves 127.0.0.1)
 
 from kg.shared import shared_dir
 from kg.store import EmbeddedStore, RemoteStore
+
+pytest_plugins = ["tests._audit"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -9,13 +9,13 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from apis_conftest import api_env, local_server, no_foreign_sockets
 from pytest_httpserver import HTTPServer
 
 from kg.errors import DataError, SourceError, UsageError
 from kg.records import SourceOptions, check_record, open_source
 from kg.records.apis.dblp import DblpSource, parse_dblp_spec, parse_xml, strip_homonym
 from kg.shared import shared_dir
+from tests.apis_conftest import api_env, local_server, no_foreign_sockets
 
 # The fixtures are imported for pytest to find; naming them here marks them as used.
 FIXTURES = (api_env, local_server, no_foreign_sockets)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apis_conftest import Sleeper, api_env, local_server, no_foreign_sockets, sleeper
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -30,6 +29,7 @@ from kg.records.apis.openalex import (
     parse_openalex_spec,
 )
 from kg.shared import shared_dir
+from tests.apis_conftest import Sleeper, api_env, local_server, no_foreign_sockets, sleeper
 
 # The fixtures are imported for pytest to find; naming them here marks them as used.
 FIXTURES = (api_env, local_server, no_foreign_sockets, sleeper)

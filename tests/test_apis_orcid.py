@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apis_conftest import Sleeper, api_env, local_server, no_foreign_sockets, sleeper
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -25,6 +24,7 @@ from kg.http import HttpClient, RetryPolicy
 from kg.records import SourceOptions, check_record, open_source
 from kg.records.apis.orcid import BULK_SIZE, OrcidSource, parse_orcid_spec
 from kg.shared import shared_dir
+from tests.apis_conftest import Sleeper, api_env, local_server, no_foreign_sockets, sleeper
 
 # The fixtures are imported for pytest to find; naming them here marks them as used.
 FIXTURES = (api_env, local_server, no_foreign_sockets, sleeper)

@@ -8,7 +8,6 @@ import socket
 from pathlib import Path
 
 import pytest
-from apis_conftest import Sleeper, api_env, local_server, no_foreign_sockets, sleeper
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -18,6 +17,7 @@ from kg.records import RecordSource, SourceOptions, open_source
 from kg.records.apis import SCHEMES, CrossrefSource, DblpSource, OpenAlexSource, OrcidSource
 from kg.records.apis.orcid import OrcidSource as OrcidDirect
 from kg.shared import shared_dir
+from tests.apis_conftest import Sleeper, api_env, local_server, no_foreign_sockets, sleeper
 
 # The fixtures are imported for pytest to find; naming them here marks them as used.
 FIXTURES = (api_env, local_server, no_foreign_sockets, sleeper)

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from export_helpers import RECORDS, store_from
 
 from kg.export import export_html
+from tests.export_helpers import RECORDS, store_from
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = os.environ.get("KG_CHROMIUM", "/usr/bin/chromium")

@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from export_helpers import (
+
+from kg.cli import main
+from kg.export import export_html, export_jsonld, profile_document, render_profile_page
+from kg.export.jsonld import SiteUrls, triples
+from kg.export.model import load_profiles, profile_people
+from kg.store import EmbeddedStore, SelectResult
+from tests.export_helpers import (
     BASE,
     RECORDS,
     citation_tags,
@@ -20,12 +26,6 @@ from export_helpers import (
     store_from,
     visible,
 )
-
-from kg.cli import main
-from kg.export import export_html, export_jsonld, profile_document, render_profile_page
-from kg.export.jsonld import SiteUrls, triples
-from kg.export.model import load_profiles, profile_people
-from kg.store import EmbeddedStore, SelectResult
 
 ADA = "https://w3id.org/kg/id/person/orcid/0000-0002-1825-0097"
 CHARLES = "https://w3id.org/kg/id/person/openalex/A5023888391"

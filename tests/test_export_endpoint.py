@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 import requests
-from export_helpers import BASE, RECORDS, store_from
 
 from kg.export import export_jsonld
 from kg.ingest import ingest
 from kg.store import RemoteStore
+from tests.export_helpers import BASE, RECORDS, store_from
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 

@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from export_helpers import (
+from rdflib.compare import graph_diff, to_isomorphic
+
+from kg.export import export_html
+from tests.export_helpers import (
     BASE,
     DATA,
     RECORDS,
@@ -24,9 +27,6 @@ from export_helpers import (
     rdf_of,
     store_from,
 )
-from rdflib.compare import graph_diff, to_isomorphic
-
-from kg.export import export_html
 
 GOLDEN = DATA / "export" / "golden"
 UPDATE = os.environ.get("KG_UPDATE_GOLDEN") == "1"

@@ -8,13 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
-from export_helpers import BASE, citation_tags, extracted_jsonld, store_from, visible
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from kg.export import export_html
 from kg.export.escape import json_for_script, script_unescape_ok
 from kg.ids import normalize_name
+from tests.export_helpers import BASE, citation_tags, extracted_jsonld, store_from, visible
 
 BREAKOUTS = [
     "</script><script>alert(1)</script>",

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from export_helpers import BASE, DATA, RECORDS, store_from
 
 from kg.export.check import (
     SH,
@@ -22,6 +21,7 @@ from kg.export.check import (
 )
 from kg.export.jsonld import SiteUrls, profile_document_for, publication_document
 from kg.export.model import load_profiles, profile_people
+from tests.export_helpers import BASE, DATA, RECORDS, store_from
 
 SHAPES = default_shapes_dir()
 EXAMPLES = DATA / "shapes"

@@ -14,12 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
-from apis_conftest import Sleeper, local_server, no_foreign_sockets, sleeper
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from kg.errors import DataError, SourceError
 from kg.http import HttpClient, HttpError, RetryPolicy, api_base, user_agent
+from tests.apis_conftest import Sleeper, local_server, no_foreign_sockets, sleeper
 
 # The fixtures are imported for pytest to find; naming them here marks them as used.
 FIXTURES = (local_server, no_foreign_sockets, sleeper)

@@ -8,17 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from queries_support import (
+
+from kg.queries import QueryAnswer, load_queries, run_query
+from kg.queries.library import queries_dir
+from kg.store import EmbeddedStore, RemoteStore, Store
+from tests.queries_support import (
     OxigraphServer,
     check_golden,
     comparable,
     load_records,
     start_server,
 )
-
-from kg.queries import QueryAnswer, load_queries, run_query
-from kg.queries.library import queries_dir
-from kg.store import EmbeddedStore, RemoteStore, Store
 
 QUERIES = load_queries()
 BACKENDS = ["embedded", "server"]

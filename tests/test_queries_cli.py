@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from queries_support import RECORDS
 
 from kg.cli import main
 from kg.queries import load_queries
+from tests.queries_support import RECORDS
 
 ALICE = "kgid:person/orcid/0000-0002-1825-0097"
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from queries_support import load_records
 
 from kg.errors import DataError, UsageError
 from kg.queries import (
@@ -29,6 +28,7 @@ from kg.queries import (
 )
 from kg.queries.library import parse_query_file
 from kg.store import EmbeddedStore
+from tests.queries_support import load_records
 
 
 @pytest.fixture(scope="module")

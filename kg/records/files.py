@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from kg import limits
 from kg.errors import DataError, SourceError, UsageError
 from kg.records.sources import RDF_SUFFIXES, RECORD_SUFFIXES, RawRecord
 
@@ -48,7 +49,10 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
 _REQUIRED_CSV = {"Person": ("name",), "Organization": ("name",), "Publication": ("authors",)}
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, *, limit: str = "max_file_bytes") -> str:
+    """The file's text; refused over the byte ``limit`` (a :class:`kg.limits.Limits` field) by
+    its size before it is read, and again by what was read (a file can grow meanwhile)."""
+    limits.check_file_size(path, limit=limit)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -57,6 +61,7 @@ def _read_text(path: Path) -> str:
         raise SourceError(f"{path}: is a directory, expected a file") from None
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror})") from None
+    limits.check_size(len(data), where=str(path), limit=limit)
     if not data.strip():
         raise DataError(f"{path}: file is empty, expected records")
     try:
@@ -79,50 +84,149 @@ def _records_of(path: Path, value: Any) -> Iterator[RawRecord]:
         raise DataError(f"{path}: expected a record object or an array of records")
 
 
-def _json(path: Path, text: str) -> Iterator[RawRecord]:
+def _json_value(text: str, where: str, *, one_line: bool = False) -> Any:
+    """Parse JSON whose nesting depth was bounded first (CPython's parser recurses)."""
+    limits.check_json_depth(text, where=where)
     try:
-        value = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(
-            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    yield from _records_of(path, value)
+        at = "" if one_line else f" at line {exc.lineno} column {exc.colno}"
+        raise DataError(f"{where}: invalid JSON{at}: {exc.msg}") from None
+    except ValueError as exc:  # e.g. an integer over sys.get_int_max_str_digits() digits
+        raise DataError(f"{where}: invalid JSON: {exc}") from None
+
+
+def _json(path: Path, text: str) -> Iterator[RawRecord]:
+    yield from _records_of(path, _json_value(text, str(path)))
 
 
 def _jsonl(path: Path, text: str) -> Iterator[RawRecord]:
     number = 0
-    for lineno, line in enumerate(text.splitlines(), 1):
+    # Only \n (and \r\n) end a JSON Lines line (https://jsonlines.org/); str.splitlines() would
+    # also split inside a record at U+2028, U+0085, \x1c... which JSON allows unescaped in strings.
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         number += 1
+        yield RawRecord(number, _json_value(line, f"{path}: line {lineno}", one_line=True))
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with the node nesting depth bounded while composing (the composer
+    recurses per level, for block and flow style alike)."""
+
+    max_depth = 64
+    where = ""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
         try:
-            yield RawRecord(number, json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}: line {lineno}: invalid JSON: {exc.msg}") from None
+            if self._depth > self.max_depth:
+                raise limits.over_limit(
+                    "max_json_depth", self._depth, where=self.where, what="nesting depth"
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+# Timestamps stay strings: records want text dates, and PyYAML's timestamp constructor raises a
+# bare ValueError on out-of-range dates such as 2024-13-45 (AttributeError with an explicit
+# ``!!timestamp`` tag on text that is no date at all).
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        raise yaml.constructor.ConstructorError(
+            None, None, "a !!timestamp must be a scalar", node.start_mark
+        )
+    return loader.construct_scalar(node)
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def _yaml(path: Path, text: str) -> Iterator[RawRecord]:
+    loader_class = type("_Loader", (_YamlLoader,), {
+        "max_depth": limits.current().max_json_depth, "where": str(path)
+    })  # fmt: skip
+    loader = None
     try:
-        value = yaml.safe_load(text)
+        loader = loader_class(text)  # the reader refuses control characters already here
+        value = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "syntax error"
         raise DataError(f"{path}: invalid YAML{where}: {problem}") from None
-    yield from _records_of(path, _plain(value))
+    except ValueError as exc:  # e.g. an integer over sys.get_int_max_str_digits() digits
+        raise DataError(f"{path}: invalid YAML: {exc}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    yield from _records_of(path, _plain(value, where=str(path)))
 
 
-def _plain(value: Any) -> Any:
-    """YAML turns ``2024-05-01`` into a date and ``2024`` into an int: give records strings."""
+def _expanded_size(root: Any, *, where: str) -> int:
+    """The node count of a YAML value once its aliases are expanded, found without expanding
+    (each shared node is sized once), and refused over ``KG_MAX_YAML_NODES`` before anything is
+    copied. An alias inside the node it names (``&a [*a]``) is a cycle and refused."""
+    lim = limits.current()
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # the nodes on the current path (their size is not known yet)
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        children = list(node.values()) if isinstance(node, dict) else node
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes.get(id(c), 1) for c in children)
+            if sizes[key] > lim.max_yaml_nodes:
+                raise limits.over_limit(
+                    "max_yaml_nodes", sizes[key], where=where, what="node count (aliases expanded)"
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise DataError(f"{where}: a YAML alias refers to a node that contains it (a cycle)")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if isinstance(c, dict | list))
+    return sizes.get(id(root), 1)
+
+
+def _plain(value: Any, *, where: str) -> Any:
+    """A YAML value as JSON-like data: dates (explicit ``!!timestamp``) become ISO strings, and
+    aliases are expanded once :func:`_expanded_size` has bounded the result."""
     import datetime
 
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return value
+    _expanded_size(value, where=where)
+    max_depth = limits.current().max_json_depth
+
+    def walk(node: Any, depth: int) -> Any:
+        if isinstance(node, dict | list) and depth > max_depth:
+            raise limits.over_limit("max_json_depth", depth, where=where, what="nesting depth")
+        if isinstance(node, dict):
+            return {k: walk(v, depth + 1) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, depth + 1) for v in node]
+        if isinstance(node, datetime.datetime | datetime.date):
+            return node.isoformat()
+        return node
+
+    return walk(value, 1)
 
 
 def _split(cell: str) -> list[str]:
@@ -149,12 +253,12 @@ def _csv_row(path: Path, lineno: int, row: dict[str, str]) -> dict[str, Any]:
             record[column] = cell.strip().lower() in {"true", "yes", "1"}
         elif kind == "status":
             record["status"] = [{"value": cell.strip()}]
-    if rtype == "Person" and row.get("affiliation", "").strip():
+    if rtype == "Person" and (row.get("affiliation") or "").strip():
         aff: dict[str, Any] = {"name": row["affiliation"].strip()}
-        if row.get("affiliation_ror", "").strip():
+        if (row.get("affiliation_ror") or "").strip():
             aff["ror"] = row["affiliation_ror"].strip()
         record["affiliations"] = [aff]
-    if rtype == "Publication" and row.get("authors", "").strip():
+    if rtype == "Publication" and (row.get("authors") or "").strip():
         names = _split(row["authors"])
         orcids = _split(row.get("author_orcids") or "")
         authors = []
@@ -169,6 +273,13 @@ def _csv_row(path: Path, lineno: int, row: dict[str, str]) -> dict[str, Any]:
 
 def _csv(path: Path, text: str) -> Iterator[RawRecord]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        yield from _csv_rows(path, reader)
+    except csv.Error as exc:  # a field over csv.field_size_limit(), a NUL byte...
+        raise DataError(f"{path}: line {reader.line_num}: invalid CSV: {exc}") from None
+
+
+def _csv_rows(path: Path, reader: csv.DictReader[str]) -> Iterator[RawRecord]:
     header = reader.fieldnames or []
     if "type" not in header:
         raise DataError(
@@ -245,7 +356,7 @@ class RdfFile:
         return str(self.path)
 
     def read_rdf(self) -> tuple[bytes, str]:
-        text = _read_text(self.path)
+        text = _read_text(self.path, limit="max_rdf_bytes")
         return text.encode("utf-8"), RDF_SUFFIXES[self.path.suffix.lower()]
 
     def content_hash(self) -> str:

@@ -125,7 +125,7 @@ def check_record(record: Any) -> list[RecordIssue]:
     if not isinstance(record, dict):
         return [RecordIssue("$", f"a record must be a JSON object, got {type(record).__name__}")]
     rtype = record.get("type")
-    if rtype not in _FILES:
+    if not isinstance(rtype, str) or rtype not in _FILES:  # {"type": {}} is unhashable
         expected = ", ".join(RECORD_TYPES)
         return [RecordIssue("$.type", f"expected one of {expected}, got {rtype!r}")]
     if _fast(rtype).is_valid(record):

@@ -37,6 +37,8 @@ RDF_SUFFIXES = {
     ".nq": "application/n-quads",
     ".trig": "application/trig",
     ".jsonld": "application/ld+json",
+    ".rdf": "application/rdf+xml",  # XML DTDs and entities are refused (kg.limits.check_xml_safe)
+    ".owl": "application/rdf+xml",
 }
 
 
