@@ -103,6 +103,27 @@ def _prepare_child(argv: list[str]) -> int:
     return 0
 
 
+def _profile_child(argv: list[str]) -> int:
+    """Profile kg's ingest of a data set into a fresh on-disk store with pyinstrument
+    (https://pyinstrument.readthedocs.io/): where does the time go?"""
+    from pyinstrument import Profiler
+
+    from kg.ingest import ingest
+    from kg.store import EmbeddedStore
+
+    records, work, out = Path(argv[0]), Path(argv[1]), Path(argv[2])
+    profiler = Profiler(interval=0.005)
+    profiler.start()
+    store = EmbeddedStore(work / "store")
+    ingest([str(records)], store, **_no_gate())
+    store.close()
+    profiler.stop()
+    text = profiler.output_text(unicode=False, color=False)
+    out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
 def _no_gate() -> dict[str, Any]:
     import inspect
 
@@ -317,6 +338,22 @@ def markdown(rows: list[Row], info: dict[str, Any], datasets: dict[int, Dataset]
     return "\n".join(lines) + "\n"
 
 
+def _profile(size: int, args: argparse.Namespace) -> int:
+    data = dataset(args.work, size, args.seed)
+    scratch = args.work / "scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    out = args.out / f"profile-ingest-{_size(size)}.txt"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "_profile", str(data.records_dir), str(scratch), str(out)],
+        cwd=Path(__file__).resolve().parents[1],
+        check=False,
+    )
+    shutil.rmtree(scratch, ignore_errors=True)
+    return proc.returncode
+
+
 def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -327,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         return _child(argv[1:])
     if argv[:1] == ["_prepare"]:
         return _prepare_child(argv[1:])
+    if argv[:1] == ["_profile"]:
+        return _profile_child(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="10k and 100k triples (default)")
@@ -340,7 +379,12 @@ def main(argv: list[str] | None = None) -> int:
                              "1,000,000 for --full: rdflib would need ~12 GB for 10M)")  # fmt: skip
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "kg-bench")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where latest.md/json go")
+    parser.add_argument("--profile-ingest", type=int, metavar="SIZE",
+                        help="only profile kg's ingest at SIZE triples with pyinstrument, writing "
+                             "OUT/profile-ingest-SIZE.txt")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.profile_ingest:
+        return _profile(args.profile_ingest, args)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(
         FULL_SIZES if args.full else QUICK_SIZES)  # fmt: skip
     names = args.workloads.split(",") if args.workloads else list(WORKLOADS)
