@@ -54,7 +54,9 @@ __all__ = [
 ]
 
 #: Bump when the output changes, so cached data sets are regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
+#: Most publications any one person gets (DBLP's most prolific authors have about this many).
+MAX_PUBLICATIONS = 1500
 #: Records per file, at most (a real export is split too; kg reads each file as one source).
 SHARD_RECORDS = 20_000
 #: Share of records written in each format (the rest is JSON Lines).
@@ -573,6 +575,8 @@ def _publication_record(
     rng: random.Random, w: _World, n: int, fmt: str, violation: str | None
 ) -> dict[str, Any]:
     lead = _pick(rng, w.cum)
+    while w.people[lead].papers >= MAX_PUBLICATIONS:
+        lead = _pick(rng, w.cum)
     group = w.people[lead].group
     size = max(1, min(50, int(rng.lognormvariate(1.05, 0.65))))
     chosen = [lead]
@@ -584,7 +588,7 @@ def _publication_record(
             cand = _pick(rng, w.cum)
         else:
             cand = -1 - rng.randrange(10**6)  # an outside author, known by name only
-        if cand not in chosen:
+        if cand not in chosen and (cand < 0 or w.people[cand].papers < MAX_PUBLICATIONS):
             chosen.append(cand)
     if len(chosen) > 1 and rng.random() < 0.4:
         chosen.append(chosen.pop(0))  # the lead (PI) printed last
@@ -864,16 +868,18 @@ def generate(target_triples: int, directory: Path, *, seed: int = 0) -> Dataset:
 
 
 def _paper_counts(directory: Path) -> Iterator[int]:
-    """Publications per linked person key, read back from the JSON Lines and JSON shards."""
-    counts: dict[str, int] = {}
+    """Distinct publications per linked person key, read back from the JSON and JSON Lines
+    shards (a duplicated record counts once)."""
+    works: dict[str, set[str]] = {}
     for path in sorted(directory.glob("pubs-*.json*")):
         text = path.read_text("utf-8")
         rows = json.loads(text) if path.suffix == ".json" else map(json.loads, text.splitlines())
         for rec in rows:
+            work = rec.get("doi") or rec.get("arxiv") or rec.get("id") or json.dumps(rec)
             for a in rec.get("authors", ()):
                 if a.get("person"):
-                    counts[a["person"]] = counts.get(a["person"], 0) + 1
-    yield from counts.values()
+                    works.setdefault(a["person"], set()).add(work)
+    yield from (len(w) for w in works.values())
 
 
 def profile_records(publications: int = 1500, *, seed: int = 0) -> list[dict[str, Any]]:

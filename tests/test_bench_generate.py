@@ -99,6 +99,14 @@ def test_publication_counts_are_long_tailed(tmp_path: Path) -> None:
     assert 20 < d.triples_per_entity < 36
 
 
+def test_publication_counts_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.generate
+
+    monkeypatch.setattr(bench.generate, "MAX_PUBLICATIONS", 25)
+    d = generate(60_000, tmp_path / "capped", seed=3)
+    assert d.max_publications == 25
+
+
 def test_profile_records_are_valid() -> None:
     recs = profile_records(40, seed=2)
     assert [r["type"] for r in recs].count("Publication") == 40
