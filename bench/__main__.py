@@ -135,18 +135,45 @@ def _no_gate() -> dict[str, Any]:
 # --------------------------------------------------------------------------- parent side
 
 
+#: Kill a run whose RSS passes this many MB (``--max-rss-mb``; None = no limit), so a workload
+#: that does not stream fails with a figure instead of taking a shared machine down.
+MAX_RSS_MB: float | None = None
+
+
 def _run_child(args: list[str], *, timeout: float = CHILD_TIMEOUT) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=Path(__file__).resolve().parents[1],
-    )
+    """Run ``python -m bench ARGS`` and return the JSON it prints; RuntimeError if it fails,
+    runs past ``timeout`` or its RSS passes :data:`MAX_RSS_MB` (polled with psutil)."""
+    import psutil
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bench", *args],
+            stdout=out,
+            stderr=err,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        watched = psutil.Process(proc.pid)
+        start, peak = time.monotonic(), 0.0
+        while proc.poll() is None:
+            try:
+                peak = max(peak, watched.memory_info().rss / 2**20)
+            except psutil.NoSuchProcess:
+                break
+            over = MAX_RSS_MB is not None and peak > MAX_RSS_MB
+            if over or time.monotonic() - start > timeout:
+                proc.kill()
+                proc.wait()
+                why = f"RSS passed {MAX_RSS_MB:,.0f} MB" if over else f"ran over {timeout:,.0f} s"
+                raise RuntimeError(f"killed: {why} (peak seen {peak:,.0f} MB)")
+            time.sleep(0.2)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        tail = (stderr.strip().splitlines() or ["(no output)"])[-1]
         raise RuntimeError(tail[:300])
-    data: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    data: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     return data
 
 
@@ -217,7 +244,7 @@ def measure(workload: Workload, data: Dataset, work: Path, *, runs: int,
         kg_runs = _side(workload, "kg", data, prepared, work, runs)
         skip_base = baseline_max is not None and data.target_triples > baseline_max
         base_runs = [] if skip_base else _side(workload, "baseline", data, prepared, work, runs)
-    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+    except RuntimeError as exc:
         row.status, row.note = "failed", str(exc)
         return row
     row.runs = runs
@@ -379,6 +406,9 @@ def main(argv: list[str] | None = None) -> int:
                              "1,000,000 for --full: rdflib would need ~12 GB for 10M)")  # fmt: skip
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "kg-bench")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where latest.md/json go")
+    parser.add_argument("--max-rss-mb", type=float, default=None,
+                        help="kill a run whose RSS passes this (default: 75%% of the machine's "
+                             "memory with --full, no limit otherwise)")  # fmt: skip
     parser.add_argument("--profile-ingest", type=int, metavar="SIZE",
                         help="only profile kg's ingest at SIZE triples with pyinstrument, writing "
                              "OUT/profile-ingest-SIZE.txt")  # fmt: skip
@@ -393,6 +423,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown workload(s): {', '.join(unknown)}" if unknown else "--runs >= 1")
     baseline_max = args.baseline_max if args.baseline_max is not None else (
         1_000_000 if args.full else None)  # fmt: skip
+    global MAX_RSS_MB
+    total_mb = (_memory_gb() or 0) * 1024
+    MAX_RSS_MB = args.max_rss_mb or (0.75 * total_mb if args.full and total_mb else None)
     args.work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     rows: list[Row] = []
