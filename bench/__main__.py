@@ -334,6 +334,9 @@ def markdown(rows: list[Row], info: dict[str, Any], datasets: dict[int, Dataset]
         f"Python {info['machine']['python']}; "
         + ", ".join(f"{k} {v}" for k, v in info["machine"]["versions"].items() if v),
         "",
+        f"Load average (1/5/15 min) at start {info['load_average']['start']}, "
+        f"at end {info['load_average']['end']}.",
+        "",
         f"Median of {info['runs']} runs, each in a fresh process. ratio = baseline s / kg s. "
         "Throughput is kg's. same = kg and the baseline produced the same results.",
         "",
@@ -428,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     MAX_RSS_MB = args.max_rss_mb or (0.75 * total_mb if args.full and total_mb else None)
     args.work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    load_before = [round(x, 2) for x in os.getloadavg()]
     rows: list[Row] = []
     datasets: dict[int, Dataset] = {}
     for size in sizes:
@@ -443,6 +447,8 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "elapsed_s": round(time.perf_counter() - started, 1),
         "machine": machine(),
+        # The machine may be shared: 1/5/15-minute load averages before and after the run.
+        "load_average": {"start": load_before, "end": [round(x, 2) for x in os.getloadavg()]},
         "command": "python -m bench " + " ".join(argv),
     }
     text = markdown(rows, info, datasets)
