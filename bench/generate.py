@@ -3,8 +3,9 @@
 What it models, and why (the figures the benchmark must be realistic about):
 
 - **People** belong to groups (labs) inside organisations. Each person has a productivity weight
-  drawn from a Pareto distribution capped at 1,500, so publication counts are long-tailed: most
-  people have a handful of papers, a few have hundreds (DBLP's most prolific authors have ~1,500).
+  drawn from a Pareto distribution, so publication counts are long-tailed: most people have a
+  handful of papers, a few have hundreds; nobody gets more than :data:`MAX_PUBLICATIONS` (1,500,
+  about what DBLP's most prolific authors have).
 - **Publications** have 1–50 authors (log-normal, median ~3). The lead author is drawn by weight;
   co-authors mostly come from the lead's own group (co-authorship is clustered), some from other
   groups, some are outside authors known only by the printed name.
@@ -15,7 +16,7 @@ What it models, and why (the figures the benchmark must be realistic about):
   reject them, with reasons), duplicated ones repeat an earlier record in another file.
 - About **10% of records violate a SHACL shape** while passing the record schema — what records
   *can* express: an ORCID iD with a wrong ISO 7064 check character, a person name with a leading
-  or trailing space, a publication without a title, a publication without a date.
+  space, a publication without a title, a publication without a date.
 - Output in **every record format kg reads** (``kg/records/files.py``): JSON arrays, JSON Lines,
   CSV (only what its columns can say) and YAML, sharded into files of at most
   :data:`SHARD_RECORDS` records, plus ``manifest.json`` describing the set.
@@ -367,7 +368,8 @@ class _Shard:
 
 
 def _csv_row(record: dict[str, Any]) -> dict[str, str]:
-    """The CSV cells of a record generated CSV-expressible (see ``_csv_ready``)."""
+    """The CSV cells of a record (records bound for CSV are generated with only what the CSV
+    columns of ``kg/records/files.py`` can say: one affiliation, a bare status, no person keys)."""
     row: dict[str, str] = {}
     for key, value in record.items():
         if key == "affiliations":
