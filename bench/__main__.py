@@ -217,8 +217,8 @@ def _same(kg: dict[str, Any], base: dict[str, Any]) -> bool:
 def _side(workload: Workload, side: str, data: Dataset, prepared: Path, work: Path,
           runs: int) -> list[dict[str, Any]]:  # fmt: skip
     out = []
+    scratch = work / f"scratch-{os.getpid()}"  # per harness process: runs may share --work
     for i in range(runs):
-        scratch = work / "scratch"
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
         args = ["_child", workload.name, side, str(data.target_triples), str(data.records_dir),
@@ -227,7 +227,7 @@ def _side(workload: Workload, side: str, data: Dataset, prepared: Path, work: Pa
         _log(f"    {workload.name} {side} run {i + 1}: {result['seconds']:.3f} s, "
              f"{result['peak_rss_mb']:.0f} MB")  # fmt: skip
         out.append(result)
-    shutil.rmtree(work / "scratch", ignore_errors=True)
+    shutil.rmtree(scratch, ignore_errors=True)
     return out
 
 
@@ -370,7 +370,7 @@ def markdown(rows: list[Row], info: dict[str, Any], datasets: dict[int, Dataset]
 
 def _profile(size: int, args: argparse.Namespace) -> int:
     data = dataset(args.work, size, args.seed)
-    scratch = args.work / "scratch"
+    scratch = args.work / f"scratch-{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     args.out.mkdir(parents=True, exist_ok=True)
