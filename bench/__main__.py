@@ -118,7 +118,8 @@ def _profile_child(argv: list[str]) -> int:
     ingest([str(records)], store, **_no_gate())
     store.close()
     profiler.stop()
-    text = profiler.output_text(unicode=False, color=False)
+    root = str(Path(__file__).resolve().parents[1]) + "/"
+    text = profiler.output_text(unicode=False, color=False).replace(root, "")
     out.write_text(text, encoding="utf-8")
     print(text)
     return 0
