@@ -255,6 +255,7 @@ def measure(workload: Workload, data: Dataset, work: Path, *, runs: int,
     row.kg_throughput = items / row.kg_s if row.kg_s else None
     row.peak_rss_mb = max(r["peak_rss_mb"] for r in kg_runs)
     row.detail["kg_digest"] = kg_runs[0]["digest"]
+    row.detail["kg_stages_s"] = _median_stages(kg_runs)
     if skip_base:
         row.status = "baseline skipped"
         row.note = f"baseline not run above {baseline_max:,} triples (--baseline-max)"
@@ -266,11 +267,20 @@ def measure(workload: Workload, data: Dataset, work: Path, *, runs: int,
         row.ratio = row.baseline_s / row.kg_s if row.kg_s else None
         row.same_results = _same(kg_runs[0]["digest"], base_runs[0]["digest"])
         row.detail["baseline_digest"] = base_runs[0]["digest"]
+        row.detail["baseline_stages_s"] = _median_stages(base_runs)
         if not row.same_results:
             row.status = "different results"
             row.note = "kg and the baseline produced different results: not a valid number"
     row.targets = _targets(row)
     return row
+
+
+def _median_stages(runs: list[dict[str, Any]]) -> dict[str, float]:
+    names = [k for r in runs for k in r.get("stages", {})]
+    return {
+        n: round(statistics.median(r["stages"].get(n, 0.0) for r in runs), 3)
+        for n in dict.fromkeys(names)
+    }
 
 
 def _targets(row: Row) -> dict[str, bool]:
@@ -355,6 +365,15 @@ def markdown(rows: list[Row], info: dict[str, Any], datasets: dict[int, Dataset]
             f"| {_num(r.baseline_throughput, '{:,.0f}')} {r.unit}/s "
             f"| {_num(r.peak_rss_mb, '{:.0f}')} | {same} | {targets} | {status} |"
         )
+    split = [r for r in rows if r.detail.get("kg_stages_s")]
+    if split:
+        lines += ["", "Where the time goes (median seconds per stage):", ""]
+        for r in split:
+            for side in ("kg", "baseline"):
+                stages = r.detail.get(f"{side}_stages_s") or {}
+                if stages:
+                    parts = ", ".join(f"{k} {v:.2f}" for k, v in stages.items())
+                    lines.append(f"- {r.workload} {_size(r.size)}, {side}: {parts}")
     lines += ["", "Data sets (bench/generate.py, seed " + str(info["seed"]) + "):", ""]
     lines.append("| size | records | people | publications | damaged | duplicated "
                  "| shape violations | est. triples | triples/entity | most papers/person |")  # fmt: skip
