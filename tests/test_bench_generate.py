@@ -1,0 +1,114 @@
+"""The benchmark's data generator (bench/generate.py): deterministic, schema-true, rightly sized.
+
+Benchmarks themselves never run in the tests; only the generator they stand on is checked here.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+# bench/ sits beside kg/ and is not installed: make it importable from the repository root.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.generate import Dataset, generate, profile_records
+from kg.ids import orcid_checksum_ok
+from kg.ingest import ingest
+from kg.records.files import open_file
+from kg.records.schema import check_record
+from kg.store import EmbeddedStore, stats
+
+SIZE = 6_000
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    return generate(SIZE, tmp_path_factory.mktemp("gen") / "a", seed=7)
+
+
+def _records(d: Dataset) -> list[dict]:
+    out = []
+    for name in d.files:
+        source = open_file(d.records_dir / name)
+        out.extend(raw.data for raw in source.iter_records())
+    return out
+
+
+def _tree(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()
+    }
+
+
+def test_same_seed_same_bytes(data: Dataset, tmp_path: Path) -> None:
+    again = generate(SIZE, tmp_path / "b", seed=7)
+    assert _tree(again.directory) == _tree(data.directory)
+    other = generate(SIZE, tmp_path / "c", seed=8)
+    assert _tree(other.directory) != _tree(data.directory)
+
+
+def test_every_record_format_is_written(data: Dataset) -> None:
+    assert {Path(f).suffix for f in data.files} == {".json", ".jsonl", ".csv", ".yaml"}
+    assert set(data.formats) == {"json", "jsonl", "csv", "yaml"}
+    assert sum(data.formats.values()) == data.records == len(_records(data))
+
+
+def test_only_the_damaged_records_fail_the_schema(data: Dataset) -> None:
+    records = _records(data)
+    failing = [r for r in records if check_record(r)]
+    assert len(failing) == data.damaged > 0
+    assert 0.01 < data.damaged / data.records < 0.06
+    assert 0.01 < data.duplicated / data.records < 0.06
+
+
+def test_shape_violations_are_what_the_manifest_says(data: Dataset) -> None:
+    valid = [r for r in _records(data) if not check_record(r)]
+    people = [r for r in valid if r["type"] == "Person"]
+    works = [r for r in valid if r["type"] == "Publication"]
+    seen = Counter[str]()
+    for p in people:
+        if p.get("orcid") and not orcid_checksum_ok(p["orcid"]):
+            seen["bad_orcid_check"] += 1
+        if p["name"] != p["name"].strip():
+            seen["name_whitespace"] += 1
+    for w in works:
+        seen["missing_title"] += "title" not in w
+        seen["missing_date"] += "date" not in w
+    # duplicates repeat a record, violations included: at least the manifest's count, not more
+    # than the duplicates can add
+    for kind, n in data.shape_violations.items():
+        assert n <= seen[kind] <= n + data.duplicated, kind
+    assert 0.05 < sum(data.shape_violations.values()) / data.records < 0.15
+
+
+def test_estimate_is_within_20_percent_of_ingest(data: Dataset) -> None:
+    store = EmbeddedStore(None)
+    report = ingest([str(data.records_dir)], store)
+    assert len(report.rejected) == data.damaged
+    real = stats(store).triples
+    assert abs(data.estimated_triples - real) / real < 0.20
+    assert abs(real - SIZE) / SIZE < 0.20
+
+
+def test_publication_counts_are_long_tailed(tmp_path: Path) -> None:
+    d = generate(60_000, tmp_path / "big", seed=3)
+    assert d.max_publications >= 50
+    assert 20 < d.triples_per_entity < 36
+
+
+def test_publication_counts_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.generate
+
+    monkeypatch.setattr(bench.generate, "MAX_PUBLICATIONS", 25)
+    d = generate(60_000, tmp_path / "capped", seed=3)
+    assert d.max_publications == 25
+
+
+def test_profile_records_are_valid() -> None:
+    recs = profile_records(40, seed=2)
+    assert [r["type"] for r in recs].count("Publication") == 40
+    assert all(check_record(r) == [] for r in recs)
+    assert profile_records(40, seed=2) == recs
