@@ -1,8 +1,10 @@
 """kg: researchers' profile and publication records -> a clean schema.org + FOAF knowledge graph.
 
-The pipeline, one module per stage: :mod:`kg.records` (sources -> checked records),
-:mod:`kg.mapping` (records -> RDF), :mod:`kg.store` (embedded store or SPARQL endpoint),
-:mod:`kg.ingest` (the build, atomic per batch). The ``kg`` command is a thin layer over these.
+The pipeline, one home per stage: :mod:`kg.records` (sources -> checked records),
+:mod:`kg.resolve` (entity resolution), :mod:`kg.mapping` (records -> RDF), :mod:`kg.store`
+(embedded store or SPARQL endpoint), :mod:`kg.ingest` (the build, atomic per batch),
+:mod:`kg.validate` (SHACL), :mod:`kg.queries` (saved SPARQL), :mod:`kg.export` (JSON-LD, HTML).
+The ``kg`` command is a thin layer over these.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -12,10 +14,21 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
-from kg.errors import DataError, KgError, SourceError, StoreError, StoreLockedError, UsageError
+from kg.errors import (
+    DataError,
+    KgError,
+    LimitError,
+    SourceError,
+    StoreError,
+    StoreLockedError,
+    UsageError,
+)
+from kg.export import export_html, export_jsonld, profile_document, render_profile_page
 from kg.ingest import ExtractReport, IngestReport, Rejection, SourceReport, extract, ingest
+from kg.queries import QueryAnswer, run_query, run_sparql
 from kg.records import SourceOptions, check_record, open_source
 from kg.store import EmbeddedStore, RemoteStore, StoreStats, open_store, stats
+from kg.validate import Severity, ValidationReport, validate
 
 __all__ = [
     "DataError",
@@ -23,8 +36,11 @@ __all__ = [
     "ExtractReport",
     "IngestReport",
     "KgError",
+    "LimitError",
+    "QueryAnswer",
     "Rejection",
     "RemoteStore",
+    "Severity",
     "SourceError",
     "SourceOptions",
     "SourceReport",
@@ -32,11 +48,19 @@ __all__ = [
     "StoreLockedError",
     "StoreStats",
     "UsageError",
+    "ValidationReport",
     "__version__",
     "check_record",
+    "export_html",
+    "export_jsonld",
     "extract",
     "ingest",
     "open_source",
     "open_store",
+    "profile_document",
+    "render_profile_page",
+    "run_query",
+    "run_sparql",
     "stats",
+    "validate",
 ]
