@@ -10,11 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +17,6 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
-import requests
 
 from kg import __version__
 from kg.ids import source_family
@@ -31,6 +25,7 @@ from kg.queries import QueryAnswer
 from kg.records.files import RecordFile
 from kg.records.sources import RawRecord
 from kg.store import Store
+from tests.servers import OxigraphServer, oxigraph_binary
 
 DATA = Path(__file__).parent / "data" / "queries"
 RECORDS = DATA / "records"
@@ -69,62 +64,6 @@ def record_sources(directory: Path = RECORDS, *, set_name: str = "records") -> l
 def load_records(store: Store, directory: Path = RECORDS, *, set_name: str = "records") -> None:
     report = ingest(record_sources(directory, set_name=set_name), store)
     assert report.ok, [str(r) for r in report.rejected] + [s.error for s in report.sources]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def oxigraph_binary() -> str | None:
-    local = Path(sys.executable).parent / "oxigraph"
-    return str(local) if local.exists() else shutil.which("oxigraph")
-
-
-class OxigraphServer:
-    """``oxigraph serve --union-default-graph`` on a free 127.0.0.1 port, in ``location``."""
-
-    def __init__(self, binary: str, location: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "serve",
-                "--location",
-                str(location),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--union-default-graph",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                raise RuntimeError(f"oxigraph server exited: {err}")
-            try:
-                requests.get(f"{self.url}/query", params={"query": "ASK {}"}, timeout=1)
-                return
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("oxigraph server did not answer within 30 s") from None
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        if self.proc.stderr:
-            self.proc.stderr.close()
 
 
 def start_server(tmp: Path) -> OxigraphServer:

@@ -10,7 +10,6 @@ the data says what docs/records.md and the demo promise.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -23,23 +22,14 @@ from kg.errors import KgError
 from kg.records import check_record, record_schema
 from kg.records.files import CSV_COLUMNS, RecordFile, open_file
 from kg.records.sources import RECORD_SUFFIXES
-from kg.shared import project_root, shared_dir
+from kg.shared import project_root
+from tests.conftest import require_shared
 
 EXAMPLES = project_root() / "examples"
 GROUP = EXAMPLES / "group"
 SEED = EXAMPLES / "seed" / "razvan-pascanu.json"
 SEED_PAGE = ("seeds", "000_0e6ad97ebe8bc89f.txt")
 OWNER = "seed:razvan-pascanu"
-
-
-def _require_shared(*parts: str) -> Path:
-    """A file under ../shared: skip when absent locally, fail under CI=true."""
-    path = shared_dir().joinpath(*parts)
-    if path.exists():
-        return path
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true: shared fixture {path} is missing")
-    pytest.skip(f"shared fixture {path} is missing (set KG_SHARED to the shared folder)")
 
 
 def _files(folder: Path) -> list[Path]:
@@ -237,7 +227,7 @@ def test_seed_matches_the_page_line_by_line(seed: list[dict[str, Any]]) -> None:
     """Walk the page: after "Publications" each line is a title, one of its co-authors (in order)
     or an abstract (the page cuts each with "… (see more)"). Every entry must match a record, the
     repeated entries must collapse into one record, and nothing on the page may be left out."""
-    lines = [line.strip() for line in _require_shared(*SEED_PAGE).read_text("utf-8").splitlines()]
+    lines = [line.strip() for line in require_shared(*SEED_PAGE).read_text("utf-8").splitlines()]
     lines = [line for line in lines if line]
     (owner,) = [p for p in _of(seed, "Person") if p.get("id") == OWNER]
     assert owner["name"] in lines

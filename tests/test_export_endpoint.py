@@ -7,22 +7,18 @@ This file starts its own server; the lead's shared ``oxigraph_server`` fixture c
 from __future__ import annotations
 
 import json
-import shutil
 import socket
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from kg.export import export_jsonld
 from kg.ingest import ingest
 from kg.store import RemoteStore
 from tests.export_helpers import BASE, RECORDS, store_from
+from tests.servers import OxigraphServer
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 
@@ -33,28 +29,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = str(OXIGRAPH) if OXIGRAPH.is_file() else shutil.which("oxigraph")
-    assert binary, "the oxigraph binary (test extra: oxigraph==0.5.13) is missing"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [binary, "serve", "--location", str(tmp_path_factory.mktemp("oxigraph")),
-         "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/query"
-    try:
-        for _ in range(100):
-            try:
-                requests.get(url, params={"query": "ASK {}"}, timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+@pytest.fixture
+def endpoint(oxigraph_server: OxigraphServer) -> str:
+    """The shared live Oxigraph server (tests/conftest.py), emptied for this test."""
+    oxigraph_server.clear()
+    return f"{oxigraph_server.url}/query"
 
 
 def _stable(doc: dict[str, Any]) -> dict[str, Any]:

@@ -9,10 +9,8 @@ The vocabulary must declare, with a label and a comment, every ``kg:`` term the 
 from __future__ import annotations
 
 import json
-import os
 import re
 import warnings
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph
@@ -20,8 +18,9 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from kg.shared import project_root, shared_dir
+from kg.shared import project_root
 from kg.vocab import KG, PREFIXES, SCHEMA
+from tests.conftest import require_shared
 
 ROOT = project_root()
 ONTOLOGY = ROOT / "ontology"
@@ -37,16 +36,6 @@ SUPPORT_TERMS = {"MembershipStatus", "localKey"}
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _DECLARED_TYPES = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.NamedIndividual}
 _AXIOMS = (RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty)
-
-
-def _require_shared(*parts: str) -> Path:
-    """A fixture under ../shared: skip when absent locally, fail under CI=true."""
-    path = shared_dir().joinpath(*parts)
-    if path.exists():
-        return path
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true: shared fixture {path} is missing")
-    pytest.skip(f"shared fixture {path} is missing (set KG_SHARED to the shared folder)")
 
 
 def _graph(name: str) -> Graph:
@@ -208,10 +197,10 @@ def test_every_alignment_axiom_cites_its_source(alignment: Graph) -> None:
 
 def test_alignment_uses_real_schema_and_foaf_terms(alignment: Graph) -> None:
     schema_vocab = Graph().parse(
-        _require_shared("fixtures", "schemaorg", "vocab", "schemaorg-current-https.ttl")
+        require_shared("fixtures", "schemaorg", "vocab", "schemaorg-current-https.ttl")
     )
     foaf_vocab = Graph().parse(
-        _require_shared("fixtures", "foaf", "foaf-0.99-index.rdf"), format="xml"
+        require_shared("fixtures", "foaf", "foaf-0.99-index.rdf"), format="xml"
     )
     for node in {n for t in alignment for n in t if isinstance(n, URIRef)}:
         text = str(node)
@@ -225,7 +214,7 @@ def test_alignment_uses_real_schema_and_foaf_terms(alignment: Graph) -> None:
 
 
 def test_alignment_uses_real_dblp_terms(alignment: Graph) -> None:
-    dump = _require_shared(
+    dump = require_shared(
         "fixtures", "dblp", "rdf", "dblp-dump-excerpt_reference-vision-2014.ttl"
     ).read_text("utf-8")
     for node in {n for t in alignment for n in t if isinstance(n, URIRef)}:
@@ -250,7 +239,7 @@ def _context() -> dict[str, Any]:
 
 
 def _official_context() -> dict[str, Any]:
-    path = _require_shared("fixtures", "schemaorg", "vocab", "schemaorgcontext.jsonld")
+    path = require_shared("fixtures", "schemaorg", "vocab", "schemaorgcontext.jsonld")
     context: dict[str, Any] = json.loads(path.read_text("utf-8"))["@context"]
     return context
 

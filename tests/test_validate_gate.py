@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from rdflib import Graph, URIRef
 
 from kg.cli import main
@@ -21,6 +15,7 @@ from kg.mapping import map_record
 from kg.shared import project_root
 from kg.store import EmbeddedStore, RemoteStore, SelectResult, stats
 from kg.validate import gate, validate
+from tests.servers import OxigraphServer
 
 pytestmark = pytest.mark.usefixtures("data_shapes_only")
 
@@ -226,34 +221,10 @@ def test_problems_of_stored_nodes_are_not_blamed_on_the_batch(tmp_path: Path) ->
 
 
 @pytest.fixture
-def oxigraph_endpoint(tmp_path: Path) -> Iterator[str]:
-    """A real Oxigraph server (the `oxigraph` test dependency), in memory, on a free port.
-
-    Local to this file until the shared ``oxigraph_server`` fixture lands in conftest.py.
-    """
-    binary = Path(sys.executable).parent / "oxigraph"
-    if not binary.exists():
-        pytest.skip("the oxigraph server binary is not installed")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen(
-        [str(binary), "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/query"
-    try:
-        for _ in range(100):
-            try:
-                requests.get(url, params={"query": "ASK {}"}, timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def oxigraph_endpoint(oxigraph_server: OxigraphServer) -> str:
+    """The shared live Oxigraph server (tests/conftest.py), emptied for this test."""
+    oxigraph_server.clear()
+    return f"{oxigraph_server.url}/query"
 
 
 def test_validate_and_gate_over_a_sparql_endpoint(
