@@ -279,7 +279,12 @@ def _map_publication(
         SCHEMA + "ScholarlyArticle",
         _WORK_CLASS.get(rec.get("venue_type", ""), BIBO + "AcademicArticle"),
     )
-    if rec.get("title"):
+    # A record resolution matched to an existing work by its title alone may word the title (or
+    # date it) differently: its wording is kept as an alternative, so the work has one title.
+    by_title = rec.get("_merged_by") in {"title", "title+year"}
+    if rec.get("title") and by_title:
+        w.lit(work, SCHEMA + "alternativeHeadline", rec["title"])
+    elif rec.get("title"):
         w.lit(work, SCHEMA + "name", rec["title"])
         w.lit(work, SCHEMA + "headline", rec["title"])
     elif rec.get("untitled"):  # the source lists it without a title: kept, never invented
@@ -287,7 +292,7 @@ def _map_publication(
     w.lit(work, SCHEMA + "abstract", rec.get("abstract"))
     if rec.get("abstract_truncated"):
         w.t(work, KG + "abstractTruncated", f'"true"^^<{XSD}boolean>')
-    if rec.get("date"):
+    if rec.get("date") and not by_title:
         w.t(work, SCHEMA + "datePublished", _date(rec["date"]))
         w.t(work, KG + "year", _int(int(rec["date"][:4])))
     if rec.get("venue"):

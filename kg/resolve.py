@@ -501,6 +501,7 @@ class _Resolver:
         if target is not None and target != natural:
             resolved = target
             rec["_iri"] = target
+            rec["_merged_by"] = rule  # the mapping keeps a title-matched record's wording aside
             self._merge("work", target, natural, rule, evidence, source, label)
         self._add_work(resolved, doi, arxiv, [title] if title else [], year, {graph})
         self.batch_added.add(resolved)

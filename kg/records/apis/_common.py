@@ -296,5 +296,15 @@ def dedupe(values: list[str], *, limit: int = 100) -> list[str]:
 
 
 def prune(record: Record) -> Record:
-    """The record without empty values (None, "", [], {}), so optional fields are simply absent."""
-    return {k: v for k, v in record.items() if v not in (None, "", [], {})}
+    """The record without empty values (None, "", [], {}), so optional fields are simply absent.
+
+    A publication the API lists without a title is marked ``untitled`` (kept, reported as a
+    warning, never given an invented title).
+
+    >>> prune({"type": "Publication", "title": None, "authors": [{"name": "A"}]})["untitled"]
+    True
+    """
+    out = {k: v for k, v in record.items() if v not in (None, "", [], {})}
+    if out.get("type") == "Publication" and "title" not in out:
+        out["untitled"] = True
+    return out
