@@ -268,6 +268,10 @@ def measure(workload: Workload, data: Dataset, work: Path, *, runs: int,
         if not row.same_results:
             row.status = "different results"
             row.note = "kg and the baseline produced different results: not a valid number"
+            kq, bq = kg_runs[0]["digest"].get("per_query"), base_runs[0]["digest"].get("per_query")
+            if kq and bq:
+                differ = sorted(n for n in kq if kq[n] != bq.get(n))
+                row.note += f" ({len(differ)} of {len(kq)} queries differ: {', '.join(differ)})"
     row.targets = _targets(row)
     return row
 
