@@ -23,8 +23,8 @@ def main(argv: list[str]) -> int:
     datasets: dict[int, Dataset] = {}
     for p in payloads:
         for size, d in p["datasets"].items():
-            datasets[int(size)] = Dataset(**{k: v for k, v in d.items() if k != "directory"},
-                                          directory=Path(d["directory"]))  # fmt: skip
+            fields = {k: v for k, v in d.items() if k != "triples_per_entity"}
+            datasets[int(size)] = Dataset(directory=Path("."), **fields)
     first = payloads[0]
     info = {
         **first,
