@@ -108,7 +108,7 @@ def test_the_gate_holds_back_the_shape_violating_records(data: Dataset) -> None:
     assert not any("date" not in r.record for r in held if r.record["type"] == "Publication")
     orphaned = [r for r in held if not _violates(r.record)]
     assert all(r.record["type"] == "Publication" for r in orphaned)
-    assert all(any("no name" in why for why in r.reasons) for r in orphaned)
+    assert all(any("needs a name" in why for why in r.reasons) for r in orphaned)
 
 
 def _violates(rec: dict) -> bool:

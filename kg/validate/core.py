@@ -47,8 +47,14 @@ def default_shapes_dir() -> Path:
     return tree if tree.is_dir() else Path(__file__).resolve().parent.parent / "shapes"
 
 
-def load_shapes(shapes_dir: str | os.PathLike[str] | None = None) -> Graph:
-    """Every ``*.ttl`` file of ``shapes_dir`` in one shapes graph (files join automatically).
+#: Shapes of exported web pages (Google's rich-result rules, Google Scholar's inclusion rules):
+#: `kg validate` and the export check them; the ingest gate, which judges records, does not.
+PAGE_SHAPE_FILES = frozenset({"google.ttl", "scholar.ttl"})
+
+
+def load_shapes(shapes_dir: str | os.PathLike[str] | None = None, *, pages: bool = True) -> Graph:
+    """Every ``*.ttl`` file of ``shapes_dir`` in one shapes graph (files join automatically);
+    without the web-page shapes (:data:`PAGE_SHAPE_FILES`) when ``pages`` is false.
 
     >>> g = load_shapes()
     >>> len(g) > 0
@@ -56,6 +62,8 @@ def load_shapes(shapes_dir: str | os.PathLike[str] | None = None) -> Graph:
     """
     folder = Path(shapes_dir) if shapes_dir is not None else default_shapes_dir()
     files = sorted(folder.glob("*.ttl")) if folder.is_dir() else []
+    if not pages:
+        files = [f for f in files if f.name not in PAGE_SHAPE_FILES]
     if not files:
         raise UsageError(f"no shapes (*.ttl) in {folder}")
     stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)

@@ -161,7 +161,8 @@ def gate(
     >>> sorted(result.held), result.reasons(1)
     ([1], ['validation: name: The publication has no title (schema:name). [PublicationTitle]'])
     """
-    shapes_graph = shapes if shapes is not None else load_shapes(shapes_dir)
+    # Records are judged by the data shapes; the web-page shapes belong to the export.
+    shapes_graph = shapes if shapes is not None else load_shapes(shapes_dir, pages=False)
     batch, stored = _batch_store(mapped, store, set(replacing), context)
     data = Data.of(batch)
     findings, used, fallbacks = find(data, shapes_graph, engine=engine)
