@@ -35,3 +35,42 @@ def test_an_api_response_over_the_response_limit_is_refused_before_parsing(
     )
     with pytest.raises(LimitError, match=r"size 2010 bytes exceeds KG_MAX_RESPONSE_BYTES=1000"):
         list(open_source("openalex:A5023888391").iter_records())
+
+
+@pytest.mark.parametrize("bad_id", [[], {"x": 1}])
+def test_an_openalex_institution_id_that_is_no_text_does_not_crash_the_author(
+    bad_id: object,
+) -> None:
+    # Found by api-openalex (3 of 10,000 inputs): an institution "id" that is a list or object
+    # raised TypeError (unhashable) when compared with the last known institutions.
+    from kg.records.apis.openalex import OpenAlexSource
+    from kg.records.schema import check_record
+    from kg.records.sources import SourceOptions
+
+    source = OpenAlexSource("author", "A5023888391", SourceOptions())
+    author = {
+        "id": "https://openalex.org/A5023888391",
+        "display_name": "Jason Priem",
+        "affiliations": [
+            {"institution": {"id": bad_id, "display_name": "University of Florida"},
+             "years": [2008, 2009]},
+        ],
+        "last_known_institutions": [{"id": bad_id}, {"id": "https://openalex.org/I1"}],
+    }  # fmt: skip
+    record = source.map_author(author)
+    assert record["affiliations"] == [
+        {"name": "University of Florida", "start": "2008", "end": "2009"}
+    ]
+    assert check_record(record) == []
+
+
+def test_a_dblp_page_over_the_response_limit_is_refused_before_parsing(
+    local_server: HTTPServer, api_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KG_MAX_RESPONSE_BYTES", "100")
+    local_server.expect_request("/dblp/pid/1/2.xml").respond_with_data(
+        '<dblpperson name="A" pid="1/2">' + " " * 200 + "</dblpperson>",
+        content_type="application/xml",
+    )
+    with pytest.raises(LimitError, match=r"size 244 bytes exceeds KG_MAX_RESPONSE_BYTES=100"):
+        list(open_source("dblp:1/2").iter_records())
