@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from pytest_httpserver import HTTPServer
 
@@ -74,3 +76,28 @@ def test_a_dblp_page_over_the_response_limit_is_refused_before_parsing(
     )
     with pytest.raises(LimitError, match=r"size 244 bytes exceeds KG_MAX_RESPONSE_BYTES=100"):
         list(open_source("dblp:1/2").iter_records())
+
+
+def _nested_items(depth: int) -> bytes:
+    item = '<div itemscope itemtype="https://schema.org/Person"><span itemprop="name">Ada Lovelace</span>'
+    return ("<html><body>" + item * depth + "</div>" * depth + "</body></html>").encode()
+
+
+def test_deeply_nested_microdata_is_skipped_not_a_hang() -> None:
+    # Found by page-html (a 22 KB page timed out): extruct's microdata reader takes about the
+    # fourth power of the item nesting depth (over 40 s at 200 levels).
+    from kg.records.pagedata import MAX_MICRODATA_DEPTH, extract
+
+    warnings: list[str] = []
+    start = time.monotonic()
+    page = extract(_nested_items(200), base_url="file:///p.html", warnings=warnings)
+    assert time.monotonic() - start < 10
+    assert page.errors == 1 and page.owner is None
+    assert warnings == [
+        f"file:///p.html: microdata skipped: items nested more than {MAX_MICRODATA_DEPTH} deep "
+        "(extruct's time grows with about the fourth power of the depth)"
+    ]
+    # nested as deep as allowed, the microdata is still read
+    shallow = extract(_nested_items(MAX_MICRODATA_DEPTH), base_url="file:///p.html", warnings=[])
+    assert shallow.errors == 0 and shallow.owner is not None
+    assert shallow.owner["name"] == "Ada Lovelace"
