@@ -77,7 +77,10 @@ def targets() -> dict[str, Target]:
     import importlib
     import os
 
-    import fuzz.targets  # noqa: F401 - registers
+    import fuzz.apis
+    import fuzz.pages
+    import fuzz.render
+    import fuzz.targets  # noqa: F401 - registers the file, RDF, mapping and literal targets
 
     for module in filter(None, os.environ.get("KG_FUZZ_TARGETS", "").split(",")):
         importlib.import_module(module.strip())

@@ -194,11 +194,16 @@ MAX_INPUT = 1024 * 1024
 
 
 def mutate(data: bytes, corpus: list[bytes], rng: random.Random, *, kind: str) -> bytes:
-    """One mutated input from ``data``: 1-4 stacked mutations, structure-aware for JSON."""
+    """One mutated input from ``data``: 1-4 stacked mutations, structure-aware for JSON. Kind
+    ``tagged-K`` mutates what follows the first line as kind ``K`` and keeps that line."""
     return _mutate(data, corpus, rng, kind=kind)[:MAX_INPUT]
 
 
 def _mutate(data: bytes, corpus: list[bytes], rng: random.Random, *, kind: str) -> bytes:
+    if kind.startswith("tagged-"):  # "TAG\nBODY": the body is mutated, the tag kept (fuzz.apis)
+        tag, _, body = data.partition(b"\n")
+        bodies = [c.partition(b"\n")[2] for c in corpus]
+        return tag + b"\n" + _mutate(body, bodies, rng, kind=kind.removeprefix("tagged-"))
     if kind in ("json", "jsonl") and rng.random() < 0.5:
         out = (_mutate_json if kind == "json" else _jsonl_lines)(data, rng)
         if out is not None:

@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -31,7 +32,7 @@ from kg.mapping import literal, map_record
 from kg.records.schema import check_record
 from kg.store import EmbeddedStore, SelectResult
 
-__all__ = ["file_ingest", "rdf_seeds"]
+__all__ = ["check_downstream", "file_ingest", "rdf_seeds"]
 
 _WORKDIR: list[Path] = []
 
@@ -107,15 +108,14 @@ _EXTRA_SEEDS: dict[ox.RdfFormat, list[bytes]] = {
 }
 
 
-def _mapping(data: bytes) -> Outcome:
-    try:
-        value = json.loads(data)
-    except (ValueError, RecursionError):
-        return "rejected"  # not JSON: the record file readers have their own targets
+def check_downstream(records: list[Any], *, where: str) -> Outcome:
+    """What ingest does with records a source yields: the value limits, the schema check and
+    :func:`kg.mapping.map_record`; "rejected" when any refuses one. The N-Triples written for the
+    accepted ones must parse back with pyoxigraph, one triple per distinct line (else Broken)."""
     lines: list[str] = []
-    for number, record in enumerate(value if isinstance(value, list) else [value], 1):
+    for number, record in enumerate(records, 1):
         try:
-            check_record_values(record, where=f"record {number}")
+            check_record_values(record, where=f"{where}: record {number}")
         except KgError:
             return "rejected"
         if check_record(record):
@@ -133,6 +133,14 @@ def _mapping(data: bytes) -> Outcome:
     if len(set(triples)) != len(set(lines)):
         raise Broken(f"{len(set(lines))} distinct lines gave {len(set(triples))} triples")
     return "ok"
+
+
+def _mapping(data: bytes) -> Outcome:
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        return "rejected"  # not JSON: the record file readers have their own targets
+    return check_downstream(value if isinstance(value, list) else [value], where="input")
 
 
 def _sparql_literal(data: bytes) -> Outcome:

@@ -43,6 +43,7 @@ from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.response import BaseHTTPResponse
 from urllib3.util import Retry
 
+from kg import limits
 from kg.errors import DataError, SourceError
 
 __all__ = [
@@ -421,10 +422,16 @@ class HttpClient:
     def get_json(
         self, url: str, *, params: Mapping[str, str] | None = None, accept: str = "application/json"
     ) -> Any:
-        """GET and parse JSON; a body that is not JSON is a DataError naming the source and URL."""
+        """GET and parse JSON; a body that is not JSON is a DataError naming the source and URL,
+        one over ``KG_MAX_RESPONSE_BYTES`` or nested deeper than ``KG_MAX_JSON_DEPTH`` a
+        :class:`~kg.errors.LimitError` (checked before parsing: CPython's ``json`` raises
+        ``RecursionError`` on a deep nest)."""
         resp = self.get(url, params=params, accept=accept)
+        limits.check_size(len(resp.body), where=resp.url, limit="max_response_bytes")
+        text = resp.text()
+        limits.check_json_depth(text, where=resp.url)
         try:
-            return json.loads(resp.text())
+            return json.loads(text)
         except ValueError as exc:
             if resp.from_cache:
                 self._cache_drop(self._full_url(url, params), accept)

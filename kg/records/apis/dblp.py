@@ -22,6 +22,7 @@ from typing import Any
 from kg import ids
 from kg.errors import DataError, SourceError, UsageError
 from kg.http import HttpClient, HttpError, api_base
+from kg.limits import check_size
 from kg.records.apis._common import (
     ApiSource,
     clean_doi,
@@ -137,6 +138,7 @@ class DblpSource(ApiSource):
                     f"no DBLP person {self.pid} ({exc.url} answered {exc.status})"
                 ) from None
             raise
+        check_size(len(resp.body), where=resp.url, limit="max_response_bytes")
         root = parse_xml(resp.body, where=f"{self.label} ({resp.url})")
         if root.tag != "dblpperson":
             raise DataError(f"{self.label}: expected a <dblpperson> document, got <{root.tag}>")

@@ -208,10 +208,11 @@ class OpenAlexSource(ApiSource):
             for key, u in ((k, url_or_none(v)) for k, v in id_urls.items())
             if u and key not in {"openalex", "orcid"}
         ]
-        last_known = {
+        known_ids = (
             as_dict(i, "last_known_institutions[]", self).get("id")
             for i in as_list(author.get("last_known_institutions"), "last_known_institutions", self)
-        }
+        )
+        last_known = {i for i in known_ids if isinstance(i, str)}  # an id that is no text: unknown
         affiliations = []
         for item in as_list(author.get("affiliations"), "affiliations", self):
             item = as_dict(item, "affiliations[]", self)
@@ -230,7 +231,8 @@ class OpenAlexSource(ApiSource):
             )
             if years:
                 entry["start"] = f"{years[0]:04d}"
-                if institution.get("id") not in last_known:
+                inst_id = institution.get("id")
+                if not (isinstance(inst_id, str) and inst_id in last_known):
                     entry["end"] = f"{years[-1]:04d}"
             affiliations.append(entry)
         topics = [
