@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.namespace import SH as SHACL
 from rdflib.term import Node
 
 from kg.validate.compile import SH, Check, path_text
@@ -298,21 +299,7 @@ def run_pyshacl(data: Data, shapes: Graph, *, only: set[Node] | None = None) -> 
         data.graph(), shacl_graph=sg, inference="none", advanced=False, allow_warnings=False
     )
     assert isinstance(report, Graph)
-    sh = {
-        n: URIRef(SH + n)
-        for n in [
-            "ValidationReport",
-            "result",
-            "focusNode",
-            "resultPath",
-            "value",
-            "resultMessage",
-            "sourceShape",
-            "sourceConstraintComponent",
-            "resultSeverity",
-            "sourceConstraint",
-        ]
-    }
+    sh = SHACL  # rdflib's SHACL namespace: sh["result"] etc.
     out = []
     for rep in report.subjects(RDF.type, sh["ValidationReport"]):
         for r in report.objects(rep, sh["result"]):

@@ -15,6 +15,7 @@ from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
+from rdflib.namespace import SH as SHACL
 from rdflib.term import Node
 
 from kg.errors import KgError
@@ -234,23 +235,7 @@ class ValidationReport:
         g.bind("sh", SH)
         for prefix, ns in PREFIXES.items():
             g.bind(prefix, ns)
-        sh = {
-            n: URIRef(SH + n)
-            for n in [
-                "ValidationReport",
-                "ValidationResult",
-                "conforms",
-                "result",
-                "focusNode",
-                "resultPath",
-                "value",
-                "resultMessage",
-                "sourceShape",
-                "sourceConstraintComponent",
-                "resultSeverity",
-                "sourceConstraint",
-            ]
-        }
+        sh = SHACL  # rdflib's SHACL namespace: sh["result"] etc.
         report = BNode()
         g.add((report, RDF.type, sh["ValidationReport"]))
         g.add((report, sh["conforms"], Literal(not self.results)))
