@@ -388,6 +388,10 @@ class _Resolver:
         self.person_orcid: dict[str, str] = {}
         self.by_family: dict[str, set[str]] = defaultdict(set)
         self.by_first: dict[str, set[str]] = defaultdict(set)
+        # people with a record or an identifier, the only candidates for a name-only author
+        self.anchored: set[str] = set()
+        self.anchored_family: dict[str, set[str]] = defaultdict(set)
+        self.anchored_first: dict[str, set[str]] = defaultdict(set)
         self.batch_added: set[str] = set()
         self.org_by_ror: dict[str, str] = {}
         self.org_by_name: dict[str, str] = {}
@@ -399,8 +403,9 @@ class _Resolver:
                     self.person_by_id[(scheme, value)] = p.iri
             if p.orcid:
                 self.person_orcid[p.iri] = p.orcid
+            anchored = bool(p.orcid or p.dblp or p.openalex) or "/person/name/" not in p.iri
             for name in p.names:
-                self._add_name(ids.normalize_name(name), p.iri)
+                self._add_name(ids.normalize_name(name), p.iri, anchored=anchored)
                 self.person_names.setdefault(p.iri, name)
             self.person_graphs[p.iri] |= p.graphs
         for o in index.orgs.values():
@@ -430,11 +435,16 @@ class _Resolver:
         self.work_graphs[iri] |= set(graphs)
         self.work_authors[iri] |= set(authors)
 
-    def _add_name(self, norm: str, iri: str) -> None:
+    def _add_name(self, norm: str, iri: str, *, anchored: bool) -> None:
         self.person_by_name[norm].add(iri)
         if norm:
-            self.by_family[norm.split()[-1]].add(norm)
-            self.by_first[norm.split()[0]].add(norm)
+            first, family = norm.split()[0], norm.split()[-1]
+            self.by_family[family].add(norm)
+            self.by_first[first].add(norm)
+            if anchored:
+                self.anchored.add(iri)
+                self.anchored_family[family].add(norm)
+                self.anchored_first[first].add(norm)
 
     def _usable(self, iri: str, natural: str, graph: str, graphs: Mapping[str, set[str]]) -> bool:
         """A candidate to merge with: another IRI, known from a graph other than the one being
@@ -619,7 +629,8 @@ class _Resolver:
         for scheme in ("dblp", "openalex"):
             if rec.get(scheme):
                 self.person_by_id.setdefault((scheme, rec[scheme]), resolved)
-        self._add_name(g.norm, resolved)
+        anchored = g.record is not None or "/person/name/" not in resolved
+        self._add_name(g.norm, resolved, anchored=anchored)
         self.person_names.setdefault(resolved, g.name)
         self.person_graphs[resolved].add(graph)
         self.batch_added.add(resolved)
@@ -669,12 +680,34 @@ class _Resolver:
         return None, "", ""
 
     def _similar(self, g: _PersonGroup, graph: str) -> None:
+        """Report people with a *similar* name (within two edits, or the same family name and
+        initial) as ``similar-name`` near misses, bounded so that the report stays something a
+        data steward reads:
+
+        - a name with a digit ("External Author 123", "Group 7") is not a person name a typo
+          produces: it is neither compared nor a candidate;
+        - at least one side must be *anchored* (a Person record or an ORCID/DBLP/OpenAlex id):
+          two names printed only in author lists carry no evidence either way, and comparing
+          every co-author with every other is quadratic (1,122 "External Author N" names gave
+          56,796 near misses for 500 publications);
+        - at most :data:`SIMILAR_PER_NAME` candidates per name, the closest first; the evidence
+          of those reported says how many more there were.
+        """
         tokens = g.norm.split()
-        if len(tokens) < 2:
+        if len(tokens) < 2 or _has_digit(g.norm):
             return
-        block = set(self.by_family.get(tokens[-1], set()))
-        block |= self.by_first.get(tokens[0], set())  # a damaged family name ("Zajkac")
+        anchored = g.record is not None or "/person/name/" not in g.iri
+        by_family, by_first = (
+            (self.by_family, self.by_first)
+            if anchored
+            else (self.anchored_family, self.anchored_first)
+        )
+        block = set(by_family.get(tokens[-1], set()))
+        block |= by_first.get(tokens[0], set())  # a damaged family name ("Zajkac")
+        found: list[tuple[int, str, str, str]] = []  # (distance, norm, iri, why)
         for norm in sorted(block - {g.norm}):
+            if _has_digit(norm):
+                continue
             other = norm.split()
             pair = (norm, g.norm) if norm < g.norm else (g.norm, norm)
             distance = self._distances.get(pair)
@@ -690,15 +723,22 @@ class _Resolver:
                 continue
             why = f"{distance} edit(s)" if distance <= 2 else "same family name and initial"
             for iri in sorted(self.person_by_name.get(norm, set())):
+                if not anchored and iri not in self.anchored:
+                    continue
                 if self._usable(iri, g.iri, graph, self.person_graphs):
-                    self._near(
-                        "person",
-                        (g.iri, iri),
-                        "similar-name",
-                        f"names {g.norm!r} and {norm!r}: {why}",
-                        g.source,
-                        g.name,
-                    )
+                    found.append((distance, norm, iri, why))
+        found.sort()
+        more = len(found) - SIMILAR_PER_NAME
+        for _, norm, iri, why in found[:SIMILAR_PER_NAME]:
+            extra = f"; {more} more similar name(s) not listed" if more > 0 else ""
+            self._near(
+                "person",
+                (g.iri, iri),
+                "similar-name",
+                f"names {g.norm!r} and {norm!r}: {why}{extra}",
+                g.source,
+                g.name,
+            )
 
     # -- organizations --
 
@@ -761,6 +801,20 @@ def _swapped(name: str) -> str:
 
 def _has_person_id(rec: Mapping[str, Any]) -> bool:
     return any(rec.get(k) for k in ("orcid", "dblp", "openalex"))
+
+
+#: At most this many ``similar-name`` near misses per name, the closest first (see ``_similar``).
+SIMILAR_PER_NAME = 5
+
+
+def _has_digit(text: str) -> bool:
+    """True when ``text`` holds a digit: "External Author 12" is a placeholder, not a name a typo
+    produces, so it takes no part in similar-name near misses.
+
+    >>> _has_digit("external author 12"), _has_digit("ada lovelace")
+    (True, False)
+    """
+    return any(c.isdigit() for c in text)
 
 
 def _edit_distance(a: str, b: str, limit: int = 2) -> int:

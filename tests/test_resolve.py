@@ -209,6 +209,44 @@ def test_similar_names_are_near_misses() -> None:
     assert near.rule == "similar-name" and near.iris[1] == "urn:mz"
 
 
+def test_placeholder_names_with_digits_are_never_similar() -> None:
+    # 300 "External Author N" names within two edits of each other: quadratic near misses before
+    authors = [f"External Author {i}" for i in range(300)]
+    records = [person("External Author 1", id="p:ext")] + [
+        pub(f"Paper {i}", authors[i], authors[(i + 1) % 300]) for i in range(300)
+    ]
+    res = resolve([("file:///a", records)], EntityIndex())
+    assert [n for n in res.near_misses if n.rule == "similar-name"] == []
+
+
+def test_two_names_printed_only_in_author_lists_are_not_near_misses() -> None:
+    a = [pub("Paper A", "Michal Zajac")]
+    b = [pub("Paper B", "Michal Zajkac")]
+    res = resolve([("file:///a", a), ("file:///b", b)], EntityIndex())
+    assert [n for n in res.near_misses if n.rule == "similar-name"] == []
+    # the same printed name next to a person with a record is worth a steward's look
+    b_with_record = [person("Michal Zajkac", id="p:mz"), *b]
+    res = resolve([("file:///a", a), ("file:///b", b_with_record)], EntityIndex())
+    (near,) = [n for n in res.near_misses if n.rule == "similar-name"]
+    assert near.iris == (
+        natural_person_iri({"id": "p:mz"}, "file:///b"),
+        natural_person_iri({"name": "Michal Zajac"}, "file:///a"),
+    )
+
+
+def test_similar_names_are_capped_per_name_closest_first() -> None:
+    printed = ["Jan Kowalsky", "Jan Kowalskii", "Jon Kowalski", "Jan Kovalski", "Jam Kowalski",
+               "J. Kowalski", "Jan Kowal", "Jan Kowolsky"]  # fmt: skip
+    other = [pub(f"P{i}", name) for i, name in enumerate(printed)]
+    mine = [person("Jan Kowalski", id="p:jk")]
+    res = resolve([("file:///a", other), ("file:///b", mine)], EntityIndex())
+    near = [n for n in res.near_misses if n.rule == "similar-name"]
+    assert len(near) == 5  # SIMILAR_PER_NAME
+    assert all("2 more similar name(s) not listed" in n.evidence for n in near)
+    # the five one-edit names are listed; the two-edit ones are counted; "jan kowal" is not similar
+    assert all("1 edit(s)" in n.evidence for n in near)
+
+
 def test_resolving_a_source_against_its_own_stored_graph_changes_nothing() -> None:
     key = "file:///a"
     graph = ids.graph_iri(key)
