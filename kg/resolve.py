@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -829,17 +829,21 @@ def _edit_distance(a: str, b: str, limit: int = 2) -> int:
 
 
 def resolve(
-    batch: list[tuple[str, list[dict[str, Any]]]],
+    batch: Iterable[tuple[str, list[dict[str, Any]]]],
     index: EntityIndex,
     *,
     aggressive: bool = False,
     min_shared_works: int = 1,
+    on_source: Callable[[str, list[dict[str, Any]]], None] | None = None,
 ) -> Resolution:
     """Resolve a batch of sources against the store's :class:`EntityIndex` and against each other.
 
-    ``batch`` is ``(source_key, records)`` per source, in load order. Returns annotated *copies*:
-    a Person, Publication or Organization may get ``"_iri"`` and an author ``"_person_iri"``;
-    records repeated exactly within one source are kept once (a ``duplicate-in-batch`` merge).
+    ``batch`` is ``(source_key, records)`` per source, in load order (any iterable: a generator
+    keeps one source in memory at a time). Returns annotated *copies*: a Person, Publication or
+    Organization may get ``"_iri"`` and an author ``"_person_iri"``; records repeated exactly
+    within one source are kept once (a ``duplicate-in-batch`` merge). With ``on_source``, each
+    source's annotated records are handed to it as soon as the source is resolved and are not
+    kept in :attr:`Resolution.batch` (streaming ingest); later sources still see earlier ones.
 
     >>> page = [{"type": "Person", "id": "p:ada", "name": "Ada Lovelace"},
     ...         {"type": "Publication", "title": "Notes", "authors": [{"name": "Ada Lovelace"}]}]
@@ -878,7 +882,10 @@ def resolve(
                 resolver.org(source, graph, rec)
         for group in resolver.person_groups(source, kept, work_iris):
             resolver.person(group, graph)
-        out_batch.append((source, kept))
+        if on_source is not None:
+            on_source(source, kept)
+        else:
+            out_batch.append((source, kept))
     resolver.out.batch = out_batch
     return resolver.out
 

@@ -38,6 +38,7 @@ __all__ = [
     "AskResult",
     "EmbeddedStore",
     "GraphResult",
+    "LoadBatch",
     "QueryResult",
     "RemoteStore",
     "SelectResult",
@@ -157,6 +158,10 @@ class Store(Protocol):
         """
         ...
 
+    def load_batch(self) -> LoadBatch:
+        """Start an atomic batch of source loads written one graph at a time (:class:`LoadBatch`)."""
+        ...
+
     def drop_graphs(self, graphs: Iterable[str]) -> None:
         """Remove the given named graphs."""
         ...
@@ -236,27 +241,85 @@ def recover(backend: _Backend) -> list[str]:
     return doomed
 
 
+class LoadBatch:
+    """One atomic batch of source loads, written one graph at a time (see the module docstring).
+
+    Opening repairs the store (:func:`recover`). :meth:`add` fills a new load graph
+    ``{family}/{load id}`` with the bulk path, in chunks of :data:`CHUNK_LINES` lines, so a
+    caller can stream source after source and never hold the whole batch; :meth:`commit` is the
+    commit point (ONE SPARQL Update marks every added graph ``kg:committed true``) and then drops
+    the families' older loads; :meth:`abort` drops what was added. Until the commit, a crash
+    leaves only uncommitted graphs, which the next open drops. Use it as a context manager: an
+    exception before :meth:`commit` aborts.
+
+    >>> s = EmbeddedStore(None)
+    >>> with LoadBatch(s) as batch:
+    ...     batch.add("https://w3id.org/kg/graph/source/abc/1", ["<urn:a> <urn:p> <urn:b> ."])
+    ...     batch.commit()
+    1
+    >>> stats(s).quads
+    2
+    """
+
+    def __init__(self, backend: _Backend) -> None:
+        self._backend = backend
+        self.graphs: list[str] = []
+        self._families: set[str] = set()
+        self.committed = False
+        recover(backend)
+
+    def add(self, graph: str, lines: Iterable[str]) -> int:
+        """Load N-Triples ``lines`` into the new load graph ``graph``; returns how many lines."""
+        if self.committed:
+            raise UsageError("this batch is committed; open a new LoadBatch")
+        family = _family(graph)
+        if family in self._families:
+            raise UsageError("one batch can hold only one load per source")
+        self._families.add(family)
+        self.graphs.append(graph)
+        count = [0]
+
+        def counted() -> Iterator[str]:
+            for line in lines:
+                count[0] += 1
+                yield line
+
+        for chunk in _chunks(counted()):
+            self._backend._load(graph, chunk)
+        return count[0]
+
+    def commit(self) -> None:
+        """The commit point, then the families' superseded loads are dropped."""
+        if self.graphs:
+            self._backend.update(_commit_update(self.graphs))  # one transaction
+        self.committed = True
+        old = [g for g in _loads(self._backend) if _family(g) in self._families]
+        old = [g for g in old if g not in self.graphs]
+        if old:
+            self._backend.update(_drop_update(old))
+
+    def abort(self) -> None:
+        """Drop every graph added so far (best effort: recovery drops them otherwise)."""
+        if self.graphs and not self.committed:
+            with contextlib.suppress(KgError, OSError):
+                self._backend.update(_drop_update(self.graphs))
+        self.graphs = []
+
+    def __enter__(self) -> LoadBatch:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if not self.committed:
+            self.abort()
+
+
 def _replace(backend: _Backend, graphs: Mapping[str, Iterable[str]]) -> None:
-    recover(backend)
-    new = list(graphs)
-    families = {_family(g) for g in new}
-    if len(families) != len(new):
-        raise UsageError("one batch can hold only one load per source")
-    loaded: list[str] = []
-    try:
+    with LoadBatch(backend) as batch:
+        if len({_family(g) for g in graphs}) != len(graphs):
+            raise UsageError("one batch can hold only one load per source")
         for graph, lines in graphs.items():
-            loaded.append(graph)
-            for chunk in _chunks(lines):
-                backend._load(graph, chunk)
-        if new:
-            backend.update(_commit_update(new))  # the commit point: one transaction
-    except BaseException:
-        with contextlib.suppress(KgError, OSError):
-            backend.update(_drop_update(loaded))
-        raise
-    old = [g for g in _loads(backend) if _family(g) in families and g not in graphs]
-    if old:
-        backend.update(_drop_update(old))
+            batch.add(graph, lines)
+        batch.commit()
 
 
 def _drop_update(graphs: Iterable[str]) -> str:
@@ -380,6 +443,9 @@ class EmbeddedStore:
     def replace_graphs(self, graphs: Mapping[str, Iterable[str]]) -> None:
         _replace(self, graphs)
 
+    def load_batch(self) -> LoadBatch:
+        return LoadBatch(self)
+
     def drop_graphs(self, graphs: Iterable[str]) -> None:
         update = _drop_update(graphs)
         if update:
@@ -493,6 +559,9 @@ class RemoteStore:
 
     def replace_graphs(self, graphs: Mapping[str, Iterable[str]]) -> None:
         _replace(self, graphs)
+
+    def load_batch(self) -> LoadBatch:
+        return LoadBatch(self)
 
     def _load(self, graph: str, chunk: bytes) -> None:
         """Add a chunk to a graph: Graph Store Protocol POST (one transaction on Oxigraph)."""

@@ -58,17 +58,23 @@ def _reason(r: ValidationResult) -> str:
 
 
 def _linked_triples(
-    store: Store, links: Sequence[str], replacing: Collection[str]
+    store: Store,
+    links: Sequence[str],
+    replacing: Collection[str],
+    including: Collection[str] = (),
 ) -> list[ox.Triple]:
     """The stored triples about ``links``, plus the types of the nodes those triples point to
     (so ``sh:class`` checks on a linked node see its neighbours' classes)."""
     out: list[ox.Triple] = []
     skip = ""
     if replacing:
-        # A source family's loads are {family}/{load id}: leave out the family's graphs too.
+        # A source family's loads are {family}/{load id}: leave out the family's graphs too,
+        # except the loads of this batch already written (``including``).
         graphs = ", ".join(f"<{g}>" for g in sorted(replacing))
         families = " && ".join(f'!STRSTARTS(STR(?g), "{g}/")' for g in sorted(replacing))
-        skip = f"FILTER(?g NOT IN ({graphs}) && {families})"
+        keep = ", ".join(f"<{g}>" for g in sorted(including))
+        keep = f" || ?g IN ({keep})" if keep else ""
+        skip = f"FILTER((?g NOT IN ({graphs}) && {families}){keep})"
     for i in range(0, len(links), LINK_CHUNK):
         values = " ".join(f"<{iri}>" for iri in links[i : i + LINK_CHUNK])
         res = store.query(
@@ -88,6 +94,7 @@ def _batch_store(
     store: Store | None,
     replacing: Collection[str],
     context: Sequence[MappedRecord] = (),
+    including: Collection[str] = (),
 ) -> tuple[ox.Store, set[str]]:
     """The batch's triples and the linked context in one in-memory store, and the IRIs the
     store (or another source of the same batch, ``context``) already describes: violations on
@@ -100,7 +107,7 @@ def _batch_store(
     links = sorted({iri for m in mapped for iri in m.links} - focuses)
     stored: set[str] = set()
     if store is not None and links:
-        triples = _linked_triples(store, links, replacing)
+        triples = _linked_triples(store, links, replacing, including)
         batch.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
         stored = {t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)}
         stored &= set(links)
@@ -145,14 +152,17 @@ def gate(
     shapes_dir: str | os.PathLike[str] | None = None,
     shapes: Graph | None = None,
     replacing: Iterable[str] = (),
+    including: Iterable[str] = (),
     context: Sequence[MappedRecord] = (),
     engine: str = "auto",
 ) -> GateResult:
     """Validate a batch of mapped records with the nodes they link to, and attribute violations.
 
     ``replacing`` lists the named graphs this batch replaces: their stored triples are left out
-    of the linked context, since they are about to disappear. ``context`` holds the records of
-    the batch's other sources: their triples about linked nodes join the context the same way.
+    of the linked context, since they are about to disappear. ``including`` lists load graphs of
+    the same ingest batch already written (a streaming ingest writes source after source): their
+    triples count although their family is being replaced. ``context`` holds records of the
+    batch's other sources: their triples about linked nodes join the context the same way.
 
     >>> from kg.mapping import map_record
     >>> good = map_record({"type": "Person", "name": "Ada Lovelace"}, number=1, scope="s")
@@ -163,7 +173,7 @@ def gate(
     """
     # Records are judged by the data shapes; the web-page shapes belong to the export.
     shapes_graph = shapes if shapes is not None else load_shapes(shapes_dir, pages=False)
-    batch, stored = _batch_store(mapped, store, set(replacing), context)
+    batch, stored = _batch_store(mapped, store, set(replacing), context, set(including))
     data = Data.of(batch)
     findings, used, fallbacks = find(data, shapes_graph, engine=engine)
     report = build_report(
