@@ -412,7 +412,7 @@ def _described(reads: list[_Read], links: _Links) -> list[dict[str, set[str]]]:
     """
     named = set(links.named)
     out: list[dict[str, set[str]]] = []
-    for read in reads:
+    for position, read in enumerate(reads):
         about: dict[str, set[str]] = {}
         for number, text in read.packed:
             try:
@@ -420,6 +420,8 @@ def _described(reads: list[_Read], links: _Links) -> list[dict[str, set[str]]]:
                                person_keys=links.person_keys, named=named)  # fmt: skip
             except ValueError:
                 continue  # rejected when the source is mapped for real
+            if position == 0:
+                continue  # mapped for the names it gives; no earlier source needs its triples
             targets = m.links | ({m.focus} if m.kind in ("Person", "Organization") else set())
             for line in m.lines:
                 subject = line[1 : line.find("> ")]
@@ -543,7 +545,8 @@ def ingest(
     load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
     replacing = [graph_iri(read.report.key) for read in active]
     record_reads = [r for r in active if r.rdf_lines is None]
-    described = _described(record_reads, links) if validate else []
+    # a single source is context for no other: never mapped twice
+    described = _described(record_reads, links) if validate and len(record_reads) > 1 else []
     named = links.named
     written: list[str] = []  # the record sources' new graphs so far (RDF files give no context)
     with store.load_batch() as batch:
@@ -556,7 +559,8 @@ def ingest(
                 mapped = _map_source(read, links, named)
                 read.packed = []  # this source's records live on in `mapped` only
                 if validate:
-                    described[where] = {}  # needed by earlier sources only
+                    if described:
+                        described[where] = {}  # needed by earlier sources only
                     context = _later_context(mapped, described[where + 1 :])
                     mapped = _hold_back(read, mapped, store, replacing=replacing,
                                         including=written, context=context)  # fmt: skip

@@ -182,6 +182,10 @@ def _iri_ok(iri: str) -> str:
 
 
 def _chunks(lines: Iterable[str], size: int = CHUNK_LINES) -> Iterator[bytes]:
+    if isinstance(lines, list):  # slices, not one append per line
+        for i in range(0, len(lines), size):
+            yield ("\n".join(lines[i : i + size]) + "\n").encode("utf-8")
+        return
     buf: list[str] = []
     for line in lines:
         buf.append(line)
@@ -277,6 +281,10 @@ class LoadBatch:
             raise UsageError("one batch can hold only one load per source")
         self._families.add(family)
         self.graphs.append(graph)
+        if isinstance(lines, list):
+            for chunk in _chunks(lines):
+                self._backend._load(graph, chunk)
+            return len(lines)
         count = [0]
 
         def counted() -> Iterator[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -189,13 +190,30 @@ def build_report(
     return ValidationReport.of(results, engine=engine, fallbacks=fallbacks, shapes_graph=shapes)
 
 
+_PLANS: dict[int, tuple[weakref.ref[Graph], int, Plan]] = {}
+
+
+def _plan(shapes: Graph) -> Plan:
+    """:func:`compile_shapes`, once per shapes graph (the gate runs once per source of every
+    ingest, on the same cached graph from :func:`load_shapes`); compiled again if the graph is
+    gone or changed size."""
+    entry = _PLANS.get(id(shapes))
+    if entry is not None and entry[0]() is shapes and entry[1] == len(shapes):
+        return entry[2]
+    plan = compile_shapes(shapes)
+    if len(_PLANS) >= 16:  # shapes graphs built per call (tests): keep the table small
+        _PLANS.clear()
+    _PLANS[id(shapes)] = (weakref.ref(shapes), len(shapes), plan)
+    return plan
+
+
 def find(data: Data, shapes: Graph, *, engine: str) -> tuple[list[Finding], str, dict[str, str]]:
     """Run the chosen engine(s): findings, which engines ran, and the pySHACL fallbacks."""
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r} (expected {', '.join(ENGINES)})")
     if engine == "pyshacl":
         return run_pyshacl(data, shapes), "pyshacl", {}
-    plan: Plan = compile_shapes(shapes)
+    plan = _plan(shapes)
     fallbacks = {_node_str(s) or "": why for s, why in plan.unsupported.items()}
     if plan.unsupported and engine == "sparql":
         first = next(iter(fallbacks.items()))
