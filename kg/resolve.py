@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from kg import ids
@@ -383,10 +384,30 @@ class _PersonGroup:
     resolved: str | None = None
 
 
+@dataclass
+class _NameBlocks:
+    """Normalized names by family name, by first name, by (family name, initial), and — for
+    names whose first word is an initial — by (family name, initial): the blocks in which
+    ``_similar`` looks for near misses."""
+
+    family: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    first: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    initial: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    initialed: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, norm: str) -> None:
+        words = norm.split()
+        key = (words[-1], words[0][:1])
+        self.family[words[-1]].add(norm)
+        self.first[words[0]].add(norm)
+        self.initial[key].add(norm)
+        if len(words[0]) == 1:
+            self.initialed[key].add(norm)
+
+
 class _Resolver:
     def __init__(self, index: EntityIndex, *, aggressive: bool, min_shared_works: int) -> None:
         self._near_seen: set[NearMiss] = set()
-        self._distances: dict[tuple[str, str], int] = {}
         self.index = index
         self.aggressive = aggressive
         self.min_shared = min_shared_works
@@ -402,12 +423,11 @@ class _Resolver:
         self.person_names: dict[str, str] = {}
         self.person_graphs: dict[str, set[str]] = defaultdict(set)
         self.person_orcid: dict[str, str] = {}
-        self.by_family: dict[str, set[str]] = defaultdict(set)
-        self.by_first: dict[str, set[str]] = defaultdict(set)
-        # people with a record or an identifier, the only candidates for a name-only author
+        # similarity blocks of every name, and of the names of people with a record or an
+        # identifier (``anchored``): the only candidates for a name-only author
+        self.all_names = _NameBlocks()
+        self.anchored_names = _NameBlocks()
         self.anchored: set[str] = set()
-        self.anchored_family: dict[str, set[str]] = defaultdict(set)
-        self.anchored_first: dict[str, set[str]] = defaultdict(set)
         self.batch_added: set[str] = set()
         self.org_by_ror: dict[str, str] = {}
         self.org_by_name: dict[str, str] = {}
@@ -453,14 +473,12 @@ class _Resolver:
 
     def _add_name(self, norm: str, iri: str, *, anchored: bool) -> None:
         self.person_by_name[norm].add(iri)
-        if norm:
-            first, family = norm.split()[0], norm.split()[-1]
-            self.by_family[family].add(norm)
-            self.by_first[first].add(norm)
+        if anchored:
+            self.anchored.add(iri)
+        if norm and not _has_digit(norm):  # a placeholder is never similar (see _similar)
+            self.all_names.add(norm)
             if anchored:
-                self.anchored.add(iri)
-                self.anchored_family[family].add(norm)
-                self.anchored_first[first].add(norm)
+                self.anchored_names.add(norm)
 
     def _usable(self, iri: str, natural: str, graph: str, graphs: Mapping[str, set[str]]) -> bool:
         """A candidate to merge with: another IRI, known from a graph other than the one being
@@ -713,32 +731,30 @@ class _Resolver:
         if len(tokens) < 2 or _has_digit(g.norm):
             return
         anchored = g.record is not None or "/person/name/" not in g.iri
-        by_family, by_first = (
-            (self.by_family, self.by_first)
-            if anchored
-            else (self.anchored_family, self.anchored_first)
+        blocks = self.all_names if anchored else self.anchored_names
+        first, family = tokens[0], tokens[-1]
+        # candidates share the family name or the first name ("Zajkac": a damaged family name)
+        block = blocks.family.get(family, set()) | blocks.first.get(first, set())
+        block.discard(g.norm)
+        close: dict[str, tuple[int, str]] = {}
+        # rapidfuzz's C loop over the block, keeping distances <= 2 (a Python loop over every
+        # pair was the quadratic part: 10M triples have blocks of thousands of names)
+        for norm, distance, _ in process.extract(
+            g.norm, sorted(block), scorer=Levenshtein.distance, score_cutoff=2, limit=None
+        ):
+            close[norm] = (int(distance), f"{int(distance)} edit(s)")
+        # "J. Smith" and "John Smith": an initial against a full given name, same family.
+        initial = (family, first[:1])
+        same = (
+            blocks.initial.get(initial, set())
+            if len(first) == 1
+            else blocks.initialed.get(initial, set())
         )
-        block = set(by_family.get(tokens[-1], set()))
-        block |= by_first.get(tokens[0], set())  # a damaged family name ("Zajkac")
+        for norm in same - {g.norm}:
+            close.setdefault(norm, (3, "same family name and initial"))
         found: list[tuple[int, str, str, str]] = []  # (distance, norm, iri, why)
-        for norm in sorted(block - {g.norm}):
-            if _has_digit(norm):
-                continue
-            other = norm.split()
-            pair = (norm, g.norm) if norm < g.norm else (g.norm, norm)
-            distance = self._distances.get(pair)
-            if distance is None:  # groups recur across works and sources: compute a pair once
-                distance = self._distances[pair] = _edit_distance(*pair)
-            # "J. Smith" and "John Smith": an initial against a full given name, same family.
-            same_initial = (
-                other[-1] == tokens[-1]
-                and other[0][:1] == tokens[0][:1]
-                and min(len(other[0]), len(tokens[0])) == 1
-            )
-            if distance > 2 and not same_initial:
-                continue
-            why = f"{distance} edit(s)" if distance <= 2 else "same family name and initial"
-            for iri in sorted(self.person_by_name.get(norm, set())):
+        for norm, (distance, why) in close.items():
+            for iri in self.person_by_name.get(norm, set()):
                 if not anchored and iri not in self.anchored:
                     continue
                 if self._usable(iri, g.iri, graph, self.person_graphs):
@@ -861,17 +877,6 @@ def _has_digit(text: str) -> bool:
     (True, False)
     """
     return _DIGIT.search(text) is not None
-
-
-def _edit_distance(a: str, b: str, limit: int = 2) -> int:
-    """Levenshtein distance, capped: anything above ``limit`` is ``limit + 1`` (only small
-    distances matter here). rapidfuzz's C implementation: the pure-Python table made resolution
-    spend 95% of a 40-profile ingest here (385k pairs, 150 µs each; docs/performance.md).
-
-    >>> _edit_distance("michal zajkac", "michal zajac"), _edit_distance("ada", "bob")
-    (1, 3)
-    """
-    return int(Levenshtein.distance(a, b, score_cutoff=limit))
 
 
 def resolve(
