@@ -407,26 +407,31 @@ def _described(reads: list[_Read], links: _Links) -> list[dict[str, set[str]]]:
     context from this one (a publication judged with the Person record another file holds).
 
     Found by mapping the batch once ahead of the real mapping, from the same starting ``named``,
-    so the lines are the ones that will be written. Only these lines are kept (a fraction of the
-    batch: no works, authorships or identifier nodes), a source's set freed once it is gated.
+    so the lines are the ones that will be written. Only these lines are kept, and only about
+    nodes an earlier source links to (no works, authorships or identifier nodes), a source's set
+    freed once it is gated.
     """
     named = set(links.named)
     out: list[dict[str, set[str]]] = []
+    linked: set[str] = set()  # what the sources so far link to: all an earlier gate can ask
     for position, read in enumerate(reads):
         about: dict[str, set[str]] = {}
+        links_here: set[str] = set()
         for number, text in read.packed:
             try:
                 m = map_record(json.loads(text), number=number, scope=read.report.key,
                                person_keys=links.person_keys, named=named)  # fmt: skip
             except ValueError:
                 continue  # rejected when the source is mapped for real
+            links_here |= m.links
             if position == 0:
                 continue  # mapped for the names it gives; no earlier source needs its triples
             targets = m.links | ({m.focus} if m.kind in ("Person", "Organization") else set())
             for line in m.lines:
                 subject = line[1 : line.find("> ")]
-                if subject in targets:
+                if subject in targets and subject in linked:
                     about.setdefault(subject, set()).add(line)
+        linked |= links_here
         out.append(about)
     return out
 
