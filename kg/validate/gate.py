@@ -105,6 +105,22 @@ def _linked_triples(
     return out
 
 
+#: lines per ``Store.load`` call when filling the gate's in-memory store: one joined text of a
+#: 700k-line source and its UTF-8 copy were ~170 MB at once
+LOAD_CHUNK = 50_000
+
+
+def _load_lines(store: ox.Store, lines: Iterable[str]) -> None:
+    buf: list[str] = []
+    for line in lines:
+        buf.append(line)
+        if len(buf) >= LOAD_CHUNK:
+            store.load("\n".join(buf).encode("utf-8"), ox.RdfFormat.N_TRIPLES)
+            buf = []
+    if buf:
+        store.load("\n".join(buf).encode("utf-8"), ox.RdfFormat.N_TRIPLES)
+
+
 def _batch_store(
     mapped: Sequence[MappedRecord],
     store: Store | None,
@@ -116,9 +132,7 @@ def _batch_store(
     store (or another source of the same batch, ``context``) already describes: violations on
     those are not these records' doing."""
     batch = ox.Store()
-    text = "\n".join(line for m in mapped for line in m.lines)
-    if text:
-        batch.load(text.encode("utf-8"), ox.RdfFormat.N_TRIPLES)
+    _load_lines(batch, (line for m in mapped for line in m.lines))
     focuses = {m.focus for m in mapped}
     links = sorted({iri for m in mapped for iri in m.links} - focuses)
     stored: set[str] = set()
