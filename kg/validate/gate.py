@@ -94,11 +94,13 @@ def _linked_triples(
     for i in range(0, len(links), LINK_CHUNK):
         values = " ".join(f"<{iri}>" for iri in links[i : i + LINK_CHUNK])
         res = store.query(
-            f"""CONSTRUCT {{ ?s ?p ?o . ?o a ?t }} WHERE {{
+            # DISTINCT: a node described by many graphs (an author in every source of a big
+            # batch) came back once per graph, as Python objects
+            f"""CONSTRUCT {{ ?s ?p ?o . ?o a ?t }} WHERE {{ SELECT DISTINCT ?s ?p ?o ?t WHERE {{
               VALUES ?s {{ {values} }}
               GRAPH ?g {{ ?s ?p ?o }} {skip}
               OPTIONAL {{ GRAPH ?h {{ ?o a ?t }} {skip.replace("?g", "?h")} }}
-            }}"""
+            }} }}"""
         )
         assert isinstance(res, GraphResult)
         out.extend(res.triples)
