@@ -18,6 +18,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -385,27 +386,79 @@ def _queries(store: Any) -> list[tuple[Any, dict[str, str], str]]:
     return out
 
 
+_XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
+
+
 def _n3(term: Any) -> str:
-    """One canonical text for an rdflib or pyoxigraph term (N-Triples form)."""
+    """One canonical text for an rdflib or pyoxigraph term (N-Triples form).
+
+    ``xsd:dateTime`` literals are compared by value: rdflib prints the Oxigraph store's
+    ``2026-11-23T07:46:12Z`` as ``2026-11-23T07:46:12+00:00`` (the same instant, XML Schema 1.1
+    Part 2 section 3.3.8), so both are written in one form, UTC as ``Z``.
+
+    >>> _n3(ox.Literal("2026-11-23T07:46:12+00:00", datatype=ox.NamedNode(_XSD_DATETIME)))
+    '"2026-11-23T07:46:12Z"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
+    >>> _n3(ox.Literal("x")), _n3(None)
+    ('"x"', '')
+    """
+    from rdflib import Literal
+
     if term is None:
         return ""
     native = isinstance(term, ox.Literal | ox.NamedNode | ox.BlankNode)
+    if isinstance(term, ox.Literal) and term.datatype.value == _XSD_DATETIME:
+        return f'"{_utc_datetime(term.value)}"^^<{_XSD_DATETIME}>'
+    if isinstance(term, Literal) and str(term.datatype) == _XSD_DATETIME:
+        return f'"{_utc_datetime(str(term))}"^^<{_XSD_DATETIME}>'
     text = str(term) if native else term.n3()
     return text.replace("^^<http://www.w3.org/2001/XMLSchema#string>", "")
 
 
-def _rows(rows: Iterable[Any]) -> list[str]:
-    return sorted("\t".join(_n3(v) for v in row) for row in rows)
+def _utc_datetime(lexical: str) -> str:
+    """An ``xsd:dateTime`` lexical form with its offset applied, UTC written ``Z`` (unchanged
+    when it has no offset or does not parse: then the lexical forms must agree)."""
+    import datetime as dt
+
+    try:
+        value = dt.datetime.fromisoformat(lexical)
+    except ValueError:
+        return lexical
+    if value.tzinfo is None:
+        return lexical
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _answer_lines(form: str, answer: Any, *, rdflib: bool) -> list[str]:
-    if form in {"construct", "describe"}:
-        triples = list(answer) if rdflib else answer.triples
-        if rdflib:
-            return sorted(" ".join(_n3(t) for t in tr) for tr in triples)
-        return sorted(" ".join(_n3(t) for t in (tr.subject, tr.predicate, tr.object))
-                      for tr in triples)  # fmt: skip
-    return _rows(answer if rdflib else answer.rows)
+def _answer_digest(query: Any, answer: Any, *, rdflib: bool) -> dict[str, Any]:
+    """What ``same_results`` compares for one saved query.
+
+    - CONSTRUCT: the set of triples (an RDF graph is a set).
+    - SELECT: the multiset of rows (duplicates count: an engine that does not deduplicate the
+      union default graph would show here), each row its terms in N-Triples form; and, for a
+      query with a top-level ``ORDER BY``, the rows in the order returned, so a query whose
+      ORDER BY leaves ties (an order the two engines may break differently) shows as a
+      difference rather than passing unnoticed.
+    """
+    if query.form in {"construct", "describe"}:
+        triples = list(answer) if rdflib else [(t.subject, t.predicate, t.object)
+                                                for t in answer.triples]  # fmt: skip
+        return _digest_lines(" ".join(_n3(x) for x in tr) for tr in triples)
+    rows = ["\t".join(_n3(v) for v in row) for row in (answer if rdflib else answer.rows)]
+    digest = {"rows": len(rows), "sha256": _sha(sorted(rows))}
+    if _ordered(query):
+        digest["order_sha256"] = _sha(rows)
+    return digest
+
+
+def _sha(lines: list[str]) -> str:
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def _ordered(query: Any) -> bool:
+    """Whether the saved query has a top-level ``ORDER BY`` (its rows come in a defined order)."""
+    from kg.queries.lexer import tokenize
+
+    words = [t.upper for t in tokenize(query.text) if t.kind == "word" and t.depth == 0]
+    return any(a == "ORDER" and b == "BY" for a, b in pairwise(words))
 
 
 def queries_kg(ctx: Context) -> Outcome:
@@ -420,7 +473,7 @@ def queries_kg(ctx: Context) -> Outcome:
     for q, values, _ in _queries(store):
         seconds, answer = _timed(lambda q=q, v=values: run_query(q, store=store, **v))
         times[q.name] = seconds
-        digest[q.name] = _digest_lines(_answer_lines(q.form, answer, rdflib=False))
+        digest[q.name] = _answer_digest(q, answer, rdflib=False)
     return Outcome(_median(times.values()), len(times), {"per_query": digest, "times": times})
 
 
@@ -439,7 +492,7 @@ def queries_baseline(ctx: Context) -> Outcome:
     for q, _, text in bound:
         seconds, result = _timed(lambda text=text: list(g.query(text)))
         times[q.name] = seconds
-        digest[q.name] = _digest_lines(_answer_lines(q.form, result, rdflib=True))
+        digest[q.name] = _answer_digest(q, result, rdflib=True)
     return Outcome(_median(times.values()), len(times), {"per_query": digest, "times": times})
 
 
