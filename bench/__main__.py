@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import GENERATOR_VERSION, Dataset, generate
-from bench.workloads import WORKLOADS, Context, Workload
+from bench.workloads import WORKLOADS, Context, Workload, kg_fingerprint
 
 QUICK_SIZES = (10_000, 100_000)
 FULL_SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
@@ -60,7 +60,9 @@ class Row:
     workload: str
     size: int
     unit: str
-    status: str = "ok"  #: ok | not built | failed | different results | baseline skipped
+    #: ok | not built | not run | failed | different results | baseline skipped |
+    #: baseline timed out
+    status: str = "ok"
     kg_s: float | None = None
     baseline_s: float | None = None
     ratio: float | None = None
@@ -69,7 +71,8 @@ class Row:
     peak_rss_mb: float | None = None  #: kg's peak RSS (max over its runs)
     baseline_peak_rss_mb: float | None = None
     same_results: bool | None = None
-    runs: int = 0
+    runs: int = 0  #: kg runs (the median is over these)
+    baseline_runs: int = 0  #: baseline runs (fewer when the workload caps a slow baseline)
     kg_runs_s: list[float] = field(default_factory=list)
     baseline_runs_s: list[float] = field(default_factory=list)
     targets: dict[str, bool] = field(default_factory=dict)
@@ -81,9 +84,9 @@ class Row:
 
 
 def _child(argv: list[str]) -> int:
-    name, side, size, records, work, prepared = argv
+    name, side, size, records, work, prepared, compare = argv
     workload = WORKLOADS[name]
-    ctx = Context(Path(records), Path(work), Path(prepared), int(size))
+    ctx = Context(Path(records), Path(work), Path(prepared), int(size), compare == "compare")
     fn = workload.kg if side == "kg" else workload.baseline
     outcome = fn(ctx)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -140,7 +143,7 @@ MAX_RSS_MB: float | None = None
 def _run_child(args: list[str], *, timeout: float = CHILD_TIMEOUT) -> dict[str, Any]:
     """Run ``python -m bench ARGS`` and return the JSON it prints; RuntimeError if it fails,
     runs past ``timeout`` or its RSS passes :data:`MAX_RSS_MB` (polled with psutil)."""
-    import psutil
+    import psutil  # type: ignore[import-untyped]
 
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(
@@ -188,9 +191,10 @@ def dataset(work: Path, size: int, seed: int) -> Dataset:
 
 
 def _prepared(work: Path, data: Dataset) -> Path:
-    path = data.directory / "prepared"
+    path = data.directory / f"prepared-{kg_fingerprint()}"
     if not (path / "all.nq").exists():
-        shutil.rmtree(path, ignore_errors=True)
+        for old in data.directory.glob("prepared*"):  # stores of older kg code
+            shutil.rmtree(old, ignore_errors=True)
         path.mkdir(parents=True)
         start = time.perf_counter()
         proc = subprocess.run(
@@ -211,16 +215,26 @@ def _same(kg: dict[str, Any], base: dict[str, Any]) -> bool:
     }
 
 
+class BaselineTimeout(RuntimeError):
+    """A baseline run was stopped at its workload's time cap."""
+
+
 def _side(workload: Workload, side: str, data: Dataset, prepared: Path, work: Path,
-          runs: int) -> list[dict[str, Any]]:  # fmt: skip
+          runs: int, *, timeout: float = CHILD_TIMEOUT) -> list[dict[str, Any]]:  # fmt: skip
+    """``runs`` fresh-process runs of one side; the first also computes the results digest."""
     out = []
     scratch = work / f"scratch-{os.getpid()}"  # per harness process: runs may share --work
     for i in range(runs):
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
         args = ["_child", workload.name, side, str(data.target_triples), str(data.records_dir),
-                str(scratch), str(prepared)]  # fmt: skip
-        result = _run_child(args)
+                str(scratch), str(prepared), "compare" if i == 0 else "time-only"]  # fmt: skip
+        try:
+            result = _run_child(args, timeout=timeout)
+        except RuntimeError as exc:
+            if side == "baseline" and timeout < CHILD_TIMEOUT and "ran over" in str(exc):
+                raise BaselineTimeout(str(exc)) from None
+            raise
         _log(f"    {workload.name} {side} run {i + 1}: {result['seconds']:.3f} s, "
              f"{result['peak_rss_mb']:.0f} MB")  # fmt: skip
         out.append(result)
@@ -228,20 +242,60 @@ def _side(workload: Workload, side: str, data: Dataset, prepared: Path, work: Pa
     return out
 
 
+def _baseline_plan(workload: Workload, size: int, *, runs: int, baseline_max: int | None,
+                   uncapped: bool, done: dict[tuple[str, int], Row]) -> tuple[int, str]:  # fmt: skip
+    """How many baseline runs to make at ``size`` (0: none) and the note that says why."""
+    if baseline_max is not None and size > baseline_max:
+        return 0, f"baseline not run above {_size(baseline_max)} triples (--baseline-max)"
+    cap = workload.cap
+    if uncapped or cap.max_size is None or size <= cap.max_size:
+        n = runs if uncapped or cap.runs is None else min(runs, cap.runs)
+        note = f"baseline: {n} run (capped: {cap.why} takes minutes)" if n < runs else ""
+        return n, note
+    below = [r for (w, s), r in done.items() if w == workload.name and s <= cap.max_size]
+    measured = max(below, key=lambda r: r.size) if below else None
+    if measured is not None and measured.baseline_s is not None:
+        took = f"{cap.why} took {measured.baseline_s:.0f} s at {_size(measured.size)} in this run"
+    elif measured is not None and measured.status == "baseline timed out":
+        took = f"{cap.why} did not finish in {cap.timeout:.0f} s at {_size(measured.size)}"
+    else:
+        took = f"{cap.why}; not measured at a smaller size in this run"
+    return 0, f"baseline not run above {_size(cap.max_size)} ({took}; --uncapped runs it)"
+
+
 def measure(workload: Workload, data: Dataset, work: Path, *, runs: int,
-            baseline_max: int | None) -> Row:  # fmt: skip
-    """Run one workload at one size, kg and baseline, and build its row."""
+            baseline_max: int | None, uncapped: bool = False,
+            done: dict[tuple[str, int], Row] | None = None) -> Row:  # fmt: skip
+    """Run one workload at one size, kg and baseline, and build its row.
+
+    ``done`` holds the rows measured so far in this run: a capped baseline's note cites what it
+    took at a smaller size.
+    """
     row = Row(workload.name, data.target_triples, workload.unit)
     missing = workload.missing()
     if missing:
         row.status, row.note = "not built", missing
         return row
+    if workload.sizes is not None and data.target_triples not in workload.sizes:
+        row.status = "not run"
+        row.note = f"measured at {', '.join(_size(s) for s in workload.sizes)} only"
+        return row
+    base_n, base_note = _baseline_plan(workload, data.target_triples, runs=runs,
+                                       baseline_max=baseline_max, uncapped=uncapped,
+                                       done=done or {})  # fmt: skip
+    timeout = CHILD_TIMEOUT if uncapped or workload.cap.timeout is None else workload.cap.timeout
+    timed_out: str | None = None
     try:
         needs_store = not workload.name.startswith("ingest")
         prepared = _prepared(work, data) if needs_store else work
         kg_runs = _side(workload, "kg", data, prepared, work, runs)
-        skip_base = baseline_max is not None and data.target_triples > baseline_max
-        base_runs = [] if skip_base else _side(workload, "baseline", data, prepared, work, runs)
+        base_runs: list[dict[str, Any]] = []
+        if base_n:
+            try:
+                base_runs = _side(workload, "baseline", data, prepared, work, base_n,
+                                  timeout=timeout)  # fmt: skip
+            except BaselineTimeout:
+                timed_out = f"baseline stopped after {timeout:.0f} s ({workload.cap.why})"
     except RuntimeError as exc:
         row.status, row.note = "failed", str(exc)
         return row
@@ -253,10 +307,14 @@ def measure(workload: Workload, data: Dataset, work: Path, *, runs: int,
     row.peak_rss_mb = max(r["peak_rss_mb"] for r in kg_runs)
     row.detail["kg_digest"] = kg_runs[0]["digest"]
     row.detail["kg_stages_s"] = _median_stages(kg_runs)
-    if skip_base:
-        row.status = "baseline skipped"
-        row.note = f"baseline not run above {baseline_max:,} triples (--baseline-max)"
+    if timed_out:
+        row.status = "baseline timed out"
+        row.note = f"{timed_out}: kg is more than {timeout / row.kg_s:.0f}× faster" if row.kg_s \
+            else timed_out  # fmt: skip
+    elif not base_runs:
+        row.status, row.note = "baseline skipped", base_note
     else:
+        row.baseline_runs = base_n
         row.baseline_runs_s = [round(r["seconds"], 4) for r in base_runs]
         row.baseline_s = statistics.median(row.baseline_runs_s)
         row.baseline_throughput = base_runs[0]["items"] / row.baseline_s if row.baseline_s else None
@@ -265,13 +323,18 @@ def measure(workload: Workload, data: Dataset, work: Path, *, runs: int,
         row.same_results = _same(kg_runs[0]["digest"], base_runs[0]["digest"])
         row.detail["baseline_digest"] = base_runs[0]["digest"]
         row.detail["baseline_stages_s"] = _median_stages(base_runs)
+        row.note = base_note
         if not row.same_results:
             row.status = "different results"
             row.note = "kg and the baseline produced different results: not a valid number"
-            kq, bq = kg_runs[0]["digest"].get("per_query"), base_runs[0]["digest"].get("per_query")
+            kd, bd = kg_runs[0]["digest"], base_runs[0]["digest"]
+            kq, bq = kd.get("per_query"), bd.get("per_query")
             if kq and bq:
                 differ = sorted(n for n in kq if kq[n] != bq.get(n))
                 row.note += f" ({len(differ)} of {len(kq)} queries differ: {', '.join(differ)})"
+            else:
+                differ = sorted(k for k in kd if kd.get(k) != bd.get(k))
+                row.note += f" (differ: {', '.join(differ)})"
     row.targets = _targets(row)
     return row
 
@@ -304,7 +367,7 @@ def _targets(row: Row) -> dict[str, bool]:
 
 def machine() -> dict[str, Any]:
     """CPU count, platform, Python and library versions: what the figures depend on."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for dist in ("kg", "pyoxigraph", "rdflib", "pyshacl", "jsonschema", "jsonschema-rs",
                  "PyYAML"):  # fmt: skip
         try:
@@ -349,19 +412,24 @@ def markdown(rows: list[Row], info: dict[str, Any], datasets: dict[int, Dataset]
         f"Load average (1/5/15 min) at start {info['load_average']['start']}, "
         f"at end {info['load_average']['end']}.",
         "",
-        f"Median of {info['runs']} runs, each in a fresh process. ratio = baseline s / kg s. "
-        "Throughput is kg's. same = kg and the baseline produced the same results.",
+        f"Median of {info['runs']} runs per side, each in a fresh process (runs = kg/baseline "
+        "runs: a baseline that takes minutes is capped, see the status). ratio = baseline s / "
+        "kg s. Throughput is kg's. same = kg and the baseline produced the same results "
+        "(docs/performance.md says what each workload compares).",
         "",
-        "| workload | size | kg s | baseline s | ratio | kg throughput | baseline throughput "
-        "| kg peak RSS MB | same | targets | status |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---|",
+        f"Total elapsed: {info['elapsed_s']:.0f} s.",
+        "",
+        "| workload | size | runs | kg s | baseline s | ratio | kg throughput "
+        "| baseline throughput | kg peak RSS MB | same | targets | status |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for r in rows:
         targets = ", ".join(f"{k} {'✓' if v else '✗'}" for k, v in r.targets.items()) or "—"
         same = "—" if r.same_results is None else ("yes" if r.same_results else "**NO**")
-        status = r.status + (f": {r.note}" if r.note and r.status != "ok" else "")
+        status = r.status + (f": {r.note}" if r.note else "")
         lines.append(
-            f"| {r.workload} | {_size(r.size)} | {_num(r.kg_s)} | {_num(r.baseline_s)} "
+            f"| {r.workload} | {_size(r.size)} | {r.runs}/{r.baseline_runs} "
+            f"| {_num(r.kg_s)} | {_num(r.baseline_s)} "
             f"| {_num(r.ratio, '{:.1f}×')} | {_num(r.kg_throughput, '{:,.0f}')} {r.unit}/s "
             f"| {_num(r.baseline_throughput, '{:,.0f}')} {r.unit}/s "
             f"| {_num(r.peak_rss_mb, '{:.0f}')} | {same} | {targets} | {status} |"
@@ -433,6 +501,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rss-mb", type=float, default=None,
                         help="kill a run whose RSS passes this (default: 75%% of the machine's "
                              "memory with --full, no limit otherwise)")  # fmt: skip
+    parser.add_argument("--uncapped", action="store_true",
+                        help="ignore the per-workload baseline caps (sizes, runs, time): run "
+                             "plain pyshacl everywhere (hours at 100k)")  # fmt: skip
     parser.add_argument("--profile-ingest", type=int, metavar="SIZE",
                         help="only profile kg's ingest at SIZE triples with pyinstrument, writing "
                              "OUT/profile-ingest-SIZE.txt")  # fmt: skip
@@ -441,7 +512,8 @@ def main(argv: list[str] | None = None) -> int:
         return _profile(args.profile_ingest, args)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(
         FULL_SIZES if args.full else QUICK_SIZES)  # fmt: skip
-    names = args.workloads.split(",") if args.workloads else list(WORKLOADS)
+    names = args.workloads.split(",") if args.workloads else [
+        n for n, w in WORKLOADS.items() if w.quick or args.full]  # fmt: skip
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown or args.runs < 1:
         parser.error(f"unknown workload(s): {', '.join(unknown)}" if unknown else "--runs >= 1")
@@ -454,13 +526,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     load_before = [round(x, 2) for x in os.getloadavg()]
     rows: list[Row] = []
+    done: dict[tuple[str, int], Row] = {}
     datasets: dict[int, Dataset] = {}
-    for size in sizes:
-        _log(f"size {_size(size)}:")
+    for size in sorted(sizes):
+        _log(f"size {_size(size)} (elapsed {time.perf_counter() - started:.0f} s):")
         data = datasets[size] = dataset(args.work, size, args.seed)
         for name in names:
-            rows.append(measure(WORKLOADS[name], data, args.work, runs=args.runs,
-                                baseline_max=baseline_max))  # fmt: skip
+            row = measure(WORKLOADS[name], data, args.work, runs=args.runs,
+                          baseline_max=baseline_max, uncapped=args.uncapped, done=done)  # fmt: skip
+            rows.append(row)
+            done[name, size] = row
     info = {
         "mode": "full" if args.full else ("quick" if not args.sizes else "custom"),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -471,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
         # The machine may be shared: 1/5/15-minute load averages before and after the run.
         "load_average": {"start": load_before, "end": [round(x, 2) for x in os.getloadavg()]},
         "command": "python -m bench " + " ".join(argv),
+        "kg_fingerprint": kg_fingerprint(),
     }
     text = markdown(rows, info, datasets)
     print(text)
@@ -482,7 +558,9 @@ def main(argv: list[str] | None = None) -> int:
         "results": [asdict(r) for r in rows],
     }
     (args.out / "latest.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    _log(f"wrote {args.out / 'latest.md'} and latest.json in {info['elapsed_s']} s")
+    _log(f"wrote {args.out / 'latest.md'} and latest.json")
+    _log(f"total elapsed: {info['elapsed_s']:.1f} s (load average at the end "
+         f"{info['load_average']['end']})")  # fmt: skip
     failed = [r for r in rows if r.status in {"failed", "different results"}]
     return 1 if failed else 0
 
