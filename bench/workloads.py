@@ -27,7 +27,17 @@ import pyoxigraph as ox
 
 from kg.vocab import BIBO, ID_BASE, KG
 
-__all__ = ["WORKLOADS", "BaselineCap", "Context", "Outcome", "Workload", "ingest_digest"]
+__all__ = [
+    "WORKLOADS",
+    "BaselineCap",
+    "Context",
+    "Outcome",
+    "Workload",
+    "exact_repeats",
+    "ingest_digest",
+    "kg_select",
+    "rdflib_select",
+]
 
 _PROV_QUERY = f"""
 SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{
@@ -290,6 +300,28 @@ def ingest_digest(
     }
 
 
+def kg_select(store: Any) -> Select:
+    """:data:`Select` on a kg store (``Store.query``: the union of its graphs)."""
+    from kg.store import SelectResult
+
+    def select(text: str) -> list[tuple[str | None, ...]]:
+        result = store.query(text)
+        assert isinstance(result, SelectResult)
+        return [tuple(None if t is None else t.value for t in row) for row in result.rows]
+
+    return select
+
+
+def rdflib_select(graph: Any) -> Select:
+    """:data:`Select` on an rdflib ``Dataset(default_union=True)`` (rdflib's SPARQL engine)."""
+
+    def select(text: str) -> list[tuple[str | None, ...]]:
+        return [tuple(None if t is None else str(t) for t in row)
+                for row in _rdflib_query(graph, text)]  # fmt: skip
+
+    return select
+
+
 def _ingest_kg(ctx: Context, records: Path, *, validate: bool) -> Outcome:
     """``ingest()`` every record file of ``records`` into a fresh on-disk EmbeddedStore."""
     from kg.ingest import ingest
@@ -317,14 +349,8 @@ def _ingest_kg(ctx: Context, records: Path, *, validate: bool) -> Outcome:
     data = total - int(prov.dicts()[0]["n"] or 0)
     digest: dict[str, Any] = {}
     if ctx.compare:
-
-        def select(text: str) -> list[tuple[str | None, ...]]:
-            result = store.query(text)
-            assert isinstance(result, SelectResult)
-            return [tuple(None if t is None else t.value for t in row) for row in result.rows]
-
         rejected = ((r.source, r.number) for r in report.rejected)
-        digest = ingest_digest(select, rejected, exact_repeats(records))
+        digest = ingest_digest(kg_select(store), rejected, exact_repeats(records))
     store.close()
     return Outcome(seconds, data, digest, stages)
 
@@ -350,22 +376,17 @@ def _ingest_baseline(ctx: Context, *, gate: bool) -> Outcome:
     seconds, result = _timed(lambda: build_graph(files, skip=skip))
     digest: dict[str, Any] = {}
     if ctx.compare:
-
-        def select(text: str) -> list[tuple[str | None, ...]]:
-            return [tuple(None if t is None else str(t) for t in row)
-                    for row in _rdflib_query(result.graph, text)]  # fmt: skip
-
-        digest = ingest_digest(select, result.rejected, exact_repeats(records))
+        digest = ingest_digest(rdflib_select(result.graph), result.rejected, exact_repeats(records))
     return Outcome(seconds, result.triples, digest, result.stages)
 
 
 def _rdflib_query(graph: Any, text: str) -> list[Any]:
     """``graph.query(text)`` as a list; rdflib 7's own SPARQL evaluator calls its deprecated
-    ``Dataset.default_context`` (a DeprecationWarning that is rdflib's, not ours)."""
+    ``Dataset.default_context``/``contexts`` (DeprecationWarnings that are rdflib's, not ours)."""
     import warnings
 
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Dataset.default_context", DeprecationWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"rdflib\.")
         return list(graph.query(text))
 
 
