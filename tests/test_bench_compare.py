@@ -136,7 +136,7 @@ def test_a_capped_baseline_cites_its_measured_time_and_never_a_ratio() -> None:
     done = {("validate", 10_000): _row("validate", 10_000, 62.7)}
     runs, note = _baseline_plan(validate, 10_000, runs=3, baseline_max=None, uncapped=False,
                                 done={})  # fmt: skip
-    assert runs == 1 and "1 run" in note
+    assert runs == 1 and note == "baseline: 1 of 3 runs (capped for time: plain pyshacl)"
     runs, note = _baseline_plan(validate, 100_000, runs=3, baseline_max=None, uncapped=False,
                                 done=done)  # fmt: skip
     assert runs == 0
