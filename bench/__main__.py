@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import GENERATOR_VERSION, Dataset, generate
-from bench.workloads import WORKLOADS, Context, Workload, kg_fingerprint
+from bench.workloads import UNCAPPED_ENV, WORKLOADS, Context, Workload, kg_fingerprint
 
 QUICK_SIZES = (10_000, 100_000)
 FULL_SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
@@ -666,6 +666,8 @@ def main(argv: list[str] | None = None) -> int:
         1_000_000 if args.full else None)  # fmt: skip
     global MAX_RSS_MB, SPAWN
     SPAWN = args.spawn
+    if args.uncapped:  # inherited by every run's process
+        os.environ[UNCAPPED_ENV] = "1"
     total_mb = (_memory_gb() or 0) * 1024
     MAX_RSS_MB = args.max_rss_mb or (0.75 * total_mb if args.full and total_mb else None)
     args.work.mkdir(parents=True, exist_ok=True)
