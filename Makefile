@@ -68,9 +68,12 @@ typecheck: venv-test
 pytest: venv-test
 	$(BIN)/pytest
 
+## bench: kg against its baselines at 10k and 100k triples (docs/performance.md); writes
+## bench/results/latest.md and latest.json and prints the total elapsed time
 bench: venv-test
 	$(PY) -m bench --quick
 
+## bench-full: adds 1M and 10M triples (and the ingest-no-gate split); about an hour
 bench-full: venv-test
 	$(PY) -m bench --full
 

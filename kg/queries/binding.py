@@ -22,6 +22,7 @@ it (an index lookup instead of a join).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -190,10 +191,28 @@ def bind(text: str, params: Mapping[str, Param], values: Mapping[str, ParamValue
             terms[p.name] = serialize_value(p, p.default)
     out: list[str] = []
     pos = 0
-    for token in tokenize(text, keep_comments=True):
-        if token.kind == "var" and token.text[0] == "$" and token.text[1:] in terms:
-            out.append(text[pos : token.start])
-            out.append(terms[token.text[1:]])
-            pos = token.start + len(token.text)
+    for start, end, name in _dollar_vars(text):
+        if name in terms:
+            out.append(text[pos:start])
+            out.append(terms[name])
+            pos = end
     out.append(text[pos:])
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=512)
+def _dollar_vars(text: str) -> tuple[tuple[int, int, str], ...]:
+    """``(start, end, name)`` of every ``$name`` variable token of ``text``, in order.
+
+    Cached by text: a saved query is bound again on every run with the same text, and
+    tokenizing it was most of the binding's cost (~0.5 ms of a ~5 ms query). Only a successful
+    tokenization is cached (``lru_cache`` does not keep exceptions).
+
+    >>> _dollar_vars('SELECT ?s { ?s ?p $x . FILTER(?s != "$x") }')
+    ((18, 20, 'x'),)
+    """
+    return tuple(
+        (t.start, t.start + len(t.text), t.text[1:])
+        for t in tokenize(text, keep_comments=True)
+        if t.kind == "var" and t.text[0] == "$"
+    )
