@@ -107,45 +107,70 @@ def _chunks(items: Sequence[str], n: int = 400) -> Iterable[Sequence[str]]:
         yield items[i : i + n]
 
 
+def _first(data: Data, values: str, pattern: str) -> dict[str, str]:
+    """The smallest ``?v`` of ``pattern`` for each ``?r`` in ``values`` (deterministic)."""
+    rows = data.select(
+        f"SELECT ?r (MIN(STR(?v)) AS ?m) WHERE {{ VALUES ?r {{ {values} }} {pattern} }} GROUP BY ?r"
+    )
+    return {str(row["r"]): str(row["m"]) for row in rows if "m" in row}
+
+
 def _describe(
     data: Data, records: Iterable[str | None]
 ) -> dict[str, tuple[str | None, str | None, str | None]]:
-    """label, kind and source of each record IRI, from the data and its provenance graphs."""
+    """label, kind and source of each record IRI, from the data and its provenance graphs.
+
+    A few small queries per chunk of IRIs, one per aspect, rather than one with six OPTIONALs: the
+    OPTIONALs multiply (names x types x graphs x graphs), and a name-only author printed in many
+    sources gave thousands of rows (a 100k-triple report spent 400 s reading them).
+    """
     iris = sorted({r for r in records if r and _IRI_OK.match(r)})
     out: dict[str, tuple[str | None, str | None, str | None]] = {}
-    kinds = " ".join(f"<{k}>" for k in _KINDS)
+    kinds = ", ".join(f"<{k}>" for k in _KINDS)
     for chunk in _chunks(iris):
         values = " ".join(f"<{r}>" for r in chunk)
-        rows = data.select(
-            f"""SELECT ?r ?name ?type ?n ?from ?slabel ?slabel2 WHERE {{
+        # one query per aspect: MIN over a UNION is unbound where one branch leaves it unbound
+        names = _first(data, values, f"?r <{SCHEMA}name> ?v")
+        types = _first(data, values, f"?r a ?v FILTER(?v IN ({kinds}))")
+        # the record each IRI came from: its number and its source graph's label, one graph a row
+        records_of: dict[str, tuple[bool, str, str]] = {}
+        for row in data.select(
+            f"""SELECT ?r ?n ?label ?from WHERE {{
               VALUES ?r {{ {values} }}
-              OPTIONAL {{ ?r <{SCHEMA}name> ?name }}
-              OPTIONAL {{ ?r a ?type FILTER(?type IN ({kinds.replace(" ", ", ")})) }}
-              OPTIONAL {{
-                {{ GRAPH ?g {{ ?r <{KG}recordNumber> ?n }} }}
-                OPTIONAL {{ GRAPH ?g {{ ?g <{PROV}wasDerivedFrom> ?from }} }}
-                OPTIONAL {{ GRAPH ?g {{ ?g <{KG}sourceLabel> ?slabel }} }}
-              }}
-              OPTIONAL {{ GRAPH ?g2 {{ ?r a ?t2 . ?g2 <{KG}sourceLabel> ?slabel2 }} }}
-              OPTIONAL {{ ?r <{KG}recordNumber> ?n }}
-              OPTIONAL {{ ?r <{KG}sourceLabel> ?slabel }}
-              OPTIONAL {{ ?r <{PROV}wasDerivedFrom> ?from }}
+              GRAPH ?g {{ ?r <{KG}recordNumber> ?n }}
+              OPTIONAL {{ GRAPH ?g {{ ?g <{KG}sourceLabel> ?label }} }}
+              OPTIONAL {{ GRAPH ?g {{ ?g <{PROV}wasDerivedFrom> ?from }} }}
             }}"""
-        )
-        best: dict[str, dict[str, Node]] = {}
-        for row in rows:
+        ):
+            where = row.get("label") or row.get("from")
+            option = (where is None, str(where or ""), str(row["n"]))
             r = str(row["r"])
-            prev = best.get(r)
-            if prev is None or (("n" in row, len(row)) > ("n" in prev, len(prev))):
-                best[r] = row
-        for r, row in best.items():
-            kind = _KINDS.get(str(row.get("type")))
-            where = row.get("slabel") or row.get("from") or row.get("slabel2")
-            source = str(where) if where is not None else None
-            if source is not None and "n" in row and kind != "Source graph":
-                source += f", record {row['n']}"
-            name = row.get("name")
-            out[r] = (str(name) if name is not None else None, kind, source)
+            records_of[r] = min(records_of.get(r, option), option)
+        # the rest: a source graph's own description, or a source that mentions the IRI
+        rest = " ".join(f"<{r}>" for r in chunk if r not in records_of)
+        own_number, own_label, own_from, mentioned = (
+            _first(data, rest, pattern) if rest else {}
+            for pattern in (
+                f"?r <{KG}recordNumber> ?v",
+                f"?r <{KG}sourceLabel> ?v",
+                f"?r <{PROV}wasDerivedFrom> ?v",
+                f"GRAPH ?g {{ ?r a ?t . ?g <{KG}sourceLabel> ?v }}",
+            )
+        )
+        for r in chunk:
+            kind = _KINDS.get(types.get(r, ""))
+            source: str | None
+            number: str | None
+            if r in records_of:
+                missing, where_text, number = records_of[r]
+                source = None if missing else where_text
+            else:
+                source, number = own_label.get(r) or own_from.get(r), own_number.get(r)
+            source = source or mentioned.get(r)
+            if source is not None and number is not None and kind != "Source graph":
+                source += f", record {number}"
+            if r in names or kind is not None or source is not None:
+                out[r] = (names.get(r), kind, source)
     return out
 
 
