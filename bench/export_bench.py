@@ -34,32 +34,70 @@ from kg.store import EmbeddedStore, stats
 BASE = "https://lab.example.org/"
 
 
+#: Given and family names for the bench's people and outside co-authors: real, varied names (not
+#: "Person 12 Example"), so the resolver's name comparisons see what a real lab's data shows.
+_GIVEN = (
+    "Ada", "Alan", "Alice", "Amara", "Ana", "Andrei", "Anika", "Arjun", "Astrid", "Beatriz",
+    "Bjorn", "Carlos", "Chen", "Chiara", "Daniel", "Dmitri", "Elena", "Emeka", "Emma", "Farah",
+    "Fatima", "Felix", "Gabriel", "Grace", "Hana", "Hiroshi", "Ingrid", "Isabel", "Ivan", "Jamal",
+    "Jin", "Joao", "Julia", "Kavya", "Kenji", "Lars", "Leila", "Lucia", "Malik", "Marta",
+    "Mateo", "Mei", "Mohammed", "Nadia", "Niamh", "Nikolai", "Olga", "Omar", "Pablo", "Priya",
+    "Rafael", "Rania", "Ravi", "Rosa", "Sakura", "Samuel", "Sofia", "Tariq", "Thandiwe", "Tomas",
+    "Umar", "Valentina", "Wei", "Xavier", "Yara", "Yusuf", "Zainab", "Zoltan",
+)  # fmt: skip
+_FAMILY = (
+    "Abara", "Albrecht", "Andersson", "Bakshi", "Barbosa", "Becker", "Bianchi", "Castillo",
+    "Chatterjee", "Costa", "Dimitrov", "Dubois", "Eriksen", "Fernandes", "Fischer", "Fujimoto",
+    "Gallagher", "Gonzalez", "Haddad", "Hansen", "Horvath", "Ibrahim", "Ivanova", "Jankowski",
+    "Kapoor", "Kowalczyk", "Kuznetsov", "Larsen", "Lindqvist", "Lombardi", "Makarov", "Moreau",
+    "Nakamura", "Novak", "Nwosu", "Okafor", "Oliveira", "Papadopoulos", "Petrov", "Quispe",
+    "Ramirez", "Rossi", "Sato", "Schneider", "Silva", "Sokolov", "Tanaka", "Takahashi", "Thompson",
+    "Umarov", "Varga", "Vasquez", "Wagner", "Watanabe", "Weber", "Xu", "Yamamoto", "Yilmaz",
+    "Zhang", "Zielinski",
+)  # fmt: skip
+_WORDS = (
+    "graph", "learning", "inference", "protein", "network", "causal", "sparse", "quantum",
+    "language", "model", "climate", "signal", "robust", "adaptive", "spectral", "bayesian",
+    "retrieval", "ontology", "imaging", "dynamics", "optimization", "federated", "streaming",
+)  # fmt: skip
+
+
 def records(n_people: int, per_person: int, seed: int = 7) -> list[dict[str, object]]:
+    """~``n_people`` Person records and ``n_people * per_person / 2`` publications, each with two
+    of those people and 1-4 outside co-authors, all with seeded, realistic names."""
     rng = random.Random(seed)
-    people = [
-        {"type": "Person", "id": f"p{i}", "name": f"Person {i} Example", "given_name": f"Person {i}",
-         "family_name": "Example", "job_title": "Researcher",
-         "affiliations": [{"name": f"Lab {i % 20}", "role": "Scientist", "start": "2019"}],
-         "topics": [f"Topic {i % 50}", f"Topic {(i * 7) % 50}"], "homepage": f"https://p{i}.example.org/"}
-        for i in range(n_people)
-    ]  # fmt: skip
+    names = [f"{g} {f}" for g in _GIVEN for f in _FAMILY]
+    chosen = rng.sample(names, min(n_people, len(names)))
+    while len(chosen) < n_people:  # more people than name pairs: add middle initials
+        chosen.append(f"{rng.choice(_GIVEN)} {chr(65 + rng.randrange(26))}. {rng.choice(_FAMILY)}")
+    people = []
+    for i, name in enumerate(chosen):
+        given, family = name.split()[0], name.split()[-1]
+        people.append({
+            "type": "Person", "id": f"p{i}", "name": name, "given_name": given,
+            "family_name": family, "job_title": "Researcher",
+            "affiliations": [{"name": f"University of {_FAMILY[i % 20]}", "role": "Scientist",
+                              "start": "2019"}],
+            "topics": [_WORDS[i % len(_WORDS)].title(), _WORDS[(i * 7) % len(_WORDS)].title()],
+            "homepage": f"https://p{i}.example.org/",
+        })  # fmt: skip
+    outside = [rng.choice(names) for _ in range(max(50, n_people * 5))]
     pubs = []
     n_pubs = n_people * per_person // 2  # two profile people per publication on average
     for k in range(n_pubs):
         owners = rng.sample(range(n_people), 2)
-        authors = [
-            {"name": f"External Author {rng.randrange(5000)}"} for _ in range(rng.randrange(1, 5))
+        authors: list[dict[str, object]] = [
+            {"name": rng.choice(outside)} for _ in range(rng.randrange(1, 5))
         ]
         for o in owners:
-            authors.insert(
-                rng.randrange(len(authors) + 1), {"name": f"Person {o} Example", "person": f"p{o}"}
-            )
+            authors.insert(rng.randrange(len(authors) + 1), {"name": chosen[o], "person": f"p{o}"})
         if k % 10 == 0:
             authors[-1]["position_unknown"] = True
+        title = " ".join(rng.choice(_WORDS) for _ in range(rng.randrange(4, 9))).capitalize()
         pubs.append({
-            "type": "Publication", "id": f"w{k}", "title": f"On the Theory of Things, Part {k}",
+            "type": "Publication", "id": f"w{k}", "title": f"{title} ({k})",
             "authors": authors, "date": f"{2000 + k % 25}-{1 + k % 12:02d}",
-            "abstract": "We study things. " * 20, "venue": f"Journal {k % 30}",
+            "abstract": "We study things. " * 20, "venue": f"Journal of {_WORDS[k % len(_WORDS)].title()}",
             "venue_type": "journal" if k % 2 else "conference", "doi": f"10.5555/bench.{k}",
         })  # fmt: skip
     return people + pubs
