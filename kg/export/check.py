@@ -299,6 +299,11 @@ class _Data:
         self.by_type: dict[str, list[str]] = defaultdict(list)
         self.subjects_of: dict[str, list[str]] = defaultdict(list)
         self.memo: dict[tuple[str, Term], bool] = {}
+        #: IRIs containing ``token`` stand for another IRI (see :class:`PageChecker`); a string
+        #: test on one sets ``tainted``, so that the outcome is not trusted
+        self.token: str | None = None
+        self.tainted = False
+        self.bnodes = 0  #: blank nodes labelled by :meth:`from_document`
         seen: set[Triple] = set()
         rdf_type = RDF + "type"
         for t in ts:
@@ -318,9 +323,10 @@ class _Data:
                 self.by_type[o].append(s)
 
     @classmethod
-    def from_document(cls, doc: Mapping[str, Any]) -> _Data:
+    def from_document(cls, doc: Mapping[str, Any], *, bnode: str = "_:b") -> _Data:
         """Index a kg page document directly (the same triples as :func:`triples`, with the
-        same blank node labels, without building the triple list first)."""
+        same blank node labels, without building the triple list first). Blank nodes are
+        ``{bnode}0``, ``{bnode}1``... in document order."""
         data = cls(())
         out, by_type, subjects_of = data.out, data.by_type, data.subjects_of
         rdf_type = RDF + "type"
@@ -331,7 +337,7 @@ class _Data:
             if "@id" in node:
                 subject = str(node["@id"])
             else:
-                subject = f"_:b{counter}"
+                subject = f"{bnode}{counter}"
                 counter += 1
             props = out.get(subject)
             if props is None:
@@ -371,7 +377,12 @@ class _Data:
 
         for node in doc.get("@graph", [doc]):
             visit(node)
+        data.bnodes = counter
         return data
+
+    def taint(self, term: Term) -> None:
+        if self.token is not None and self.token in term[0]:
+            self.tainted = True
 
     def path(self, focus: Term, path: tuple[str, ...]) -> list[Term]:
         nodes = [focus]
@@ -441,12 +452,21 @@ def _evaluate(shape: Shape, focus: Term, data: _Data, out: list[PageProblem] | N
         if shape.node_kind and not _node_kind_ok(v[1], shape.node_kind):
             failures.append(("NodeKind", v))
         for cls in shape.classes:
+            if data.token is not None:
+                for t in data.types(v):
+                    data.taint((t, "iri"))
             if cls not in data.types(v):
                 failures.append(("Class", v))
-        if shape.pattern is not None and (v[1] == "bnode" or not shape.pattern.search(v[0])):
-            failures.append(("Pattern", v))
-        if shape.in_ is not None and v not in shape.in_:
-            failures.append(("In", v))
+        if shape.pattern is not None:
+            if data.token is not None:
+                data.taint(v)
+            if v[1] == "bnode" or not shape.pattern.search(v[0]):
+                failures.append(("Pattern", v))
+        if shape.in_ is not None:
+            if data.token is not None:
+                data.taint(v)
+            if v not in shape.in_:
+                failures.append(("In", v))
         if shape.or_ and not any(_conforms(s, v, data) for s in shape.or_):
             failures.append(("Or", v))
         for s in shape.not_:
@@ -466,6 +486,8 @@ def _evaluate(shape: Shape, focus: Term, data: _Data, out: list[PageProblem] | N
                             continue
                         search = s.pattern.search  # type: ignore[union-attr]
                         for value in bucket:
+                            if data.token is not None:
+                                data.taint(value)
                             if value[1] == "bnode" or not search(value[0]):
                                 ok = False
                                 if out is not None:
@@ -596,3 +618,248 @@ def check_page(
     if engine == "pyshacl" or shapes.unsupported:
         return check_triples(triples(doc), shapes=shapes, engine="pyshacl")
     return PageCheck(problems=tuple(sorted(_fast(shapes, _Data.from_document(doc)))))
+
+
+# -- pages assembled from parts ------------------------------------------------------------------
+
+
+def _deep_predicates(roots: Sequence[Shape]) -> frozenset[str]:
+    """The predicates any shape reads on a node other than the focus node itself (values reached
+    through a path, and what nested shapes and ``sh:class`` read there)."""
+    deep: set[str] = set()
+    seen: set[tuple[str, bool]] = set()
+
+    def walk(shape: Shape, is_deep: bool) -> None:
+        if (shape.id, is_deep) in seen:
+            return
+        seen.add((shape.id, is_deep))
+        values_deep = is_deep
+        if shape.path:
+            deep.update(p for i, p in enumerate(shape.path) if is_deep or i > 0)
+            values_deep = True
+        if shape.classes and values_deep:
+            deep.add(RDF + "type")
+        nested = (*shape.or_, *shape.not_, *shape.node, *shape.properties)
+        for sub in (*nested, *((shape.qualified,) if shape.qualified else ())):
+            walk(sub, values_deep)
+
+    for root in roots:
+        walk(root, False)
+    return frozenset(deep)
+
+
+Index = dict[str, dict[str, list[Term]]]
+
+
+@dataclass
+class _Tree:
+    """One article node checked on its own, once per export (see :class:`PageChecker`)."""
+
+    out: Index
+    bnodes: int
+    #: IRIs and blank nodes it points to without describing them
+    refs: frozenset[str]
+    #: ``r`` for every IRI ``PAGE_TOKEN + r`` in it
+    token_rests: frozenset[str]
+    #: its other IRIs with a fragment (could spell a page-local IRI of some page)
+    fragment_iris: tuple[str, ...]
+    #: focus -> its problems, with the token and local blank node labels; None: a string test
+    #: read a token IRI, so the node is always checked on the page itself
+    results: dict[str, list[PageProblem]] | None
+    deep: dict[str, frozenset[tuple[str, Term]]] = field(default_factory=dict)
+
+
+def _targets(shapes: Shapes, props: Mapping[str, list[Term]]) -> list[Shape]:
+    types = {v for v, _ in props.get(RDF + "type", ())}
+    return [
+        root
+        for root in shapes.roots
+        if any(c in types for c in root.target_classes)
+        or any(p in props for p in root.target_subjects_of)
+    ]
+
+
+def _restricted(
+    props: Mapping[str, list[Term]], preds: frozenset[str]
+) -> frozenset[tuple[str, Term]]:
+    return frozenset((p, t) for p in preds for t in props.get(p, ()))
+
+
+class PageChecker:
+    """:func:`check_page` for the pages of one export, each article checked once, not once per
+    page it appears on.
+
+    A :class:`~kg.export.jsonld.PageDocument` is the page's own nodes ("head") plus article
+    parts shared by several pages. The results of a focus node depend only on what the shapes
+    can reach from it: only forward paths, so its own triples, and the ``deep`` predicates (see
+    :func:`_deep_predicates`) of the nodes it reaches. So each article part is checked once on its
+    own, and its results are reused on a page when, on that page,
+
+    - no node the part describes gets a deep predicate's value from elsewhere on the page (the
+      profile person, described by the page and named as an author, is the usual case: the
+      Person node must say the same name, url and sameAs in both places),
+    - nothing the part points to is described elsewhere on the page, and
+    - no string test (pattern, in, class) read a page-local IRI, which stands for a different
+      IRI on each page (``PAGE_TOKEN``).
+
+    Nodes described in several places, the head's nodes and any part that fails a condition are
+    checked on the page's merged graph, exactly as :func:`check_page` would; if that reads a
+    page-local IRI with a string test, the whole page is checked by :func:`check_page`. Results
+    are identical to :func:`check_page` on the same document (tests prove it, and
+    :func:`check_page` is proven against pySHACL).
+    """
+
+    def __init__(self, shapes: Shapes | None = None, *, limit: int = 50_000) -> None:
+        from kg.export.jsonld import PAGE_TOKEN
+
+        self.shapes = shapes or _export_shapes(str(default_shapes_dir()))
+        self.token = PAGE_TOKEN
+        self.deep = _deep_predicates(self.shapes.roots)
+        self.limit = limit
+        self._trees: dict[int, tuple[Any, _Tree]] = {}
+        self._serial = 0
+        #: pages whose articles were all reused / pages checked whole by check_page
+        self.stats = {"reused": 0, "rechecked": 0, "whole": 0}
+
+    def _tree(self, part: Any) -> tuple[int, _Tree]:
+        key = id(part)
+        hit = self._trees.get(key)
+        if hit is not None and hit[0] is part:
+            return key, hit[1]
+        self._serial += 1
+        data = _Data.from_document({"@graph": [part.node]}, bnode=f"_:t{key}x")
+        data.token = self.token
+        results: dict[str, list[PageProblem]] = {}
+        for subject, props in data.out.items():
+            found: list[PageProblem] = []
+            for root in _targets(self.shapes, props):
+                _evaluate(root, (subject, _kind(subject)), data, found)
+            if found:
+                results[subject] = found
+        values = {t for props in data.out.values() for b in props.values() for t in b}
+        iris = {s for s in data.out if not s.startswith("_:")}
+        iris |= {v for v, k in values if k == "iri"}
+        tree = _Tree(
+            out=data.out,
+            bnodes=data.bnodes,
+            refs=frozenset(v for v, k in values if k != "literal" and v not in data.out),
+            token_rests=frozenset(i[len(self.token) :] for i in iris if i.startswith(self.token)),
+            fragment_iris=tuple(i for i in iris if "#" in i and not i.startswith(self.token)),
+            results=None if data.tainted else results,
+        )
+        if len(self._trees) >= self.limit:
+            del self._trees[next(iter(self._trees))]
+        self._trees[key] = (part, tree)
+        return key, tree
+
+    def check(self, doc: Any) -> PageCheck:
+        """Check a :class:`~kg.export.jsonld.PageDocument` (anything else: :func:`check_page`)."""
+        from kg.export.jsonld import PageDocument
+
+        shapes = self.shapes
+        if not isinstance(doc, PageDocument) or shapes.unsupported:
+            return check_page(doc, shapes=shapes)
+        page = doc.page
+        head = _Data.from_document({"@graph": doc.head})
+        head.token = self.token
+        out = head.out
+        live = set(out)  # the head's nodes, before the articles join
+        trees = [self._tree(a) for a in doc.articles]
+        # the token must stand for the page's IRIs one to one
+        rests = frozenset().union(*(t.token_rests for _, t in trees))
+        if rests:
+            own = {i[len(page) :] for i in out if i.startswith(page)}
+            own |= {
+                v[len(page) :]
+                for props in out.values()
+                for b in props.values()
+                for v, k in b
+                if k == "iri" and v.startswith(page)
+            }
+            own |= {i[len(page) :] for _, t in trees for i in t.fragment_iris if i.startswith(page)}
+            if own & rests:
+                return self._whole(doc)
+        merged: set[str] = set()
+        for _, tree in trees:
+            for s, props in tree.out.items():
+                cur = out.get(s)
+                if cur is None:
+                    out[s] = props  # shared with the tree: never written to
+                    continue
+                if s not in merged:
+                    cur = out[s] = {p: list(b) for p, b in cur.items()}
+                    merged.add(s)
+                for p, bucket in props.items():
+                    have = cur.get(p)
+                    if have is None:
+                        cur[p] = list(bucket)
+                    else:
+                        have.extend(t for t in bucket if t not in have)
+        live |= merged
+        offsets: dict[str, int] = {}
+        at = head.bnodes
+        problems: list[PageProblem] = []
+        deep = self.deep
+        merged_deep = {s: _restricted(out[s], deep) for s in merged}
+        reused = 0
+        for key, tree in trees:
+            offsets[f"_:t{key}x"] = at
+            at += tree.bnodes
+            clean = tree.results is not None and not any(r in out for r in tree.refs)
+            if clean:
+                for s in merged.intersection(tree.out):
+                    mine = tree.deep.get(s)
+                    if mine is None:
+                        mine = tree.deep[s] = _restricted(tree.out[s], deep)
+                    if mine != merged_deep[s]:
+                        clean = False
+                        break
+            if not clean:
+                live.update(tree.out)
+                continue
+            reused += 1
+            assert tree.results is not None
+            for focus, found in tree.results.items():
+                if focus not in merged:
+                    problems.extend(found)
+        for s in sorted(live):
+            props = out[s]
+            for root in _targets(shapes, props):
+                _evaluate(root, (s, _kind(s)), head, problems)
+        if head.tainted:
+            return self._whole(doc)
+        self.stats["reused" if reused == len(trees) else "rechecked"] += 1
+        return PageCheck(
+            problems=tuple(sorted((self._localize(p, page, offsets) for p in problems), key=_order))
+        )
+
+    def _whole(self, doc: Any) -> PageCheck:
+        self.stats["whole"] += 1
+        return check_page(doc.as_dict(), shapes=self.shapes)
+
+    def _localize(self, p: PageProblem, page: str, offsets: Mapping[str, int]) -> PageProblem:
+        """A problem as :func:`check_page` reports it: the page for the token, blank nodes
+        numbered in document order."""
+        focus, value = p.focus, p.value
+        if self.token in focus or focus.startswith("_:t"):
+            focus = self._term(focus, page, offsets)
+        if value is not None and (self.token in value or value.startswith("_:t")):
+            value = self._term(value, page, offsets)
+        if focus is p.focus and value is p.value:
+            return p
+        return PageProblem(p.severity, p.message, focus, p.path, value, p.component, p.shape)
+
+    def _term(self, term: str, page: str, offsets: Mapping[str, int]) -> str:
+        if term.startswith("_:t"):
+            prefix, _, k = term.rpartition("x")
+            return f"_:b{offsets[prefix + 'x'] + int(k)}"
+        return term.replace(self.token, page)
+
+
+def _order(p: PageProblem) -> tuple[Any, ...]:
+    """The order of :class:`PageProblem` (its fields in turn), compared in C."""
+    return (p.severity, p.message, p.focus, p.path, p.value, p.component, p.shape)
+
+
+def _kind(subject: str) -> str:
+    return "bnode" if subject.startswith("_:") else "iri"

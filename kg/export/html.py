@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from kg.errors import UsageError
 from kg.export.escape import json_for_script
-from kg.export.jsonld import SiteUrls
+from kg.export.jsonld import PageDocument, SiteUrls
 from kg.export.model import Author, Person, Profile, Work
 from kg.export.svg import coauthor_svg
 
@@ -130,10 +130,17 @@ def environment(templates: str | Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # an export renders thousands of pages: no stat() per page
     )
-    env.filters["jsonld"] = lambda doc: Markup(json_for_script(doc))  # noqa: S704 - escaped for <script>
+    env.filters["jsonld"] = _jsonld_filter
     env.filters["link_label"] = link_label
     env.filters["citation_date"] = citation_date
     return env
+
+
+def _jsonld_filter(doc: Any) -> Markup:
+    """``{{ doc | jsonld }}``: the page's JSON-LD, escaped for ``<script>``."""
+    if isinstance(doc, PageDocument):
+        return Markup(doc.script_text())  # noqa: S704 - escaped for <script>
+    return Markup(json_for_script(doc))  # noqa: S704 - escaped for <script>
 
 
 def _authors(

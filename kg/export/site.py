@@ -17,7 +17,6 @@ Every page names itself with ``<link rel="canonical">``.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,9 +25,9 @@ from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from kg.errors import EXIT_DATA, EXIT_OK, UsageError
-from kg.export.check import PageCheck, PageProblem, Shapes, check_page
+from kg.export.check import PageCheck, PageChecker, PageProblem, Shapes, check_page
 from kg.export.html import environment, render_index, render_profile, render_publication
-from kg.export.jsonld import SiteUrls, profile_document_for, publication_document, slug
+from kg.export.jsonld import PageDocument, PageParts, SiteUrls, slug
 from kg.export.model import Profile, Work, iter_profiles, profile_people
 from kg.store import Store
 
@@ -146,10 +145,16 @@ class _Gate:
         self, report: ExportReport, *, force: bool, shapes: Shapes | None, engine: Any
     ) -> None:
         self.report, self.force, self.shapes, self.engine = report, force, shapes, engine
+        self.checker = PageChecker(shapes) if engine == "fast" else None
 
-    def __call__(self, kind: Kind, url: str, label: str, doc: dict[str, Any]) -> bool:
-        check: PageCheck = check_page(doc, shapes=self.shapes, engine=self.engine)
-        self.report.warnings.extend(PageNote(url, label, p) for p in check.warnings)
+    def __call__(self, kind: Kind, url: str, label: str, doc: PageDocument) -> bool:
+        check: PageCheck
+        if self.checker is not None:
+            check = self.checker.check(doc)
+        else:
+            check = check_page(doc.as_dict(), shapes=self.shapes, engine=self.engine)
+        if check.problems:
+            self.report.warnings.extend(PageNote(url, label, p) for p in check.warnings)
         if check.ok:
             return True
         if self.force:
@@ -168,24 +173,31 @@ def _walk(
     people: Sequence[str],
     urls: SiteUrls,
     gate: _Gate,
-    emit: Callable[[Kind, str, Any, dict[str, Any], SiteUrls], None],
+    emit: Callable[[Kind, str, Any, PageDocument, SiteUrls], None],
 ) -> Iterator[Profile]:
-    """Check and emit publication pages, then profile pages, batch by batch; yield profiles."""
+    """Check and emit publication pages, then profile pages, batch by batch; yield profiles.
+
+    Each publication's article node is built, serialized and checked once
+    (:class:`~kg.export.jsonld.PageParts`, :class:`~kg.export.check.PageChecker`) and reused on
+    its own page and on every profile page that lists it.
+    """
     work_pages: dict[str, bool] = {}
     written: set[str] = set()  # live: profile pages link only to publication pages written
     scoped = SiteUrls(urls.base, urls.people, written)
+    all_works = SiteUrls(urls.base, urls.people, None)
+    parts = PageParts()
     for profile in iter_profiles(store, people):
         for work in profile.works:
             if work.iri in work_pages:
                 continue
-            doc = publication_document(work, urls)
+            doc = parts.publication(work, urls)
             url = urls.work(work.iri)
             ok = gate("publication", url, _label_work(work), doc)
             work_pages[work.iri] = ok
             if ok:
                 written.add(work.iri)
-                emit("publication", url, work, doc, SiteUrls(urls.base, urls.people, None))
-        doc = profile_document_for(profile, scoped)
+                emit("publication", url, work, doc, all_works)
+        doc = parts.profile(profile, scoped)
         url = urls.person(profile.person.iri)
         if gate("profile", url, profile.person.name or profile.person.iri, doc):
             emit("profile", url, profile, doc, scoped)
@@ -212,10 +224,10 @@ def export_jsonld(
     report = ExportReport(out=out)
     gate = _Gate(report, force=force, shapes=shapes, engine=engine)
 
-    def emit(kind: Kind, url: str, item: Any, doc: dict[str, Any], _urls: SiteUrls) -> None:
+    def emit(kind: Kind, url: str, item: Any, doc: PageDocument, _urls: SiteUrls) -> None:
         name = slug(item.person.iri, "person/") if kind == "profile" else slug(item.iri, "work/")
         folder = "people" if kind == "profile" else "publications"
-        _write(out / folder / f"{name}.jsonld", json.dumps(doc, ensure_ascii=False) + "\n")
+        _write(out / folder / f"{name}.jsonld", doc.text() + "\n")
         report.written[kind] += 1
 
     for _ in _walk(store, chosen, urls, gate, emit):
@@ -244,7 +256,7 @@ def export_html(
     gate = _Gate(report, force=force, shapes=shapes, engine=engine)
     sitemap: list[tuple[str, str | None]] = [(urls.base, None)]
 
-    def emit(kind: Kind, url: str, item: Any, doc: dict[str, Any], page_urls: SiteUrls) -> None:
+    def emit(kind: Kind, url: str, item: Any, doc: PageDocument, page_urls: SiteUrls) -> None:
         if kind == "profile":
             html = render_profile(item, doc, page_urls, env=env, site_name=site_name)
             sitemap.append((url, item.modified))
