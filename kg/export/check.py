@@ -304,6 +304,11 @@ class _Data:
         self.token: str | None = None
         self.tainted = False
         self.bnodes = 0  #: blank nodes labelled by :meth:`from_document`
+        #: nodes whose values are all literals or undescribed nodes (so a shape's outcome on
+        #: one depends on its own triples only), with those triples; and a memo keyed by them
+        #: that outlives this graph (:class:`PageChecker`)
+        self.leaves: dict[str, tuple[tuple[str, tuple[Term, ...]], ...]] = {}
+        self.shared: dict[tuple[str, Term, Any], tuple[bool, bool]] | None = None
         seen: set[Triple] = set()
         rdf_type = RDF + "type"
         for t in ts:
@@ -426,11 +431,28 @@ def _result(shape: Shape, focus: Term, component: str, value: Term | None) -> Pa
 
 def _conforms(shape: Shape, value: Term, data: _Data) -> bool:
     """Does ``value`` conform to a nested shape (sh:or / sh:not / sh:node / qualified)? Cached
-    per page: the same author is checked by several shapes."""
+    per page: the same author is checked by several shapes; and across pages in
+    ``data.shared`` when the outcome depends on ``value``'s own triples only (see
+    :attr:`_Data.leaves`)."""
     key = (shape.id, value)
     hit = data.memo.get(key)
-    if hit is None:
-        hit = data.memo[key] = _evaluate(shape, value, data, None)
+    if hit is not None:
+        return hit
+    shared = data.shared
+    if shared is not None and value[1] != "bnode":
+        sig = data.leaves.get(value[0]) if value[0] in data.out else ()
+        if sig is not None:
+            skey = (shape.id, value, sig)
+            got = shared.get(skey)
+            if got is None:
+                was, data.tainted = data.tainted, False
+                got = shared[skey] = (_evaluate(shape, value, data, None), data.tainted)
+                data.tainted = was or data.tainted
+            elif got[1]:
+                data.tainted = True
+            data.memo[key] = got[0]
+            return got[0]
+    hit = data.memo[key] = _evaluate(shape, value, data, None)
     return hit
 
 
@@ -669,14 +691,34 @@ class _Tree:
     deep: dict[str, frozenset[tuple[str, Term]]] = field(default_factory=dict)
 
 
-def _targets(shapes: Shapes, props: Mapping[str, list[Term]]) -> list[Shape]:
-    types = {v for v, _ in props.get(RDF + "type", ())}
-    return [
-        root
-        for root in shapes.roots
-        if any(c in types for c in root.target_classes)
-        or any(p in props for p in root.target_subjects_of)
-    ]
+class _Targets:
+    """Which root shapes target a node, looked up by its types and predicates."""
+
+    def __init__(self, roots: Sequence[Shape]) -> None:
+        self.by_class: dict[str, list[int]] = defaultdict(list)
+        self.by_pred: dict[str, list[int]] = defaultdict(list)
+        self.roots = list(roots)
+        for i, root in enumerate(self.roots):
+            for c in root.target_classes:
+                self.by_class[c].append(i)
+            for p in root.target_subjects_of:
+                self.by_pred[p].append(i)
+
+    def __call__(self, props: Mapping[str, list[Term]]) -> list[Shape]:
+        hits: set[int] = set()
+        by_pred = self.by_pred
+        for p in props:
+            found = by_pred.get(p)
+            if found:
+                hits.update(found)
+        for t, _ in props.get(_RDF_TYPE, ()):
+            found = self.by_class.get(t)
+            if found:
+                hits.update(found)
+        return [self.roots[i] for i in sorted(hits)]
+
+
+_RDF_TYPE = RDF + "type"
 
 
 def _restricted(
@@ -715,8 +757,11 @@ class PageChecker:
         self.shapes = shapes or _export_shapes(str(default_shapes_dir()))
         self.token = PAGE_TOKEN
         self.deep = _deep_predicates(self.shapes.roots)
+        self.targets = _Targets(self.shapes.roots)
         self.limit = limit
         self._trees: dict[int, tuple[Any, _Tree]] = {}
+        self._shared: dict[tuple[str, Term, Any], tuple[bool, bool]] = {}
+        self._leaf_results: dict[tuple[str, Any], tuple[list[PageProblem], bool]] = {}
         self._serial = 0
         #: pages whose articles were all reused / pages checked whole by check_page
         self.stats = {"reused": 0, "rechecked": 0, "whole": 0}
@@ -729,10 +774,35 @@ class PageChecker:
         self._serial += 1
         data = _Data.from_document({"@graph": [part.node]}, bnode=f"_:t{key}x")
         data.token = self.token
+        out = data.out
+        for subject, props in out.items():
+            if not subject.startswith("_:") and all(
+                k == "literal" or v not in out for b in props.values() for v, k in b
+            ):
+                data.leaves[subject] = tuple((p, tuple(b)) for p, b in props.items())
+        if len(self._shared) > self.limit * 10:
+            self._shared.clear()
+            self._leaf_results.clear()
+        data.shared = self._shared
         results: dict[str, list[PageProblem]] = {}
-        for subject, props in data.out.items():
-            found: list[PageProblem] = []
-            for root in _targets(self.shapes, props):
+        for subject, props in out.items():
+            sig = data.leaves.get(subject)
+            if sig is not None:  # an author: the same node recurs on many articles
+                leaf = self._leaf_results.get((subject, sig))
+                if leaf is None:
+                    was, data.tainted = data.tainted, False
+                    found: list[PageProblem] = []
+                    for root in self.targets(props):
+                        _evaluate(root, (subject, "iri"), data, found)
+                    leaf = self._leaf_results[(subject, sig)] = (found, data.tainted)
+                    data.tainted = was or data.tainted
+                elif leaf[1]:
+                    data.tainted = True
+                if leaf[0]:
+                    results[subject] = leaf[0]
+                continue
+            found = []
+            for root in self.targets(props):
                 _evaluate(root, (subject, _kind(subject)), data, found)
             if found:
                 results[subject] = found
@@ -824,7 +894,7 @@ class PageChecker:
                     problems.extend(found)
         for s in sorted(live):
             props = out[s]
-            for root in _targets(shapes, props):
+            for root in self.targets(props):
                 _evaluate(root, (s, _kind(s)), head, problems)
         if head.tainted:
             return self._whole(doc)

@@ -174,6 +174,8 @@ def _walk(
     urls: SiteUrls,
     gate: _Gate,
     emit: Callable[[Kind, str, Any, PageDocument, SiteUrls], None],
+    *,
+    publications: bool = True,
 ) -> Iterator[Profile]:
     """Check and emit publication pages, then profile pages, batch by batch; yield profiles.
 
@@ -187,7 +189,7 @@ def _walk(
     all_works = SiteUrls(urls.base, urls.people, None)
     parts = PageParts()
     for profile in iter_profiles(store, people):
-        for work in profile.works:
+        for work in profile.works if publications else ():
             if work.iri in work_pages:
                 continue
             doc = parts.publication(work, urls)
@@ -213,10 +215,12 @@ def export_jsonld(
     force: bool = False,
     shapes: Shapes | None = None,
     engine: Literal["fast", "pyshacl"] = "fast",
+    publications: bool = True,
 ) -> ExportReport:
     """Write one JSON-LD document per person (``people/{slug}.jsonld``) and per publication
     (``publications/{slug}.jsonld``), each checked like a page. Without ``base_url`` the
-    documents' ``@id``\\s are ``file:`` URLs under ``out``."""
+    documents' ``@id``\\s are ``file:`` URLs under ``out``. ``publications=False`` writes the
+    people's documents only (their articles then link to no publication page)."""
     out = Path(out)
     base = base_url or out.resolve().as_uri() + "/"
     chosen = _people(store, people)
@@ -230,7 +234,7 @@ def export_jsonld(
         _write(out / folder / f"{name}.jsonld", doc.text() + "\n")
         report.written[kind] += 1
 
-    for _ in _walk(store, chosen, urls, gate, emit):
+    for _ in _walk(store, chosen, urls, gate, emit, publications=publications):
         pass
     return report
 
@@ -246,8 +250,13 @@ def export_html(
     shapes: Shapes | None = None,
     engine: Literal["fast", "pyshacl"] = "fast",
     site_name: str = "Research profiles",
+    publications: bool = True,
 ) -> ExportReport:
-    """Write the static site into ``out`` for serving at ``base_url`` (see the module doc)."""
+    """Write the static site into ``out`` for serving at ``base_url`` (see the module doc).
+
+    ``publications=False`` writes the index and the profile pages only: publications are listed
+    on the profiles without a page (or link) of their own.
+    """
     out = Path(out)
     chosen = _people(store, people)
     urls = site_urls(store, base_url, people=chosen)
@@ -267,7 +276,10 @@ def export_html(
         report.written[kind] += 1
 
     # the index needs only who has a page and how many publications: keep no whole profiles
-    listed = [(p.person, len(p.works)) for p in _walk(store, chosen, urls, gate, emit)]
+    listed = [
+        (p.person, len(p.works))
+        for p in _walk(store, chosen, urls, gate, emit, publications=publications)
+    ]
     written = {u for u, _ in sitemap}
     _write(
         out / "index.html",
