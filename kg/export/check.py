@@ -358,8 +358,11 @@ class _Data:
                 else:
                     pred = SCHEMA + key
                     terms = []
+                    iri_valued = key in IRI_TERMS
                     for v in values:
-                        if isinstance(v, Mapping):
+                        if type(v) is str:  # the usual case: skip the Mapping ABC check
+                            terms.append((v, "iri" if iri_valued else "literal"))
+                        elif isinstance(v, Mapping):
                             if len(v) == 1 and "@id" in v:
                                 terms.append((str(v["@id"]), "iri"))
                             else:

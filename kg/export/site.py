@@ -18,6 +18,7 @@ Every page names itself with ``<link rel="canonical">``.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,11 @@ class ExportReport:
     held_back: list[HeldBack] = field(default_factory=list)
     warnings: list[PageNote] = field(default_factory=list)
     forced: list[PageNote] = field(default_factory=list)
+    #: seconds spent per stage: "read" (store to profiles), "build" (JSON-LD documents),
+    #: "check" (shapes), "render" (HTML, or the documents' JSON text), "write" (files)
+    stages: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("read", "build", "check", "render", "write"), 0.0)
+    )
 
     @property
     def pages_written(self) -> int:
@@ -188,21 +194,41 @@ def _walk(
     scoped = SiteUrls(urls.base, urls.people, written)
     all_works = SiteUrls(urls.base, urls.people, None)
     parts = PageParts()
-    for profile in iter_profiles(store, people):
+    stages, clock = gate.report.stages, time.perf_counter
+    profiles = iter_profiles(store, people)
+    while True:
+        t0 = clock()
+        profile = next(profiles, None)
+        stages["read"] += clock() - t0
+        if profile is None:
+            return
         for work in profile.works if publications else ():
             if work.iri in work_pages:
                 continue
+            t0 = clock()
             doc = parts.publication(work, urls)
+            t1 = clock()
             url = urls.work(work.iri)
             ok = gate("publication", url, _label_work(work), doc)
+            t2 = clock()
             work_pages[work.iri] = ok
             if ok:
                 written.add(work.iri)
                 emit("publication", url, work, doc, all_works)
+            stages["build"] += t1 - t0
+            stages["check"] += t2 - t1
+            stages["render"] += clock() - t2
+        t0 = clock()
         doc = parts.profile(profile, scoped)
+        t1 = clock()
         url = urls.person(profile.person.iri)
-        if gate("profile", url, profile.person.name or profile.person.iri, doc):
+        ok = gate("profile", url, profile.person.name or profile.person.iri, doc)
+        t2 = clock()
+        if ok:
             emit("profile", url, profile, doc, scoped)
+        stages["build"] += t1 - t0
+        stages["check"] += t2 - t1
+        stages["render"] += clock() - t2
         yield profile
 
 
@@ -231,7 +257,12 @@ def export_jsonld(
     def emit(kind: Kind, url: str, item: Any, doc: PageDocument, _urls: SiteUrls) -> None:
         name = slug(item.person.iri, "person/") if kind == "profile" else slug(item.iri, "work/")
         folder = "people" if kind == "profile" else "publications"
-        _write(out / folder / f"{name}.jsonld", doc.text() + "\n")
+        text = doc.text() + "\n"
+        t0 = time.perf_counter()
+        _write(out / folder / f"{name}.jsonld", text)
+        spent = time.perf_counter() - t0
+        report.stages["write"] += spent
+        report.stages["render"] -= spent  # emit's time is counted as render by _walk
         report.written[kind] += 1
 
     for _ in _walk(store, chosen, urls, gate, emit, publications=publications):
@@ -272,7 +303,11 @@ def export_html(
         else:
             html = render_publication(item, doc, page_urls, env=env, site_name=site_name)
             sitemap.append((url, None))
+        t0 = time.perf_counter()
         _write(out / url[len(urls.base) :] / "index.html", html)
+        spent = time.perf_counter() - t0
+        report.stages["write"] += spent
+        report.stages["render"] -= spent  # emit's time is counted as render by _walk
         report.written[kind] += 1
 
     # the index needs only who has a page and how many publications: keep no whole profiles
