@@ -1,8 +1,8 @@
 """Benchmark the web export: profile pages per second vs rdflib's JSON-LD serializer.
 
 Not a test. Builds N profiles of ~P publications each (two profile people and one to four
-outside co-authors per publication, seeded realistic names) in an in-memory EmbeddedStore
-through kg.ingest, like real data, then in the same run:
+outside co-authors per publication, seeded realistic names) in the default store (an
+EmbeddedStore on disk) through kg.ingest, like real data, then in the same run:
 
 - kg, profile pages: ``export_html(..., publications=False)`` — the real export: store reads,
   JSON-LD, the Google/Scholar checks, HTML and atomic writes, for every profile page (the
@@ -125,7 +125,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="kg-export-bench-"))
     data = work / "records.json"
     data.write_text(json.dumps(records(args.profiles, args.publications)), encoding="utf-8")
-    store = EmbeddedStore(None)
+    # the default store: pyoxigraph on disk (RocksDB), as `kg ingest` makes it
+    store = EmbeddedStore(work / "store")
     t0 = time.perf_counter()
     ingest([str(data)], store)
     s = stats(store)

@@ -385,7 +385,7 @@ _PERSON_LINKS = (
 )
 _WORK_LINKS = (KG + "authorship", SCHEMA + "isPartOf", SCHEMA + "identifier")
 _WORK_PROPS = (
-    RDF + "type", SCHEMA + "name", SCHEMA + "headline", SCHEMA + "abstract", SCHEMA + "datePublished",
+    SCHEMA + "name", SCHEMA + "headline", SCHEMA + "abstract", SCHEMA + "datePublished",
     SCHEMA + "isPartOf", SCHEMA + "url", KG + "pdfUrl", SCHEMA + "sameAs", BIBO + "doi",
     SCHEMA + "identifier", KG + "authorship",
 )  # fmt: skip
