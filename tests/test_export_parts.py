@@ -296,3 +296,40 @@ def test_site_without_publication_pages(colleagues: EmbeddedStore, tmp_path: Pat
         doc = json.loads(path.read_text("utf-8"))
         articles = [n for n in doc["@graph"] if n["@type"] == "ScholarlyArticle"]
         assert articles and all("url" not in a and "#work-" in a["@id"] for a in articles)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def _report(report: Any) -> tuple[Any, ...]:
+    return (report.written, report.held_back, report.warnings, report.forced, report.summary())
+
+
+@pytest.mark.parametrize("publications", [True, False])
+def test_worker_processes_write_the_same_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, publications: bool
+) -> None:
+    """Several processes, each with a slice of the people, reading the store read-only: the same
+    files byte for byte and the same report as one process (the untitled work is held back)."""
+    import kg.export.site as site
+
+    monkeypatch.setattr(site, "JOB_PEOPLE", 2)  # several slices even for a handful of people
+    store = EmbeddedStore(tmp_path / "store")
+    from kg.ingest import ingest
+
+    ingest([str(RECORDS), str(_colleagues(tmp_path))], store)
+    one = export_html(store, tmp_path / "one", base_url=BASE, publications=publications)
+    two = export_html(store, tmp_path / "two", base_url=BASE, publications=publications, workers=2)
+    assert _files(tmp_path / "one") == _files(tmp_path / "two")
+    assert _report(one)[:4] == _report(two)[:4]
+    assert one.held_back or not publications
+    docs1 = export_jsonld(store, tmp_path / "d1", base_url=BASE, publications=publications)
+    docs2 = export_jsonld(
+        store, tmp_path / "d2", base_url=BASE, publications=publications, workers=2
+    )
+    assert _files(tmp_path / "d1") == _files(tmp_path / "d2")
+    assert _report(docs1)[:4] == _report(docs2)[:4]
+    store.close()

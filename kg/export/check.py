@@ -254,6 +254,68 @@ class _Compiler:
         return s
 
 
+def _stable_blank_nodes(g: rdflib.Graph) -> rdflib.Graph:
+    """``g`` with each blank node labelled by where it sits and what it holds (a hash of its
+    parent's label, the predicate, its content, and its rank among identical siblings), so that
+    the same shapes file gives the same labels in every run and process. Blank nodes in a cycle
+    of blank nodes keep the parser's labels."""
+    import hashlib
+
+    memo: dict[Any, str] = {}
+
+    def sig(b: Any, stack: frozenset[Any] = frozenset()) -> str:
+        if b in memo:
+            return memo[b]
+        if b in stack:
+            raise RecursionError
+        parts = sorted(
+            f"{p}|{sig(o, stack | {b}) if isinstance(o, rdflib.BNode) else o.n3()}"
+            for p, o in g.predicate_objects(b)
+        )
+        memo[b] = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+        return memo[b]
+
+    labels: dict[Any, rdflib.BNode] = {}
+
+    def assign(node: Any, label: str) -> None:
+        seen: dict[tuple[str, str], int] = defaultdict(int)
+        children = [
+            (str(p), sig(o), o) for p, o in g.predicate_objects(node) if isinstance(o, rdflib.BNode)
+        ]
+        for p, child_sig, child in sorted(children, key=lambda c: (c[0], c[1])):
+            if child in labels:
+                continue
+            rank = seen[(p, child_sig)]
+            seen[(p, child_sig)] += 1
+            text = f"{label}|{p}|{child_sig}|{rank}"
+            labels[child] = rdflib.BNode(
+                "s" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+            )
+            assign(child, str(labels[child]))
+
+    try:
+        objects = set(g.objects())
+        named = sorted({s for s in g.subjects() if not isinstance(s, rdflib.BNode)}, key=str)
+        for node in named:
+            assign(node, str(node))
+        free = [b for b in set(g.subjects()) if isinstance(b, rdflib.BNode) and b not in objects]
+        seen_roots: dict[str, int] = defaultdict(int)
+        for b in sorted(free, key=sig):
+            rank = seen_roots[sig(b)]
+            seen_roots[sig(b)] += 1
+            text = f"root|{sig(b)}|{rank}"
+            labels[b] = rdflib.BNode("s" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24])
+            assign(b, str(labels[b]))
+    except RecursionError:
+        return g
+    out = rdflib.Graph()
+    for prefix, namespace in g.namespaces():
+        out.bind(prefix, namespace)
+    for t in g:
+        out.add(tuple(labels.get(x, x) for x in t))  # type: ignore[arg-type]
+    return out
+
+
 def load_shapes(paths: Iterable[str | Path]) -> Shapes:
     """Parse shape files (Turtle) and compile them for the fast path."""
     g = rdflib.Graph()
@@ -264,6 +326,9 @@ def load_shapes(paths: Iterable[str | Path]) -> Shapes:
             raise UsageError(f"{path}: no such shapes file") from None
         except Exception as exc:
             raise UsageError(f"{path}: not valid Turtle ({exc})") from None
+    # Blank-node shapes get labels from their content, not the parser's random ones, so a
+    # problem names the same shape in every run and every process.
+    g = _stable_blank_nodes(g)
     shapes = Shapes(graph=g)
     compiler = _Compiler(g)
     roots = set(g.subjects(rdflib.URIRef(SH + "targetClass"), None)) | set(
