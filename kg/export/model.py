@@ -74,7 +74,7 @@ class Author:
     name: str
     printed_name: str | None
     position: int | None
-    url: str | None = None
+    url: str | None = None  #: their homepage (``schema:url``, else ``foaf:homepage``)
     same_as: tuple[str, ...] = ()
     has_record: bool = False
 
