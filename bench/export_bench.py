@@ -6,16 +6,15 @@ EmbeddedStore on disk) through kg.ingest, like real data, then in the same run:
 
 - kg, profile pages: ``export_html(..., publications=False)`` — the real export: store reads,
   JSON-LD, the Google/Scholar checks, HTML and atomic writes, for every profile page (the
-  publications are listed on the profiles, without pages of their own) — in one process and in
-  ``--workers`` processes (the headline), and ``export_jsonld`` (profile documents);
+  publications are listed on the profiles, without pages of their own), and the same with
+  ``export_jsonld`` (profile documents);
 - kg, the whole site (``export_html``: profile and publication pages, index, sitemap) and
   ``export_jsonld``, as the CLI runs them, with the export's per-stage split;
 - baseline: rdflib's JSON-LD serializer with kg's context on the same per-page subgraphs
   (``Graph.serialize(format="json-ld", context=CONTEXT)``) for a sample of profile pages, the
   graphs already built (not timed).
 
-The last line is the headline: kg profile pages/s (``--workers`` processes) and the ratio to the
-baseline of this run.
+The last line is the headline: kg profile pages/s and the ratio to the baseline of this run.
 
     .venv/bin/python bench/export_bench.py --profiles 1000 --publications 20
 """
@@ -109,7 +108,7 @@ def records(n_people: int, per_person: int, seed: int = 7) -> list[dict[str, obj
 
 
 def _stages(report: ExportReport, seconds: float) -> str:
-    """Each stage's share of the export's time (with workers: of their summed seconds)."""
+    """Each stage's share of the export's time."""
     total = sum(report.stages.values()) or seconds
     parts = [f"{k} {v / total:.0%}" for k, v in report.stages.items()]
     return "stages: " + ", ".join(parts)
@@ -126,9 +125,6 @@ def main() -> None:
     ap.add_argument(
         "--memory", action="store_true", help="an in-memory store instead of the default on disk"
     )
-    ap.add_argument(
-        "--workers", type=int, default=1, help="also export with this many processes (headline)"
-    )
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="kg-export-bench-"))
@@ -144,40 +140,33 @@ def main() -> None:
           f"publication), {s.people:,} people, {s.publications:,} publications "
           f"(ingest {time.perf_counter() - t0:.1f} s)")  # fmt: skip
 
-    # 1. Profile pages (the job of the baseline), through the real export, checks and writes in:
-    #    in one process, then in --workers processes (the headline).
-    rate = 0.0
-    for workers in dict.fromkeys((1, args.workers)):
-        t0 = time.perf_counter()
-        report = export_html(
-            store, work / f"profiles-{workers}", base_url=BASE, publications=False, workers=workers
-        )
-        profile_s = time.perf_counter() - t0
-        pages = report.written["profile"]
-        rate = pages / profile_s
-        print(f"kg profile pages: {pages:,} HTML pages (export_html, publications=False, "
-              f"workers={workers}) in {profile_s:.2f} s -> {rate:,.0f} profile pages/s; held back "
-              f"{len(report.held_back)}; {_stages(report, profile_s)}")  # fmt: skip
+    # 1. Profile pages (the job of the baseline), through the real export, checks and writes in.
     t0 = time.perf_counter()
-    jreport = export_jsonld(
-        store, work / "profile-docs", base_url=BASE, publications=False, workers=args.workers
-    )
+    report = export_html(store, work / "profiles", base_url=BASE, publications=False)
+    profile_s = time.perf_counter() - t0
+    pages = report.written["profile"]
+    rate = pages / profile_s
+    print(f"kg profile pages: {pages:,} HTML pages (export_html, publications=False) in "
+          f"{profile_s:.2f} s -> {rate:,.0f} profile pages/s; held back {len(report.held_back)}; "
+          f"{_stages(report, profile_s)}")  # fmt: skip
+    t0 = time.perf_counter()
+    jreport = export_jsonld(store, work / "profile-docs", base_url=BASE, publications=False)
     jprofile_s = time.perf_counter() - t0
     print(f"kg profile docs:  {jreport.written['profile']:,} JSON-LD documents (export_jsonld, "
-          f"publications=False, workers={args.workers}) in {jprofile_s:.2f} s -> "
+          f"publications=False) in {jprofile_s:.2f} s -> "
           f"{jreport.written['profile'] / jprofile_s:,.0f} documents/s; "
           f"{_stages(jreport, jprofile_s)}")  # fmt: skip
 
     # 2. The whole site and the JSON-LD export, as the CLI runs them.
     if not args.no_site:
         t0 = time.perf_counter()
-        site = export_html(store, work / "site", base_url=BASE, workers=args.workers)
+        site = export_html(store, work / "site", base_url=BASE)
         html_s = time.perf_counter() - t0
         print(f"kg export html:   {site.written['profile']:,} profile + {site.written['publication']:,} "
               f"publication pages + index + sitemap in {html_s:.2f} s -> "
               f"{site.pages_written / html_s:,.0f} pages/s; {_stages(site, html_s)}")  # fmt: skip
         t0 = time.perf_counter()
-        docs = export_jsonld(store, work / "jsonld", base_url=BASE, workers=args.workers)
+        docs = export_jsonld(store, work / "jsonld", base_url=BASE)
         json_s = time.perf_counter() - t0
         print(f"kg export jsonld: {docs.written['profile']:,} profile + {docs.written['publication']:,} "
               f"publication documents in {json_s:.2f} s -> {docs.pages_written / json_s:,.0f} "

@@ -17,13 +17,10 @@ Every page names itself with ``<link rel="canonical">``.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import pickle
 import time
 from collections.abc import Callable, Iterator, Sequence
-from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from xml.sax.saxutils import escape
@@ -32,8 +29,8 @@ from kg.errors import EXIT_DATA, EXIT_OK, UsageError
 from kg.export.check import PageCheck, PageChecker, PageProblem, Shapes, check_page
 from kg.export.html import environment, render_index, render_profile, render_publication
 from kg.export.jsonld import PageDocument, PageParts, SiteUrls, slug
-from kg.export.model import Person, Profile, Work, _works_of, iter_profiles, profile_people
-from kg.store import EmbeddedStore, Store
+from kg.export.model import Person, Profile, Work, iter_profiles, profile_people
+from kg.store import Store
 
 __all__ = ["ExportReport", "HeldBack", "PageNote", "export_html", "export_jsonld", "site_urls"]
 
@@ -156,17 +153,12 @@ class _Gate:
         self.report, self.force, self.shapes, self.engine = report, force, shapes, engine
         self.checker = PageChecker(shapes) if engine == "fast" else None
 
-    def __call__(
-        self, kind: Kind, url: str, label: str, doc: PageDocument, *, record: bool = True
-    ) -> bool:
-        """Whether to write the page; ``record=False``: decide only (another job reports it)."""
+    def __call__(self, kind: Kind, url: str, label: str, doc: PageDocument) -> bool:
         check: PageCheck
         if self.checker is not None:
             check = self.checker.check(doc)
         else:
             check = check_page(doc.as_dict(), shapes=self.shapes, engine=self.engine)
-        if not record:
-            return check.ok or self.force
         if check.problems:
             self.report.warnings.extend(PageNote(url, label, p) for p in check.warnings)
         if check.ok:
@@ -190,15 +182,12 @@ def _walk(
     emit: Callable[[Kind, str, Any, PageDocument, SiteUrls], None],
     *,
     publications: bool = True,
-    elsewhere: AbstractSet[str] = frozenset(),
 ) -> Iterator[Profile]:
     """Check and emit publication pages, then profile pages, batch by batch; yield profiles.
 
     Each publication's article node is built, serialized and checked once
     (:class:`~kg.export.jsonld.PageParts`, :class:`~kg.export.check.PageChecker`) and reused on
-    its own page and on every profile page that lists it. The pages of works in ``elsewhere``
-    are written by another job: here they are only checked, to link to them as that job will
-    write them (the check is deterministic).
+    its own page and on every profile page that lists it.
     """
     work_pages: dict[str, bool] = {}
     written: set[str] = set()  # live: profile pages link only to publication pages written
@@ -220,14 +209,12 @@ def _walk(
             doc = parts.publication(work, urls)
             t1 = clock()
             url = urls.work(work.iri)
-            mine = work.iri not in elsewhere
-            ok = gate("publication", url, _label_work(work), doc, record=mine)
+            ok = gate("publication", url, _label_work(work), doc)
             t2 = clock()
             work_pages[work.iri] = ok
             if ok:
                 written.add(work.iri)
-                if mine:
-                    emit("publication", url, work, doc, all_works)
+                emit("publication", url, work, doc, all_works)
             stages["build"] += t1 - t0
             stages["check"] += t2 - t1
             stages["render"] += clock() - t2
@@ -247,14 +234,13 @@ def _walk(
 
 @dataclass(frozen=True)
 class _Job:
-    """One slice of an export, runnable in a worker process (everything in it pickles)."""
+    """What to export (the options :func:`export_html` and :func:`export_jsonld` share)."""
 
     html: bool  #: a site (else JSON-LD documents)
     out: Path
     base: str
     everyone: frozenset[str]  #: people with a profile page
-    people: tuple[str, ...]  #: whose pages this job writes, in order
-    elsewhere: frozenset[str]  #: works whose publication page another job writes
+    people: tuple[str, ...]  #: whose pages are written, in order
     publications: bool
     force: bool
     shapes: Shapes | None
@@ -265,7 +251,7 @@ class _Job:
 
 @dataclass
 class _Done:
-    """What a job wrote: its report, and for a site the index rows and sitemap entries."""
+    """What was written: the report, and for a site the index rows and sitemap entries."""
 
     report: ExportReport
     listed: list[tuple[Person, int]]
@@ -308,79 +294,10 @@ def _run(job: _Job, store: Store) -> _Done:
         gate,
         emit,
         publications=job.publications,
-        elsewhere=job.elsewhere,
     )
     # the index needs only who has a page and how many publications: keep no whole profiles
     listed = [(p.person, len(p.works)) for p in walk]
     return _Done(report, listed, sitemap)
-
-
-_WORKER_STORE: Store | None = None
-
-
-def _worker_init(path: str) -> None:
-    global _WORKER_STORE
-    _WORKER_STORE = EmbeddedStore(path, read_only=True)
-
-
-def _worker_run(job: _Job) -> _Done:
-    assert _WORKER_STORE is not None
-    return _run(job, _WORKER_STORE)
-
-
-#: People per job when an export runs in worker processes.
-JOB_PEOPLE = 250
-
-
-def _export(store: Store, job: _Job, workers: int) -> _Done:
-    """Run ``job`` here, or split it by people over ``workers`` processes (see :func:`export_html`)."""
-    path = getattr(store, "path", None)
-    if workers <= 1 or not isinstance(store, EmbeddedStore) or path is None:
-        return _run(job, store)
-    try:
-        pickle.dumps(job.shapes)
-    except Exception:  # a shapes graph that does not pickle: export here
-        return _run(job, store)
-    people = list(job.people)
-    size = max(1, min(JOB_PEOPLE, -(-len(people) // workers)))
-    chunks = [people[i : i + size] for i in range(0, len(people), size)]
-    if len(chunks) <= 1:
-        return _run(job, store)
-    # a publication's page is written by the job of the first person who lists it
-    owner: dict[str, int] = {}
-    if job.publications:
-        works = _works_of(store, people)
-        for i, chunk in enumerate(chunks):
-            for person in chunk:
-                for w in sorted(works.get(person, ())):
-                    owner.setdefault(w, i)
-        by_chunk: list[set[str]] = [set() for _ in chunks]
-        for i, chunk in enumerate(chunks):
-            for person in chunk:
-                by_chunk[i].update(w for w in works.get(person, ()) if owner[w] != i)
-    jobs = [
-        replace(
-            job,
-            people=tuple(chunk),
-            elsewhere=frozenset(by_chunk[i]) if job.publications else frozenset(),
-        )
-        for i, chunk in enumerate(chunks)
-    ]
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding RocksDB
-    with context.Pool(min(workers, len(jobs)), _worker_init, (str(path),)) as pool:
-        parts = pool.map(_worker_run, jobs, chunksize=1)
-    done = _Done(ExportReport(out=job.out), [], [])
-    for part in parts:  # in job order: the same order a single process reports in
-        for kind, n in part.report.written.items():
-            done.report.written[kind] += n
-        for stage, seconds in part.report.stages.items():
-            done.report.stages[stage] += seconds
-        done.report.held_back += part.report.held_back
-        done.report.warnings += part.report.warnings
-        done.report.forced += part.report.forced
-        done.listed += part.listed
-        done.sitemap += part.sitemap
-    return done
 
 
 def export_jsonld(
@@ -393,23 +310,21 @@ def export_jsonld(
     shapes: Shapes | None = None,
     engine: Literal["fast", "pyshacl"] = "fast",
     publications: bool = True,
-    workers: int = 1,
 ) -> ExportReport:
     """Write one JSON-LD document per person (``people/{slug}.jsonld``) and per publication
     (``publications/{slug}.jsonld``), each checked like a page. Without ``base_url`` the
     documents' ``@id``\\s are ``file:`` URLs under ``out``. ``publications=False`` writes the
-    people's documents only (their articles then link to no publication page). ``workers``: as
-    for :func:`export_html`."""
+    people's documents only (their articles then link to no publication page)."""
     out = Path(out)
     base = base_url or out.resolve().as_uri() + "/"
     chosen = _people(store, people)
     urls = site_urls(store, base, people=chosen)
     job = _Job(
         html=False, out=out, base=urls.base, everyone=urls.people, people=tuple(chosen),
-        elsewhere=frozenset(), publications=publications, force=force, shapes=shapes,
+        publications=publications, force=force, shapes=shapes,
         engine=engine, templates=None, site_name="",
     )  # fmt: skip
-    return _export(store, job, workers).report
+    return _run(job, store).report
 
 
 def export_html(
@@ -424,19 +339,11 @@ def export_html(
     engine: Literal["fast", "pyshacl"] = "fast",
     site_name: str = "Research profiles",
     publications: bool = True,
-    workers: int = 1,
 ) -> ExportReport:
     """Write the static site into ``out`` for serving at ``base_url`` (see the module doc).
 
     ``publications=False`` writes the index and the profile pages only: publications are listed
     on the profiles without a page (or link) of their own.
-
-    ``workers > 1`` splits the people into slices of at most :data:`JOB_PEOPLE` and exports them
-    in that many worker processes, each reading the store read-only (an :class:`EmbeddedStore`
-    on disk; other stores export in this process). Each publication page is written by the slice
-    of the first person who lists it; the others check it too, so that they link to it exactly
-    when it is written. The files and the report are the same as with one process; ``stages``
-    then adds up the workers' seconds.
     """
     out = Path(out)
     chosen = _people(store, people)
@@ -444,11 +351,11 @@ def export_html(
     env = environment(templates)  # fails early on a bad --templates
     job = _Job(
         html=True, out=out, base=urls.base, everyone=urls.people, people=tuple(chosen),
-        elsewhere=frozenset(), publications=publications, force=force, shapes=shapes,
+        publications=publications, force=force, shapes=shapes,
         engine=engine, templates=str(templates) if templates is not None else None,
         site_name=site_name,
     )  # fmt: skip
-    done = _export(store, job, workers)
+    done = _run(job, store)
     report = done.report
     sitemap = [(urls.base, None), *done.sitemap]
     written = {u for u, _ in sitemap}
