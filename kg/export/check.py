@@ -817,6 +817,19 @@ class PageChecker:
     page-local IRI with a string test, the whole page is checked by :func:`check_page`. Results
     are identical to :func:`check_page` on the same document (tests prove it, and
     :func:`check_page` is proven against pySHACL).
+
+    >>> from kg.export.jsonld import PageParts, SiteUrls
+    >>> from kg.export.model import Author, Person, Profile, Work
+    >>> ada = Author("https://w3id.org/kg/id/person/key/ada", "Ada", "A. L.", 1, has_record=True)
+    >>> bob = Author("https://w3id.org/kg/id/person/name/bob", "Bob", "Bob", 2)
+    >>> work = Work("https://w3id.org/kg/id/work/key/notes", "Notes", (ada, bob), date="1843")
+    >>> urls = SiteUrls("https://lab.example.org/", frozenset({ada.iri}))
+    >>> doc = PageParts().profile(Profile(Person(ada.iri, "Ada"), (work,)), urls)
+    >>> checker = PageChecker()
+    >>> checker.check(doc) == check_page(doc.as_dict()), checker.stats["reused"]
+    (True, 1)
+    >>> [p.message.split(":")[0] for p in checker.check(doc).warnings]
+    ['An author has neither url nor sameAs']
     """
 
     def __init__(self, shapes: Shapes | None = None, *, limit: int = 50_000) -> None:
@@ -827,10 +840,9 @@ class PageChecker:
         self.deep = _deep_predicates(self.shapes.roots)
         self.targets = _Targets(self.shapes.roots)
         self.limit = limit
-        self._trees: dict[int, tuple[Any, _Tree]] = {}
+        self._trees: dict[int, tuple[Any, _Tree]] = {}  # id(part) -> (part, its tree)
         self._shared: dict[tuple[str, Term, Any], tuple[bool, bool]] = {}
         self._leaf_results: dict[tuple[str, Any], tuple[list[PageProblem], bool]] = {}
-        self._serial = 0
         #: pages whose articles were all reused / pages checked whole by check_page
         self.stats = {"reused": 0, "rechecked": 0, "whole": 0}
 
@@ -839,7 +851,6 @@ class PageChecker:
         hit = self._trees.get(key)
         if hit is not None and hit[0] is part:
             return key, hit[1]
-        self._serial += 1
         data = _Data.from_document({"@graph": [part.node]}, bnode=f"_:t{key}x")
         data.token = self.token
         out = data.out

@@ -258,11 +258,12 @@ class _Done:
     sitemap: list[tuple[str, str | None]]
 
 
-def _run(job: _Job, store: Store) -> _Done:
+def _run(job: _Job, store: Store, *, env: Any = None) -> _Done:
     urls = SiteUrls(job.base, job.everyone)
     report = ExportReport(out=job.out)
     gate = _Gate(report, force=job.force, shapes=job.shapes, engine=job.engine)
-    env = environment(job.templates) if job.html else None
+    if job.html and env is None:
+        env = environment(job.templates)
     sitemap: list[tuple[str, str | None]] = []
 
     def emit(kind: Kind, url: str, item: Any, doc: PageDocument, page_urls: SiteUrls) -> None:
@@ -355,7 +356,7 @@ def export_html(
         engine=engine, templates=str(templates) if templates is not None else None,
         site_name=site_name,
     )  # fmt: skip
-    done = _run(job, store)
+    done = _run(job, store, env=env)
     report = done.report
     sitemap = [(urls.base, None), *done.sitemap]
     written = {u for u, _ in sitemap}
