@@ -106,6 +106,14 @@ def test_parts_make_the_same_documents_and_check_results(
     assert checker.stats["reused"] > 0 and checker.stats["whole"] == 0
 
 
+def test_tiny_caches_evict_without_changing_results(colleagues: EmbeddedStore) -> None:
+    """limit=1: article checks and the memos of authors are dropped all the time."""
+    checker = PageChecker(limit=1)
+    for parts_doc, whole in _site_docs(colleagues, None) * 2:
+        assert checker.check(parts_doc) == check_page(whole)
+    assert len(checker._trees) == 1
+
+
 def test_checker_agrees_with_pyshacl_on_colleagues(colleagues: EmbeddedStore) -> None:
     checker = PageChecker()
     for parts_doc, whole in _site_docs(colleagues, None)[:6]:

@@ -372,7 +372,7 @@ class _Data:
         #: nodes whose values are all literals or undescribed nodes (so a shape's outcome on
         #: one depends on its own triples only), with those triples; and a memo keyed by them
         #: that outlives this graph (:class:`PageChecker`)
-        self.leaves: dict[str, tuple[tuple[str, tuple[Term, ...]], ...]] = {}
+        self.leaves: dict[str, int] = {}  # node -> number of its triples' content
         self.shared: dict[tuple[str, Term, Any], tuple[bool, bool]] | None = None
         seen: set[Triple] = set()
         rdf_type = RDF + "type"
@@ -508,7 +508,7 @@ def _conforms(shape: Shape, value: Term, data: _Data) -> bool:
         return hit
     shared = data.shared
     if shared is not None and value[1] != "bnode":
-        sig = data.leaves.get(value[0]) if value[0] in data.out else ()
+        sig = data.leaves.get(value[0]) if value[0] in data.out else -1
         if sig is not None:
             skey = (shape.id, value, sig)
             got = shared.get(skey)
@@ -843,6 +843,8 @@ class PageChecker:
         self._trees: dict[int, tuple[Any, _Tree]] = {}  # id(part) -> (part, its tree)
         self._shared: dict[tuple[str, Term, Any], tuple[bool, bool]] = {}
         self._leaf_results: dict[tuple[str, Any], tuple[list[PageProblem], bool]] = {}
+        #: a number per distinct leaf content, so memo keys hash an int, not nested tuples
+        self._contents: dict[tuple[tuple[str, tuple[Term, ...]], ...], int] = {}
         #: pages whose articles were all reused / pages checked whole by check_page
         self.stats = {"reused": 0, "rechecked": 0, "whole": 0}
 
@@ -854,14 +856,16 @@ class PageChecker:
         data = _Data.from_document({"@graph": [part.node]}, bnode=f"_:t{key}x")
         data.token = self.token
         out = data.out
+        if len(self._shared) > self.limit * 10 or len(self._contents) > self.limit * 10:
+            self._shared.clear()  # all three together: the memos' keys use the numbers
+            self._leaf_results.clear()
+            self._contents.clear()
         for subject, props in out.items():
             if not subject.startswith("_:") and all(
                 k == "literal" or v not in out for b in props.values() for v, k in b
             ):
-                data.leaves[subject] = tuple((p, tuple(b)) for p, b in props.items())
-        if len(self._shared) > self.limit * 10:
-            self._shared.clear()
-            self._leaf_results.clear()
+                content = tuple((p, tuple(b)) for p, b in props.items())
+                data.leaves[subject] = self._contents.setdefault(content, len(self._contents))
         data.shared = self._shared
         results: dict[str, list[PageProblem]] = {}
         for subject, props in out.items():
