@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from kg.export import export_html, export_jsonld
 from kg.export.check import PageChecker, check_page, default_shapes_dir, load_shapes
+from kg.export.escape import json_for_script
 from kg.export.jsonld import (
     PAGE_TOKEN,
     ArticlePart,
@@ -101,6 +102,7 @@ def test_parts_make_the_same_documents_and_check_results(
         assert parts_doc.as_dict() == whole
         assert parts_doc.text() == json.dumps(whole, ensure_ascii=False)
         assert PAGE_TOKEN not in parts_doc.text()
+        assert parts_doc.script_text() == json_for_script(whole)
         assert checker.check(parts_doc) == check_page(whole)
     # every article was checked once and reused on the other pages that show it
     assert checker.stats["reused"] > 0 and checker.stats["whole"] == 0

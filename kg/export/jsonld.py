@@ -299,7 +299,9 @@ def publication_document(
 #: never be spelled by data that was stored before it was drawn.
 PAGE_TOKEN = "kgpage" + secrets.token_hex(16)
 _CONTEXT_TEXT = json.dumps(CONTEXT, ensure_ascii=False)
-_SCRIPT_UNSAFE = ("<", ">", "&", "\u2028", "\u2029")
+_SCRIPT_ESCAPES = (
+    ("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -352,10 +354,9 @@ class PageDocument(Mapping[str, Any]):
         """:meth:`text` made safe inside ``<script>`` (the same escapes as
         :func:`kg.export.escape.json_for_script`)."""
         text = self.text()
-        if any(c in text for c in _SCRIPT_UNSAFE):
-            from kg.export.escape import json_for_script
-
-            return json_for_script(self.as_dict())
+        for char, escaped in _SCRIPT_ESCAPES:  # only inside strings in JSON text: exact
+            if char in text:
+                text = text.replace(char, escaped)
         return text
 
     def as_dict(self) -> dict[str, Any]:
