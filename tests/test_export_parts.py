@@ -306,3 +306,17 @@ def test_site_without_publication_pages(colleagues: EmbeddedStore, tmp_path: Pat
         doc = json.loads(path.read_text("utf-8"))
         articles = [n for n in doc["@graph"] if n["@type"] == "ScholarlyArticle"]
         assert articles and all("url" not in a and "#work-" in a["@id"] for a in articles)
+
+
+def test_parts_follow_the_site() -> None:
+    """Who has a page changes the author nodes: a part is never reused for another site."""
+    from kg.export.model import Author, Work
+
+    ada = Author("https://w3id.org/kg/id/person/key/ada", "Ada", "A", 1, has_record=True)
+    work = Work("https://w3id.org/kg/id/work/key/n", "N", (ada,), date="1843")
+    parts = PageParts()
+    with_page = parts.article(work, SiteUrls(BASE, frozenset({ada.iri})), has_page=True)
+    assert parts.article(work, SiteUrls(BASE, frozenset({ada.iri})), has_page=True) is with_page
+    without = parts.article(work, SiteUrls(BASE, frozenset()), has_page=True)
+    assert '"url": "https://lab.example.org/people/' in with_page.text
+    assert "/people/" not in without.text.replace(PAGE_TOKEN, "")

@@ -396,8 +396,15 @@ class PageParts:
     def __init__(self, *, limit: int = 50_000) -> None:
         self.limit = limit
         self._articles: dict[tuple[str, bool], ArticlePart] = {}
+        self._site: tuple[str, frozenset[str]] | None = None
 
     def article(self, work: Work, urls: SiteUrls, *, has_page: bool) -> ArticlePart:
+        site = self._site
+        if site is None or site[0] != urls.base or (
+            site[1] is not urls.people and site[1] != urls.people
+        ):  # another site: other people have pages, so other author nodes
+            self._articles.clear()
+            self._site = (urls.base, urls.people)
         key = (work.iri, has_page)
         part = self._articles.get(key)
         if part is None:
