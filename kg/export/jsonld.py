@@ -400,8 +400,10 @@ class PageParts:
 
     def article(self, work: Work, urls: SiteUrls, *, has_page: bool) -> ArticlePart:
         site = self._site
-        if site is None or site[0] != urls.base or (
-            site[1] is not urls.people and site[1] != urls.people
+        if (
+            site is None
+            or site[0] != urls.base
+            or (site[1] is not urls.people and site[1] != urls.people)
         ):  # another site: other people have pages, so other author nodes
             self._articles.clear()
             self._site = (urls.base, urls.people)
