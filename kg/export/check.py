@@ -254,6 +254,68 @@ class _Compiler:
         return s
 
 
+def _stable_blank_nodes(g: rdflib.Graph) -> rdflib.Graph:
+    """``g`` with each blank node labelled by where it sits and what it holds (a hash of its
+    parent's label, the predicate, its content, and its rank among identical siblings), so that
+    the same shapes file gives the same labels in every run and process. Blank nodes in a cycle
+    of blank nodes keep the parser's labels."""
+    import hashlib
+
+    memo: dict[Any, str] = {}
+
+    def sig(b: Any, stack: frozenset[Any] = frozenset()) -> str:
+        if b in memo:
+            return memo[b]
+        if b in stack:
+            raise RecursionError
+        parts = sorted(
+            f"{p}|{sig(o, stack | {b}) if isinstance(o, rdflib.BNode) else o.n3()}"
+            for p, o in g.predicate_objects(b)
+        )
+        memo[b] = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+        return memo[b]
+
+    labels: dict[Any, rdflib.BNode] = {}
+
+    def assign(node: Any, label: str) -> None:
+        seen: dict[tuple[str, str], int] = defaultdict(int)
+        children = [
+            (str(p), sig(o), o) for p, o in g.predicate_objects(node) if isinstance(o, rdflib.BNode)
+        ]
+        for p, child_sig, child in sorted(children, key=lambda c: (c[0], c[1])):
+            if child in labels:
+                continue
+            rank = seen[(p, child_sig)]
+            seen[(p, child_sig)] += 1
+            text = f"{label}|{p}|{child_sig}|{rank}"
+            labels[child] = rdflib.BNode(
+                "s" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+            )
+            assign(child, str(labels[child]))
+
+    try:
+        objects = set(g.objects())
+        named = sorted({s for s in g.subjects() if not isinstance(s, rdflib.BNode)}, key=str)
+        for node in named:
+            assign(node, str(node))
+        free = [b for b in set(g.subjects()) if isinstance(b, rdflib.BNode) and b not in objects]
+        seen_roots: dict[str, int] = defaultdict(int)
+        for b in sorted(free, key=sig):
+            rank = seen_roots[sig(b)]
+            seen_roots[sig(b)] += 1
+            text = f"root|{sig(b)}|{rank}"
+            labels[b] = rdflib.BNode("s" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24])
+            assign(b, str(labels[b]))
+    except RecursionError:
+        return g
+    out = rdflib.Graph()
+    for prefix, namespace in g.namespaces():
+        out.bind(prefix, namespace)
+    for t in g:
+        out.add(tuple(labels.get(x, x) for x in t))  # type: ignore[arg-type]
+    return out
+
+
 def load_shapes(paths: Iterable[str | Path]) -> Shapes:
     """Parse shape files (Turtle) and compile them for the fast path."""
     g = rdflib.Graph()
@@ -264,6 +326,9 @@ def load_shapes(paths: Iterable[str | Path]) -> Shapes:
             raise UsageError(f"{path}: no such shapes file") from None
         except Exception as exc:
             raise UsageError(f"{path}: not valid Turtle ({exc})") from None
+    # Blank-node shapes get labels from their content, not the parser's random ones, so a
+    # problem names the same shape in every run and every process.
+    g = _stable_blank_nodes(g)
     shapes = Shapes(graph=g)
     compiler = _Compiler(g)
     roots = set(g.subjects(rdflib.URIRef(SH + "targetClass"), None)) | set(
@@ -299,6 +364,16 @@ class _Data:
         self.by_type: dict[str, list[str]] = defaultdict(list)
         self.subjects_of: dict[str, list[str]] = defaultdict(list)
         self.memo: dict[tuple[str, Term], bool] = {}
+        #: IRIs containing ``token`` stand for another IRI (see :class:`PageChecker`); a string
+        #: test on one sets ``tainted``, so that the outcome is not trusted
+        self.token: str | None = None
+        self.tainted = False
+        self.bnodes = 0  #: blank nodes labelled by :meth:`from_document`
+        #: nodes whose values are all literals or undescribed nodes (so a shape's outcome on
+        #: one depends on its own triples only), with those triples; and a memo keyed by them
+        #: that outlives this graph (:class:`PageChecker`)
+        self.leaves: dict[str, int] = {}  # node -> number of its triples' content
+        self.shared: dict[tuple[str, Term, Any], tuple[bool, bool]] | None = None
         seen: set[Triple] = set()
         rdf_type = RDF + "type"
         for t in ts:
@@ -318,9 +393,10 @@ class _Data:
                 self.by_type[o].append(s)
 
     @classmethod
-    def from_document(cls, doc: Mapping[str, Any]) -> _Data:
+    def from_document(cls, doc: Mapping[str, Any], *, bnode: str = "_:b") -> _Data:
         """Index a kg page document directly (the same triples as :func:`triples`, with the
-        same blank node labels, without building the triple list first)."""
+        same blank node labels, without building the triple list first). Blank nodes are
+        ``{bnode}0``, ``{bnode}1``... in document order."""
         data = cls(())
         out, by_type, subjects_of = data.out, data.by_type, data.subjects_of
         rdf_type = RDF + "type"
@@ -331,7 +407,7 @@ class _Data:
             if "@id" in node:
                 subject = str(node["@id"])
             else:
-                subject = f"_:b{counter}"
+                subject = f"{bnode}{counter}"
                 counter += 1
             props = out.get(subject)
             if props is None:
@@ -347,8 +423,11 @@ class _Data:
                 else:
                     pred = SCHEMA + key
                     terms = []
+                    iri_valued = key in IRI_TERMS
                     for v in values:
-                        if isinstance(v, Mapping):
+                        if type(v) is str:  # the usual case: skip the Mapping ABC check
+                            terms.append((v, "iri" if iri_valued else "literal"))
+                        elif isinstance(v, Mapping):
                             if len(v) == 1 and "@id" in v:
                                 terms.append((str(v["@id"]), "iri"))
                             else:
@@ -371,7 +450,12 @@ class _Data:
 
         for node in doc.get("@graph", [doc]):
             visit(node)
+        data.bnodes = counter
         return data
+
+    def taint(self, term: Term) -> None:
+        if self.token is not None and self.token in term[0]:
+            self.tainted = True
 
     def path(self, focus: Term, path: tuple[str, ...]) -> list[Term]:
         nodes = [focus]
@@ -415,11 +499,28 @@ def _result(shape: Shape, focus: Term, component: str, value: Term | None) -> Pa
 
 def _conforms(shape: Shape, value: Term, data: _Data) -> bool:
     """Does ``value`` conform to a nested shape (sh:or / sh:not / sh:node / qualified)? Cached
-    per page: the same author is checked by several shapes."""
+    per page: the same author is checked by several shapes; and across pages in
+    ``data.shared`` when the outcome depends on ``value``'s own triples only (see
+    :attr:`_Data.leaves`)."""
     key = (shape.id, value)
     hit = data.memo.get(key)
-    if hit is None:
-        hit = data.memo[key] = _evaluate(shape, value, data, None)
+    if hit is not None:
+        return hit
+    shared = data.shared
+    if shared is not None and value[1] != "bnode":
+        sig = data.leaves.get(value[0]) if value[0] in data.out else -1
+        if sig is not None:
+            skey = (shape.id, value, sig)
+            got = shared.get(skey)
+            if got is None:
+                was, data.tainted = data.tainted, False
+                got = shared[skey] = (_evaluate(shape, value, data, None), data.tainted)
+                data.tainted = was or data.tainted
+            elif got[1]:
+                data.tainted = True
+            data.memo[key] = got[0]
+            return got[0]
+    hit = data.memo[key] = _evaluate(shape, value, data, None)
     return hit
 
 
@@ -441,12 +542,21 @@ def _evaluate(shape: Shape, focus: Term, data: _Data, out: list[PageProblem] | N
         if shape.node_kind and not _node_kind_ok(v[1], shape.node_kind):
             failures.append(("NodeKind", v))
         for cls in shape.classes:
+            if data.token is not None:
+                for t in data.types(v):
+                    data.taint((t, "iri"))
             if cls not in data.types(v):
                 failures.append(("Class", v))
-        if shape.pattern is not None and (v[1] == "bnode" or not shape.pattern.search(v[0])):
-            failures.append(("Pattern", v))
-        if shape.in_ is not None and v not in shape.in_:
-            failures.append(("In", v))
+        if shape.pattern is not None:
+            if data.token is not None:
+                data.taint(v)
+            if v[1] == "bnode" or not shape.pattern.search(v[0]):
+                failures.append(("Pattern", v))
+        if shape.in_ is not None:
+            if data.token is not None:
+                data.taint(v)
+            if v not in shape.in_:
+                failures.append(("In", v))
         if shape.or_ and not any(_conforms(s, v, data) for s in shape.or_):
             failures.append(("Or", v))
         for s in shape.not_:
@@ -466,6 +576,8 @@ def _evaluate(shape: Shape, focus: Term, data: _Data, out: list[PageProblem] | N
                             continue
                         search = s.pattern.search  # type: ignore[union-attr]
                         for value in bucket:
+                            if data.token is not None:
+                                data.taint(value)
                             if value[1] == "bnode" or not search(value[0]):
                                 ok = False
                                 if out is not None:
@@ -596,3 +708,311 @@ def check_page(
     if engine == "pyshacl" or shapes.unsupported:
         return check_triples(triples(doc), shapes=shapes, engine="pyshacl")
     return PageCheck(problems=tuple(sorted(_fast(shapes, _Data.from_document(doc)))))
+
+
+# -- pages assembled from parts ------------------------------------------------------------------
+
+
+def _deep_predicates(roots: Sequence[Shape]) -> frozenset[str]:
+    """The predicates any shape reads on a node other than the focus node itself (values reached
+    through a path, and what nested shapes and ``sh:class`` read there)."""
+    deep: set[str] = set()
+    seen: set[tuple[str, bool]] = set()
+
+    def walk(shape: Shape, is_deep: bool) -> None:
+        if (shape.id, is_deep) in seen:
+            return
+        seen.add((shape.id, is_deep))
+        values_deep = is_deep
+        if shape.path:
+            deep.update(p for i, p in enumerate(shape.path) if is_deep or i > 0)
+            values_deep = True
+        if shape.classes and values_deep:
+            deep.add(RDF + "type")
+        nested = (*shape.or_, *shape.not_, *shape.node, *shape.properties)
+        for sub in (*nested, *((shape.qualified,) if shape.qualified else ())):
+            walk(sub, values_deep)
+
+    for root in roots:
+        walk(root, False)
+    return frozenset(deep)
+
+
+Index = dict[str, dict[str, list[Term]]]
+
+
+@dataclass
+class _Tree:
+    """One article node checked on its own, once per export (see :class:`PageChecker`)."""
+
+    out: Index
+    bnodes: int
+    #: IRIs and blank nodes it points to without describing them
+    refs: frozenset[str]
+    #: ``r`` for every IRI ``PAGE_TOKEN + r`` in it
+    token_rests: frozenset[str]
+    #: its other IRIs with a fragment (could spell a page-local IRI of some page)
+    fragment_iris: tuple[str, ...]
+    #: focus -> its problems, with the token and local blank node labels; None: a string test
+    #: read a token IRI, so the node is always checked on the page itself
+    results: dict[str, list[PageProblem]] | None
+    deep: dict[str, frozenset[tuple[str, Term]]] = field(default_factory=dict)
+
+
+class _Targets:
+    """Which root shapes target a node, looked up by its types and predicates."""
+
+    def __init__(self, roots: Sequence[Shape]) -> None:
+        self.by_class: dict[str, list[int]] = defaultdict(list)
+        self.by_pred: dict[str, list[int]] = defaultdict(list)
+        self.roots = list(roots)
+        for i, root in enumerate(self.roots):
+            for c in root.target_classes:
+                self.by_class[c].append(i)
+            for p in root.target_subjects_of:
+                self.by_pred[p].append(i)
+
+    def __call__(self, props: Mapping[str, list[Term]]) -> list[Shape]:
+        hits: set[int] = set()
+        by_pred = self.by_pred
+        for p in props:
+            found = by_pred.get(p)
+            if found:
+                hits.update(found)
+        for t, _ in props.get(_RDF_TYPE, ()):
+            found = self.by_class.get(t)
+            if found:
+                hits.update(found)
+        return [self.roots[i] for i in sorted(hits)]
+
+
+_RDF_TYPE = RDF + "type"
+
+
+def _restricted(
+    props: Mapping[str, list[Term]], preds: frozenset[str]
+) -> frozenset[tuple[str, Term]]:
+    return frozenset((p, t) for p in preds for t in props.get(p, ()))
+
+
+class PageChecker:
+    """:func:`check_page` for the pages of one export, each article checked once, not once per
+    page it appears on.
+
+    A :class:`~kg.export.jsonld.PageDocument` is the page's own nodes ("head") plus article
+    parts shared by several pages. The results of a focus node depend only on what the shapes
+    can reach from it: only forward paths, so its own triples, and the ``deep`` predicates (see
+    :func:`_deep_predicates`) of the nodes it reaches. So each article part is checked once on its
+    own, and its results are reused on a page when, on that page,
+
+    - no node the part describes gets a deep predicate's value from elsewhere on the page (the
+      profile person, described by the page and named as an author, is the usual case: the
+      Person node must say the same name, url and sameAs in both places),
+    - nothing the part points to is described elsewhere on the page, and
+    - no string test (pattern, in, class) read a page-local IRI, which stands for a different
+      IRI on each page (``PAGE_TOKEN``).
+
+    Nodes described in several places, the head's nodes and any part that fails a condition are
+    checked on the page's merged graph, exactly as :func:`check_page` would; if that reads a
+    page-local IRI with a string test, the whole page is checked by :func:`check_page`. Results
+    are identical to :func:`check_page` on the same document (tests prove it, and
+    :func:`check_page` is proven against pySHACL).
+
+    >>> from kg.export.jsonld import PageParts, SiteUrls
+    >>> from kg.export.model import Author, Person, Profile, Work
+    >>> ada = Author("https://w3id.org/kg/id/person/key/ada", "Ada", "A. L.", 1, has_record=True)
+    >>> bob = Author("https://w3id.org/kg/id/person/name/bob", "Bob", "Bob", 2)
+    >>> work = Work("https://w3id.org/kg/id/work/key/notes", "Notes", (ada, bob), date="1843")
+    >>> urls = SiteUrls("https://lab.example.org/", frozenset({ada.iri}))
+    >>> doc = PageParts().profile(Profile(Person(ada.iri, "Ada"), (work,)), urls)
+    >>> checker = PageChecker()
+    >>> checker.check(doc) == check_page(doc.as_dict()), checker.stats["reused"]
+    (True, 1)
+    >>> [p.message.split(":")[0] for p in checker.check(doc).warnings]
+    ['An author has neither url nor sameAs']
+    """
+
+    def __init__(self, shapes: Shapes | None = None, *, limit: int = 50_000) -> None:
+        from kg.export.jsonld import PAGE_TOKEN
+
+        self.shapes = shapes or _export_shapes(str(default_shapes_dir()))
+        self.token = PAGE_TOKEN
+        self.deep = _deep_predicates(self.shapes.roots)
+        self.targets = _Targets(self.shapes.roots)
+        self.limit = limit
+        self._trees: dict[int, tuple[Any, _Tree]] = {}  # id(part) -> (part, its tree)
+        self._shared: dict[tuple[str, Term, Any], tuple[bool, bool]] = {}
+        self._leaf_results: dict[tuple[str, Any], tuple[list[PageProblem], bool]] = {}
+        #: a number per distinct leaf content, so memo keys hash an int, not nested tuples
+        self._contents: dict[tuple[tuple[str, tuple[Term, ...]], ...], int] = {}
+        #: pages whose articles were all reused / pages checked whole by check_page
+        self.stats = {"reused": 0, "rechecked": 0, "whole": 0}
+
+    def _tree(self, part: Any) -> tuple[int, _Tree]:
+        key = id(part)
+        hit = self._trees.get(key)
+        if hit is not None and hit[0] is part:
+            return key, hit[1]
+        data = _Data.from_document({"@graph": [part.node]}, bnode=f"_:t{key}x")
+        data.token = self.token
+        out = data.out
+        if len(self._shared) > self.limit * 10 or len(self._contents) > self.limit * 10:
+            self._shared.clear()  # all three together: the memos' keys use the numbers
+            self._leaf_results.clear()
+            self._contents.clear()
+        for subject, props in out.items():
+            if not subject.startswith("_:") and all(
+                k == "literal" or v not in out for b in props.values() for v, k in b
+            ):
+                content = tuple((p, tuple(b)) for p, b in props.items())
+                data.leaves[subject] = self._contents.setdefault(content, len(self._contents))
+        data.shared = self._shared
+        results: dict[str, list[PageProblem]] = {}
+        for subject, props in out.items():
+            sig = data.leaves.get(subject)
+            if sig is not None:  # an author: the same node recurs on many articles
+                leaf = self._leaf_results.get((subject, sig))
+                if leaf is None:
+                    was, data.tainted = data.tainted, False
+                    found: list[PageProblem] = []
+                    for root in self.targets(props):
+                        _evaluate(root, (subject, "iri"), data, found)
+                    leaf = self._leaf_results[(subject, sig)] = (found, data.tainted)
+                    data.tainted = was or data.tainted
+                elif leaf[1]:
+                    data.tainted = True
+                if leaf[0]:
+                    results[subject] = leaf[0]
+                continue
+            found = []
+            for root in self.targets(props):
+                _evaluate(root, (subject, _kind(subject)), data, found)
+            if found:
+                results[subject] = found
+        values = {t for props in data.out.values() for b in props.values() for t in b}
+        iris = {s for s in data.out if not s.startswith("_:")}
+        iris |= {v for v, k in values if k == "iri"}
+        tree = _Tree(
+            out=data.out,
+            bnodes=data.bnodes,
+            refs=frozenset(v for v, k in values if k != "literal" and v not in data.out),
+            token_rests=frozenset(i[len(self.token) :] for i in iris if i.startswith(self.token)),
+            fragment_iris=tuple(i for i in iris if "#" in i and not i.startswith(self.token)),
+            results=None if data.tainted else results,
+        )
+        if len(self._trees) >= self.limit:
+            del self._trees[next(iter(self._trees))]
+        self._trees[key] = (part, tree)
+        return key, tree
+
+    def check(self, doc: Any) -> PageCheck:
+        """Check a :class:`~kg.export.jsonld.PageDocument` (anything else: :func:`check_page`)."""
+        from kg.export.jsonld import PageDocument
+
+        shapes = self.shapes
+        if not isinstance(doc, PageDocument) or shapes.unsupported:
+            return check_page(doc, shapes=shapes)
+        page = doc.page
+        head = _Data.from_document({"@graph": doc.head})
+        head.token = self.token
+        out = head.out
+        live = set(out)  # the head's nodes, before the articles join
+        trees = [self._tree(a) for a in doc.articles]
+        # the token must stand for the page's IRIs one to one
+        rests = frozenset().union(*(t.token_rests for _, t in trees))
+        if rests:
+            own = {i[len(page) :] for i in out if i.startswith(page)}
+            own |= {
+                v[len(page) :]
+                for props in out.values()
+                for b in props.values()
+                for v, k in b
+                if k == "iri" and v.startswith(page)
+            }
+            own |= {i[len(page) :] for _, t in trees for i in t.fragment_iris if i.startswith(page)}
+            if own & rests:
+                return self._whole(doc)
+        merged: set[str] = set()
+        for _, tree in trees:
+            for s, props in tree.out.items():
+                cur = out.get(s)
+                if cur is None:
+                    out[s] = props  # shared with the tree: never written to
+                    continue
+                if s not in merged:
+                    cur = out[s] = {p: list(b) for p, b in cur.items()}
+                    merged.add(s)
+                for p, bucket in props.items():
+                    have = cur.get(p)
+                    if have is None:
+                        cur[p] = list(bucket)
+                    else:
+                        have.extend(t for t in bucket if t not in have)
+        live |= merged
+        offsets: dict[str, int] = {}
+        at = head.bnodes
+        problems: list[PageProblem] = []
+        deep = self.deep
+        merged_deep = {s: _restricted(out[s], deep) for s in merged}
+        reused = 0
+        for key, tree in trees:
+            offsets[f"_:t{key}x"] = at
+            at += tree.bnodes
+            clean = tree.results is not None and not any(r in out for r in tree.refs)
+            if clean:
+                for s in merged.intersection(tree.out):
+                    mine = tree.deep.get(s)
+                    if mine is None:
+                        mine = tree.deep[s] = _restricted(tree.out[s], deep)
+                    if mine != merged_deep[s]:
+                        clean = False
+                        break
+            if not clean:
+                live.update(tree.out)
+                continue
+            reused += 1
+            assert tree.results is not None
+            for focus, found in tree.results.items():
+                if focus not in merged:
+                    problems.extend(found)
+        for s in sorted(live):
+            props = out[s]
+            for root in self.targets(props):
+                _evaluate(root, (s, _kind(s)), head, problems)
+        if head.tainted:
+            return self._whole(doc)
+        self.stats["reused" if reused == len(trees) else "rechecked"] += 1
+        return PageCheck(
+            problems=tuple(sorted((self._localize(p, page, offsets) for p in problems), key=_order))
+        )
+
+    def _whole(self, doc: Any) -> PageCheck:
+        self.stats["whole"] += 1
+        return check_page(doc.as_dict(), shapes=self.shapes)
+
+    def _localize(self, p: PageProblem, page: str, offsets: Mapping[str, int]) -> PageProblem:
+        """A problem as :func:`check_page` reports it: the page for the token, blank nodes
+        numbered in document order."""
+        focus, value = p.focus, p.value
+        if self.token in focus or focus.startswith("_:t"):
+            focus = self._term(focus, page, offsets)
+        if value is not None and (self.token in value or value.startswith("_:t")):
+            value = self._term(value, page, offsets)
+        if focus is p.focus and value is p.value:
+            return p
+        return PageProblem(p.severity, p.message, focus, p.path, value, p.component, p.shape)
+
+    def _term(self, term: str, page: str, offsets: Mapping[str, int]) -> str:
+        if term.startswith("_:t"):
+            prefix, _, k = term.rpartition("x")
+            return f"_:b{offsets[prefix + 'x'] + int(k)}"
+        return term.replace(self.token, page)
+
+
+def _order(p: PageProblem) -> tuple[Any, ...]:
+    """The order of :class:`PageProblem` (its fields in turn), compared in C."""
+    return (p.severity, p.message, p.focus, p.path, p.value, p.component, p.shape)
+
+
+def _kind(subject: str) -> str:
+    return "bnode" if subject.startswith("_:") else "iri"

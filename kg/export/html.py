@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from kg.errors import UsageError
 from kg.export.escape import json_for_script
-from kg.export.jsonld import SiteUrls
+from kg.export.jsonld import PageDocument, SiteUrls
 from kg.export.model import Author, Person, Profile, Work
 from kg.export.svg import coauthor_svg
 
@@ -130,44 +130,81 @@ def environment(templates: str | Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # an export renders thousands of pages: no stat() per page
     )
-    env.filters["jsonld"] = lambda doc: Markup(json_for_script(doc))  # noqa: S704 - escaped for <script>
+    env.filters["jsonld"] = _jsonld_filter
     env.filters["link_label"] = link_label
     env.filters["citation_date"] = citation_date
     return env
 
 
+def _jsonld_filter(doc: Any) -> Markup:
+    """``{{ doc | jsonld }}``: the page's JSON-LD, escaped for ``<script>``."""
+    if isinstance(doc, PageDocument):
+        return Markup(doc.script_text())  # noqa: S704 - escaped for <script>
+    return Markup(json_for_script(doc))  # noqa: S704 - escaped for <script>
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorView:
+    """One author as a page shows them (``me``: the profile's own person, shown unlinked).
+
+    Views are objects, not dicts: Jinja2 reads ``a.name`` with ``getattr`` first, and a dict
+    answers that with an exception every time (``a["name"]`` works on both).
+    """
+
+    name: str
+    printed_name: str | None
+    url: str | None
+    me: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WorkView:
+    """A publication as a page lists it."""
+
+    title: str | None
+    url: str | None
+    authors: tuple[AuthorView, ...]
+    date: str | None
+    year: str | None
+    venue: str | None
+    venue_type: str | None
+    abstract: str | None
+    doi: str | None
+    links: tuple[Link, ...]
+
+
 def _authors(
     authors: Sequence[Author], urls: SiteUrls, *, me: str | None = None
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": a.name,
-            "printed_name": a.printed_name,
-            "url": urls.person(a.iri) if urls.has_person_page(a.iri) else None,
-            "me": a.iri == me,
-        }
+) -> tuple[AuthorView, ...]:
+    return tuple(
+        AuthorView(
+            a.name,
+            a.printed_name,
+            urls.person(a.iri) if urls.has_person_page(a.iri) else None,
+            a.iri == me,
+        )
         for a in authors
-    ]
+    )
 
 
-def _work_view(work: Work, urls: SiteUrls, *, me: str | None = None) -> dict[str, Any]:
+def _work_view(work: Work, urls: SiteUrls, *, me: str | None = None) -> WorkView:
     links = [Link(link_label(u), u) for u in work.same_as]
     if work.url and work.url not in work.same_as:
         links.append(Link("Publisher", work.url))
     if work.pdf_url:
         links.append(Link("PDF", work.pdf_url))
-    return {
-        "title": work.title,
-        "url": urls.work(work.iri) if urls.has_work_page(work.iri) else None,
-        "authors": _authors(work.authors, urls, me=me),
-        "date": work.date,
-        "year": work.year,
-        "venue": work.venue,
-        "venue_type": work.venue_type,
-        "abstract": work.abstract,
-        "doi": work.doi,
-        "links": links,
-    }
+    return WorkView(
+        title=work.title,
+        url=urls.work(work.iri) if urls.has_work_page(work.iri) else None,
+        authors=_authors(work.authors, urls, me=me),
+        date=work.date,
+        year=work.year,
+        venue=work.venue,
+        venue_type=work.venue_type,
+        abstract=work.abstract,
+        doi=work.doi,
+        links=tuple(links),
+    )
 
 
 def render_profile(

@@ -23,6 +23,7 @@ it against rdflib's independent JSON-LD parser on the HTML a search engine sees.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ from kg.vocab import ID_BASE, RDF, SCHEMA
 
 __all__ = [
     "CONTEXT",
+    "ArticlePart",
+    "PageDocument",
+    "PageParts",
     "SiteUrls",
     "profile_document_for",
     "publication_document",
@@ -174,15 +178,18 @@ def _identifiers(pairs: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
 def _author(author: Author, page: str, urls: SiteUrls) -> dict[str, Any]:
     node: dict[str, Any] = {"@type": "Person"}
     url: str | None
+    same_as: Sequence[str] = author.same_as
     if urls.has_person_page(author.iri):
         node["@id"] = urls.person(author.iri) + "#person"
         url = urls.person(author.iri)
+        if author.url:  # their homepage: a sameAs, as on their own page (:func:`_person`)
+            same_as = sorted({*same_as, author.url})
     else:
         node["@id"] = f"{page}#{_frag(author.key, 'person')}"
         url = author.url
     _put(node, "name", author.name)
     _put(node, "url", url)
-    _put(node, "sameAs", author.same_as)
+    _put(node, "sameAs", same_as)
     return node
 
 
@@ -283,6 +290,156 @@ def publication_document(
     page_node["mainEntity"] = {"@id": article["@id"]}
     _put(page_node, "dateModified", modified)
     return {"@context": CONTEXT, "@graph": [page_node, article]}
+
+
+# -- pages assembled from parts built once per export ------------------------------------------
+
+#: Stands for "the page this node is shown on" in an :class:`ArticlePart`. Random per process
+#: (128 bits), ASCII letters and digits only, so it is copied verbatim by ``json.dumps`` and can
+#: never be spelled by data that was stored before it was drawn.
+PAGE_TOKEN = "kgpage" + secrets.token_hex(16)
+_CONTEXT_TEXT = json.dumps(CONTEXT, ensure_ascii=False)
+_SCRIPT_ESCAPES = (
+    ("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ArticlePart:
+    """A publication's ScholarlyArticle node, built and serialized once per export.
+
+    A publication is shown on the page of each co-author with a profile and on its own page; its
+    node differs between those pages only in the fragment IRIs of authors without a page (and of
+    the article itself when it has no page), which are minted under the page that shows them.
+    The part is built with :data:`PAGE_TOKEN` in place of that page, so one JSON text serves
+    every page: :class:`PageDocument` puts the page URL in with one string replacement.
+    """
+
+    work: str  #: the publication's kg IRI
+    has_page: bool  #: whether the article links to (and is identified by) its own page
+    node: dict[str, Any]  #: the node, with :data:`PAGE_TOKEN` for the showing page
+    text: str  #: ``json.dumps(node, ensure_ascii=False)``
+
+
+class PageDocument(Mapping[str, Any]):
+    """One page's JSON-LD document, held as parts and serialized by joining their texts.
+
+    It reads like the dict :func:`profile_document_for` returns (``doc["@graph"]`` works, for
+    custom templates), but is only parsed when read that way: the export uses :meth:`text`,
+    :meth:`script_text` and the parts themselves (:class:`kg.export.check.PageChecker`).
+    """
+
+    __slots__ = ("_dict", "_text", "articles", "head", "page")
+
+    def __init__(self, page: str, head: list[dict[str, Any]], articles: Sequence[ArticlePart]):
+        self.page = page  #: the page's URL (what :data:`PAGE_TOKEN` stands for)
+        #: the page's own nodes, before the articles; links to articles use their parts' ids
+        self.head = head
+        self.articles = tuple(articles)
+        self._text: str | None = None
+        self._dict: dict[str, Any] | None = None
+
+    def text(self) -> str:
+        """The document as JSON text, exactly ``json.dumps(doc, ensure_ascii=False)``."""
+        if self._text is None:
+            nodes = [json.dumps(n, ensure_ascii=False) for n in self.head]
+            nodes += [a.text for a in self.articles]
+            text = '{"@context": ' + _CONTEXT_TEXT + ', "@graph": [' + ", ".join(nodes) + "]}"
+            if PAGE_TOKEN in text:
+                text = text.replace(PAGE_TOKEN, json.dumps(self.page, ensure_ascii=False)[1:-1])
+            self._text = text
+        return self._text
+
+    def script_text(self) -> str:
+        """:meth:`text` made safe inside ``<script>`` (the same escapes as
+        :func:`kg.export.escape.json_for_script`)."""
+        text = self.text()
+        for char, escaped in _SCRIPT_ESCAPES:  # only inside strings in JSON text: exact
+            if char in text:
+                text = text.replace(char, escaped)
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        if self._dict is None:
+            self._dict = json.loads(self.text())
+        return self._dict
+
+    def __getitem__(self, key: str) -> Any:
+        return self.as_dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.as_dict())
+
+    def __len__(self) -> int:
+        return 2
+
+
+class PageParts:
+    """Builds :class:`PageDocument`\\s for one export, each article serialized once.
+
+    ``limit`` bounds how many article parts are kept (oldest dropped first): an export reads
+    profiles in batches, so a publication's pages are built close together.
+
+    >>> from kg.export.model import Author, Person, Profile, Work
+    >>> urls = SiteUrls("https://lab.example.org/", frozenset({"https://w3id.org/kg/id/person/key/ada"}))
+    >>> ada = Author("https://w3id.org/kg/id/person/key/ada", "Ada", "A. Lovelace", 1, has_record=True)
+    >>> work = Work("https://w3id.org/kg/id/work/key/notes", "Notes", (ada,), date="1843")
+    >>> profile = Profile(Person(ada.iri, "Ada"), (work,))
+    >>> parts = PageParts()
+    >>> doc = parts.profile(profile, urls)
+    >>> doc.as_dict() == profile_document_for(profile, urls)
+    True
+    >>> parts.article(work, urls, has_page=True) is parts.article(work, urls, has_page=True)
+    True
+    """
+
+    def __init__(self, *, limit: int = 50_000) -> None:
+        self.limit = limit
+        self._articles: dict[tuple[str, bool], ArticlePart] = {}
+        self._site: tuple[str, frozenset[str]] | None = None
+
+    def article(self, work: Work, urls: SiteUrls, *, has_page: bool) -> ArticlePart:
+        site = self._site
+        if (
+            site is None
+            or site[0] != urls.base
+            or (site[1] is not urls.people and site[1] != urls.people)
+        ):  # another site: other people have pages, so other author nodes
+            self._articles.clear()
+            self._site = (urls.base, urls.people)
+        key = (work.iri, has_page)
+        part = self._articles.get(key)
+        if part is None:
+            scope = SiteUrls(urls.base, urls.people, None if has_page else frozenset())
+            node = _article(work, PAGE_TOKEN, scope)
+            part = ArticlePart(work.iri, has_page, node, json.dumps(node, ensure_ascii=False))
+            if len(self._articles) >= self.limit:
+                del self._articles[next(iter(self._articles))]
+            self._articles[key] = part
+        return part
+
+    def profile(self, profile: Profile, urls: SiteUrls) -> PageDocument:
+        """The same document as :func:`profile_document_for`, as parts."""
+        page = urls.person(profile.person.iri)
+        articles = [
+            self.article(w, urls, has_page=urls.has_work_page(w.iri)) for w in profile.works
+        ]
+        page_node: dict[str, Any] = {"@type": "ProfilePage", "@id": page + "#page", "url": page}
+        _put(page_node, "name", profile.person.name)
+        page_node["mainEntity"] = {"@id": page + "#person"}
+        _put(page_node, "dateModified", profile.modified)
+        _put(page_node, "hasPart", [{"@id": a.node["@id"]} for a in articles])
+        head = [page_node, _person(profile.person, page), *_organizations(profile.person, page)]
+        return PageDocument(page, head, articles)
+
+    def publication(self, work: Work, urls: SiteUrls) -> PageDocument:
+        """The same document as :func:`publication_document`, as parts."""
+        page = urls.work(work.iri)
+        article = self.article(work, urls, has_page=True)
+        page_node: dict[str, Any] = {"@type": "ItemPage", "@id": page + "#page", "url": page}
+        _put(page_node, "name", work.title)
+        page_node["mainEntity"] = {"@id": article.node["@id"]}
+        return PageDocument(page, [page_node], [article])
 
 
 # -- reading a document back as triples --------------------------------------------------------

@@ -17,8 +17,8 @@ Every page names itself with ``<link rel="canonical">``.
 
 from __future__ import annotations
 
-import json
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +26,10 @@ from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from kg.errors import EXIT_DATA, EXIT_OK, UsageError
-from kg.export.check import PageCheck, PageProblem, Shapes, check_page
+from kg.export.check import PageCheck, PageChecker, PageProblem, Shapes, check_page
 from kg.export.html import environment, render_index, render_profile, render_publication
-from kg.export.jsonld import SiteUrls, profile_document_for, publication_document, slug
-from kg.export.model import Profile, Work, iter_profiles, profile_people
+from kg.export.jsonld import PageDocument, PageParts, SiteUrls, slug
+from kg.export.model import Person, Profile, Work, iter_profiles, profile_people
 from kg.store import Store
 
 __all__ = ["ExportReport", "HeldBack", "PageNote", "export_html", "export_jsonld", "site_urls"]
@@ -71,6 +71,11 @@ class ExportReport:
     held_back: list[HeldBack] = field(default_factory=list)
     warnings: list[PageNote] = field(default_factory=list)
     forced: list[PageNote] = field(default_factory=list)
+    #: seconds spent per stage: "read" (store to profiles), "build" (JSON-LD documents),
+    #: "check" (shapes), "render" (HTML, or the documents' JSON text), "write" (files)
+    stages: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("read", "build", "check", "render", "write"), 0.0)
+    )
 
     @property
     def pages_written(self) -> int:
@@ -146,10 +151,16 @@ class _Gate:
         self, report: ExportReport, *, force: bool, shapes: Shapes | None, engine: Any
     ) -> None:
         self.report, self.force, self.shapes, self.engine = report, force, shapes, engine
+        self.checker = PageChecker(shapes) if engine == "fast" else None
 
-    def __call__(self, kind: Kind, url: str, label: str, doc: dict[str, Any]) -> bool:
-        check: PageCheck = check_page(doc, shapes=self.shapes, engine=self.engine)
-        self.report.warnings.extend(PageNote(url, label, p) for p in check.warnings)
+    def __call__(self, kind: Kind, url: str, label: str, doc: PageDocument) -> bool:
+        check: PageCheck
+        if self.checker is not None:
+            check = self.checker.check(doc)
+        else:
+            check = check_page(doc.as_dict(), shapes=self.shapes, engine=self.engine)
+        if check.problems:
+            self.report.warnings.extend(PageNote(url, label, p) for p in check.warnings)
         if check.ok:
             return True
         if self.force:
@@ -168,28 +179,126 @@ def _walk(
     people: Sequence[str],
     urls: SiteUrls,
     gate: _Gate,
-    emit: Callable[[Kind, str, Any, dict[str, Any], SiteUrls], None],
+    emit: Callable[[Kind, str, Any, PageDocument, SiteUrls], None],
+    *,
+    publications: bool = True,
 ) -> Iterator[Profile]:
-    """Check and emit publication pages, then profile pages, batch by batch; yield profiles."""
+    """Check and emit publication pages, then profile pages, batch by batch; yield profiles.
+
+    Each publication's article node is built, serialized and checked once
+    (:class:`~kg.export.jsonld.PageParts`, :class:`~kg.export.check.PageChecker`) and reused on
+    its own page and on every profile page that lists it.
+    """
     work_pages: dict[str, bool] = {}
     written: set[str] = set()  # live: profile pages link only to publication pages written
     scoped = SiteUrls(urls.base, urls.people, written)
-    for profile in iter_profiles(store, people):
-        for work in profile.works:
+    all_works = SiteUrls(urls.base, urls.people, None)
+    parts = PageParts()
+    stages, clock = gate.report.stages, time.perf_counter
+    profiles = iter_profiles(store, people)
+    while True:
+        t0 = clock()
+        profile = next(profiles, None)
+        stages["read"] += clock() - t0
+        if profile is None:
+            return
+        for work in profile.works if publications else ():
             if work.iri in work_pages:
                 continue
-            doc = publication_document(work, urls)
+            t0 = clock()
+            doc = parts.publication(work, urls)
+            t1 = clock()
             url = urls.work(work.iri)
             ok = gate("publication", url, _label_work(work), doc)
+            t2 = clock()
             work_pages[work.iri] = ok
             if ok:
                 written.add(work.iri)
-                emit("publication", url, work, doc, SiteUrls(urls.base, urls.people, None))
-        doc = profile_document_for(profile, scoped)
+                emit("publication", url, work, doc, all_works)
+            stages["build"] += t1 - t0
+            stages["check"] += t2 - t1
+            stages["render"] += clock() - t2
+        t0 = clock()
+        doc = parts.profile(profile, scoped)
+        t1 = clock()
         url = urls.person(profile.person.iri)
-        if gate("profile", url, profile.person.name or profile.person.iri, doc):
+        ok = gate("profile", url, profile.person.name or profile.person.iri, doc)
+        t2 = clock()
+        if ok:
             emit("profile", url, profile, doc, scoped)
+        stages["build"] += t1 - t0
+        stages["check"] += t2 - t1
+        stages["render"] += clock() - t2
         yield profile
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What to export (the options :func:`export_html` and :func:`export_jsonld` share)."""
+
+    html: bool  #: a site (else JSON-LD documents)
+    out: Path
+    base: str
+    everyone: frozenset[str]  #: people with a profile page
+    people: tuple[str, ...]  #: whose pages are written, in order
+    publications: bool
+    force: bool
+    shapes: Shapes | None
+    engine: Literal["fast", "pyshacl"]
+    templates: str | None
+    site_name: str
+
+
+@dataclass
+class _Done:
+    """What was written: the report, and for a site the index rows and sitemap entries."""
+
+    report: ExportReport
+    listed: list[tuple[Person, int]]
+    sitemap: list[tuple[str, str | None]]
+
+
+def _run(job: _Job, store: Store, *, env: Any = None) -> _Done:
+    urls = SiteUrls(job.base, job.everyone)
+    report = ExportReport(out=job.out)
+    gate = _Gate(report, force=job.force, shapes=job.shapes, engine=job.engine)
+    if job.html and env is None:
+        env = environment(job.templates)
+    sitemap: list[tuple[str, str | None]] = []
+
+    def emit(kind: Kind, url: str, item: Any, doc: PageDocument, page_urls: SiteUrls) -> None:
+        if env is None:
+            name = (
+                slug(item.person.iri, "person/") if kind == "profile" else slug(item.iri, "work/")
+            )
+            folder = "people" if kind == "profile" else "publications"
+            path, text = job.out / folder / f"{name}.jsonld", doc.text() + "\n"
+        elif kind == "profile":
+            text = render_profile(item, doc, page_urls, env=env, site_name=job.site_name)
+            path = job.out / url[len(urls.base) :] / "index.html"
+            sitemap.append((url, item.modified))
+        else:
+            text = render_publication(item, doc, page_urls, env=env, site_name=job.site_name)
+            path = job.out / url[len(urls.base) :] / "index.html"
+            sitemap.append((url, None))
+        t0 = time.perf_counter()
+        _write(path, text)
+        spent = time.perf_counter() - t0
+        report.stages["write"] += spent
+        report.stages["render"] -= spent  # emit's time is counted as render by _walk
+        report.written[kind] += 1
+
+    walk = _walk(
+        store,
+        job.people,
+        urls,
+        gate,
+        emit,
+        publications=job.publications,
+    )
+    # the index needs only who has a page and how many publications: keep no whole profiles
+    listed = [(p.person, len(p.works)) for p in walk]
+    return _Done(report, listed, sitemap)
 
 
 def export_jsonld(
@@ -201,26 +310,22 @@ def export_jsonld(
     force: bool = False,
     shapes: Shapes | None = None,
     engine: Literal["fast", "pyshacl"] = "fast",
+    publications: bool = True,
 ) -> ExportReport:
     """Write one JSON-LD document per person (``people/{slug}.jsonld``) and per publication
     (``publications/{slug}.jsonld``), each checked like a page. Without ``base_url`` the
-    documents' ``@id``\\s are ``file:`` URLs under ``out``."""
+    documents' ``@id``\\s are ``file:`` URLs under ``out``. ``publications=False`` writes the
+    people's documents only (their articles then link to no publication page)."""
     out = Path(out)
     base = base_url or out.resolve().as_uri() + "/"
     chosen = _people(store, people)
     urls = site_urls(store, base, people=chosen)
-    report = ExportReport(out=out)
-    gate = _Gate(report, force=force, shapes=shapes, engine=engine)
-
-    def emit(kind: Kind, url: str, item: Any, doc: dict[str, Any], _urls: SiteUrls) -> None:
-        name = slug(item.person.iri, "person/") if kind == "profile" else slug(item.iri, "work/")
-        folder = "people" if kind == "profile" else "publications"
-        _write(out / folder / f"{name}.jsonld", json.dumps(doc, ensure_ascii=False) + "\n")
-        report.written[kind] += 1
-
-    for _ in _walk(store, chosen, urls, gate, emit):
-        pass
-    return report
+    job = _Job(
+        html=False, out=out, base=urls.base, everyone=urls.people, people=tuple(chosen),
+        publications=publications, force=force, shapes=shapes,
+        engine=engine, templates=None, site_name="",
+    )  # fmt: skip
+    return _run(job, store).report
 
 
 def export_html(
@@ -234,33 +339,31 @@ def export_html(
     shapes: Shapes | None = None,
     engine: Literal["fast", "pyshacl"] = "fast",
     site_name: str = "Research profiles",
+    publications: bool = True,
 ) -> ExportReport:
-    """Write the static site into ``out`` for serving at ``base_url`` (see the module doc)."""
+    """Write the static site into ``out`` for serving at ``base_url`` (see the module doc).
+
+    ``publications=False`` writes the index and the profile pages only: publications are listed
+    on the profiles without a page (or link) of their own.
+    """
     out = Path(out)
     chosen = _people(store, people)
     urls = site_urls(store, base_url, people=chosen)
-    env = environment(templates)
-    report = ExportReport(out=out)
-    gate = _Gate(report, force=force, shapes=shapes, engine=engine)
-    sitemap: list[tuple[str, str | None]] = [(urls.base, None)]
-
-    def emit(kind: Kind, url: str, item: Any, doc: dict[str, Any], page_urls: SiteUrls) -> None:
-        if kind == "profile":
-            html = render_profile(item, doc, page_urls, env=env, site_name=site_name)
-            sitemap.append((url, item.modified))
-        else:
-            html = render_publication(item, doc, page_urls, env=env, site_name=site_name)
-            sitemap.append((url, None))
-        _write(out / url[len(urls.base) :] / "index.html", html)
-        report.written[kind] += 1
-
-    # the index needs only who has a page and how many publications: keep no whole profiles
-    listed = [(p.person, len(p.works)) for p in _walk(store, chosen, urls, gate, emit)]
+    env = environment(templates)  # fails early on a bad --templates
+    job = _Job(
+        html=True, out=out, base=urls.base, everyone=urls.people, people=tuple(chosen),
+        publications=publications, force=force, shapes=shapes,
+        engine=engine, templates=str(templates) if templates is not None else None,
+        site_name=site_name,
+    )  # fmt: skip
+    done = _run(job, store, env=env)
+    report = done.report
+    sitemap = [(urls.base, None), *done.sitemap]
     written = {u for u, _ in sitemap}
     _write(
         out / "index.html",
         render_index(
-            [(person, n) for person, n in listed if urls.person(person.iri) in written],
+            [(person, n) for person, n in done.listed if urls.person(person.iri) in written],
             urls,
             env=env,
             site_name=site_name,
