@@ -528,7 +528,7 @@ def gate_baseline(ctx: Context) -> Outcome:
     data.parse(data=dump_bytes(mem, "nt"), format="nt")
     shapes = load_shapes(pages=False)
     seconds, (_, results, _) = _timed(lambda: pyshacl.validate(data, shacl_graph=shapes))
-    prefix = f"{ID_BASE}work/doi/10.9999/prolific."
+    prefix = f"{ID_BASE}pub/doi/10.9999/prolific."
     held = {
         str(results.value(r, SH.focusNode))
         for r in results.subjects(SH.resultSeverity, SH.Violation)

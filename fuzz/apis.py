@@ -61,8 +61,8 @@ def _fixture(*parts: str) -> bytes:
     return shared_dir().joinpath("fixtures", *parts).read_bytes()
 
 
-def _fixtures(pattern: str) -> list[bytes]:
-    return [p.read_bytes() for p in sorted((shared_dir() / "fixtures").glob(pattern))]
+def _fixtures(*parts: str) -> list[bytes]:
+    return [p.read_bytes() for p in sorted((shared_dir() / "fixtures").glob("/".join(parts)))]
 
 
 def api_target(
@@ -103,7 +103,7 @@ def _orcid_defaults() -> dict[str, bytes]:
     record = json.loads(_fixture("orcid", "recorded", "record",
                                  "0000-0002-1825-0097_record_josiah-carberry.json"))  # fmt: skip
     summary = record["activities-summary"]
-    works = [json.loads(b) for b in _fixtures("orcid/recorded/work/*.json")]
+    works = [json.loads(b) for b in _fixtures("orcid", "recorded", "work", "*.json")]
     return {
         "person": _fixture("orcid", "recorded", "person", f"{_ORCID}_person.json"),
         "employments": json.dumps(summary["employments"]).encode(),

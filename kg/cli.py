@@ -298,7 +298,7 @@ def cmd_export_jsonld(args: argparse.Namespace) -> int:
 
     with _opened(args, read_only=True) as store:
         report = export_jsonld(store, args.out, base_url=args.base_url, people=args.person or None,
-                               force=args.force)  # fmt: skip
+                               force=args.force, publications=args.publications)  # fmt: skip
     return _print_export(report)
 
 
@@ -307,7 +307,8 @@ def cmd_export_html(args: argparse.Namespace) -> int:
 
     with _opened(args, read_only=True) as store:
         report = export_html(store, args.out, base_url=args.base_url, people=args.person or None,
-                             templates=args.templates, force=args.force)  # fmt: skip
+                             templates=args.templates, force=args.force,
+                             publications=args.publications)  # fmt: skip
     return _print_export(report)
 
 
@@ -454,6 +455,8 @@ def _build_parser() -> _Parser:
                            help="Jinja2 templates that override the bundled ones (same file names)")  # fmt: skip
         e.add_argument("--force", action="store_true",
                        help="write pages that fail the Google/Scholar checks too (with a warning)")  # fmt: skip
+        e.add_argument("--no-publication-pages", dest="publications", action="store_false",
+                       help="profile pages only: publications are listed on them, without pages of their own")  # fmt: skip
         _store_options(e)
 
     p = command("plot", "Draw pictures of the graph.",

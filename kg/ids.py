@@ -223,22 +223,22 @@ def work_iri(
     >>> work_iri(doi_id="10.1000/ABC") == work_iri(doi_id="https://doi.org/10.1000/abc")
     True
     >>> work_iri(doi_id="10.1000/abc")
-    'https://w3id.org/kg/id/work/doi/10.1000/abc'
+    'https://w3id.org/kg/id/pub/doi/10.1000/abc'
     """
     if doi_id:
-        return f"{ID_BASE}work/doi/{_seg(doi(doi_id))}"
+        return f"{ID_BASE}pub/doi/{_seg(doi(doi_id))}"
     if arxiv:
-        return f"{ID_BASE}work/arxiv/{_seg(arxiv_id(arxiv))}"
+        return f"{ID_BASE}pub/arxiv/{_seg(arxiv_id(arxiv))}"
     if openalex:
-        return f"{ID_BASE}work/openalex/{openalex_id(openalex)}"
+        return f"{ID_BASE}pub/openalex/{openalex_id(openalex)}"
     if dblp:
-        return f"{ID_BASE}work/dblp/{_seg(dblp)}"
+        return f"{ID_BASE}pub/dblp/{_seg(dblp)}"
     if key:
-        return f"{ID_BASE}work/key/{_seg(key)}"
+        return f"{ID_BASE}pub/key/{_seg(key)}"
     if title:
-        return f"{ID_BASE}work/title/{hash_key(normalize_title(title), year or '')}"
+        return f"{ID_BASE}pub/title/{hash_key(normalize_title(title), year or '')}"
     # Untitled, unidentified entry: scoped to its source so it never merges with another.
-    return f"{ID_BASE}work/anon/{hash_key(scope, year or '', length=16)}"
+    return f"{ID_BASE}pub/anon/{hash_key(scope, year or '', length=16)}"
 
 
 def org_iri(*, ror_id: str | None = None, name: str | None = None, key: str | None = None) -> str:
@@ -259,8 +259,8 @@ def org_iri(*, ror_id: str | None = None, name: str | None = None, key: str | No
 def authorship_iri(work: str, position: int | None, person: str) -> str:
     """The IRI of the authorship node of ``person`` on ``work``: by position when known.
 
-    >>> authorship_iri("https://w3id.org/kg/id/work/doi/10.1/x", 3, "p")
-    'https://w3id.org/kg/id/work/doi/10.1/x#author-3'
+    >>> authorship_iri("https://w3id.org/kg/id/pub/doi/10.1/x", 3, "p")
+    'https://w3id.org/kg/id/pub/doi/10.1/x#author-3'
     """
     if position is not None:
         return f"{work}#author-{position}"

@@ -229,7 +229,7 @@ def natural_work_iri(record: Mapping[str, Any], source_key: str) -> str:
     """The IRI the mapping mints for a Publication record without resolution (docs/mapping.md).
 
     >>> natural_work_iri({"doi": "10.1000/ABC"}, "s")
-    'https://w3id.org/kg/id/work/doi/10.1000/abc'
+    'https://w3id.org/kg/id/pub/doi/10.1000/abc'
     """
     return ids.work_iri(
         doi_id=record.get("doi"),
@@ -516,7 +516,7 @@ class _Resolver:
                         label,
                     )
                     continue
-                if (doi or arxiv) and ("/work/doi/" in iri or "/work/arxiv/" in iri):
+                if (doi or arxiv) and ("/pub/doi/" in iri or "/pub/arxiv/" in iri):
                     # Both carry their own identifier (a preprint and its published version,
                     # say): a title alone does not make them one record.
                     self._near(

@@ -318,6 +318,14 @@ def test_cli_export_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert sorted(p.name for p in (tmp_path / "j" / "people").iterdir()) == [
         "openalex-A5023888391.jsonld"
     ]
+    # profile pages only: no publication pages, so none is held back (exit 0), none linked
+    only = tmp_path / "profiles-only"
+    assert main(["export", "html", "--store", str(db), "--out", str(only), "--base-url", BASE,
+                 "--no-publication-pages"]) == 0  # fmt: skip
+    assert "wrote 2 profile pages and 0 publication pages" in capsys.readouterr().err
+    assert not (only / "publications").exists()
+    profile_html = (only / "people").glob("*/index.html")
+    assert all(BASE + "publications/" not in p.read_text("utf-8") for p in profile_html)
     svg = tmp_path / "ada.svg"
     assert main(["plot", "coauthors", "--store", str(db), "--person", ADA, "--out", str(svg)]) == 0
     root = ET.fromstring(svg.read_text("utf-8"))
@@ -346,11 +354,11 @@ def test_jsonld_export_without_base_url_uses_file_urls(
 def test_site_urls_slugs_are_stable() -> None:
     urls = SiteUrls(BASE)
     assert urls.person(ADA) == f"{BASE}people/orcid-0000-0002-1825-0097/"
-    assert urls.work("https://w3id.org/kg/id/work/key/a b") == urls.work(
-        "https://w3id.org/kg/id/work/key/a b"
+    assert urls.work("https://w3id.org/kg/id/pub/key/a b") == urls.work(
+        "https://w3id.org/kg/id/pub/key/a b"
     )
-    assert urls.work("https://w3id.org/kg/id/work/key/a b") != urls.work(
-        "https://w3id.org/kg/id/work/key/a-b"
+    assert urls.work("https://w3id.org/kg/id/pub/key/a b") != urls.work(
+        "https://w3id.org/kg/id/pub/key/a-b"
     )
 
 

@@ -313,7 +313,7 @@ def test_parts_follow_the_site() -> None:
     from kg.export.model import Author, Work
 
     ada = Author("https://w3id.org/kg/id/person/key/ada", "Ada", "A", 1, has_record=True)
-    work = Work("https://w3id.org/kg/id/work/key/n", "N", (ada,), date="1843")
+    work = Work("https://w3id.org/kg/id/pub/key/n", "N", (ada,), date="1843")
     parts = PageParts()
     with_page = parts.article(work, SiteUrls(BASE, frozenset({ada.iri})), has_page=True)
     assert parts.article(work, SiteUrls(BASE, frozenset({ada.iri})), has_page=True) is with_page

@@ -94,7 +94,7 @@ def test_iris_are_stable_and_derived_from_identifiers() -> None:
                    number=1, scope="file:///a.json")  # fmt: skip
     b = map_record({"type": "Publication", "doi": "https://doi.org/10.5555/abc", "title": "Other",
                     "authors": [{"name": "Y"}]}, number=7, scope="file:///b.json")  # fmt: skip
-    assert a.focus == b.focus == "https://w3id.org/kg/id/work/doi/10.5555/abc"
+    assert a.focus == b.focus == "https://w3id.org/kg/id/pub/doi/10.5555/abc"
     p1 = map_record({"type": "Person", "name": "A", "orcid": "0000-0002-1825-0097"}, number=1,
                     scope="s1")  # fmt: skip
     p2 = map_record({"type": "Person", "name": "B", "orcid": "https://orcid.org/0000-0002-1825-0097"},

@@ -353,7 +353,7 @@ def test_context_expands_as_kg_writes_it(parse: Any) -> None:
                 "@id": "https://example.org/people/ada#page",
                 "@type": "ProfilePage",
                 "mainEntity": "https://w3id.org/kg/id/person/key/ada",
-                "hasPart": "https://w3id.org/kg/id/work/doi/10.5555/x",
+                "hasPart": "https://w3id.org/kg/id/pub/doi/10.5555/x",
             },
             {
                 "@id": "https://w3id.org/kg/id/person/key/ada",
@@ -364,7 +364,7 @@ def test_context_expands_as_kg_writes_it(parse: Any) -> None:
                 "knowsAbout": "https://w3id.org/kg/id/topic/x",
             },
             {
-                "@id": "https://w3id.org/kg/id/work/doi/10.5555/x",
+                "@id": "https://w3id.org/kg/id/pub/doi/10.5555/x",
                 "@type": "ScholarlyArticle",
                 "author": "https://w3id.org/kg/id/person/key/ada",
                 "datePublished": "2024-05",
@@ -375,7 +375,7 @@ def test_context_expands_as_kg_writes_it(parse: Any) -> None:
     g = parse(json.dumps(doc))
     s = SCHEMA
     ada = URIRef("https://w3id.org/kg/id/person/key/ada")
-    work = URIRef("https://w3id.org/kg/id/work/doi/10.5555/x")
+    work = URIRef("https://w3id.org/kg/id/pub/doi/10.5555/x")
     page = URIRef("https://example.org/people/ada#page")
     expected = {
         (page, RDF.type, URIRef(s + "ProfilePage")),

@@ -137,7 +137,7 @@ def test_member_status_depends_on_the_date(embedded: EmbeddedStore) -> None:
 
 
 def test_integer_parameter_bounds_rows(embedded: EmbeddedStore) -> None:
-    work = "https://w3id.org/kg/id/work/doi/10.1000/kg.2022.5"
+    work = "https://w3id.org/kg/id/pub/doi/10.1000/kg.2022.5"
     assert len(run_query("work-related", store=embedded, work=work, limit=2)) == 2
     many = run_query("quality-name-variants", store=embedded, min=2)
     few = run_query("quality-name-variants", store=embedded, min=4)
@@ -149,8 +149,8 @@ def test_construct_profile_graph_is_one_persons_neighbourhood(backend: Store) ->
     assert isinstance(answer, QueryAnswer) and answer.form == "construct"
     subjects = {t.subject.value for t in answer.triples}
     assert "https://w3id.org/kg/id/person/key/lab:carol" in subjects
-    assert "https://w3id.org/kg/id/work/doi/10.1000/ml.2024.9" in subjects  # her work
-    assert "https://w3id.org/kg/id/work/doi/10.1000/db.2020.2" not in subjects  # not hers
+    assert "https://w3id.org/kg/id/pub/doi/10.1000/ml.2024.9" in subjects  # her work
+    assert "https://w3id.org/kg/id/pub/doi/10.1000/db.2020.2" not in subjects  # not hers
     printed = {t.object.value for t in answer.triples if t.predicate.value.endswith("printedName")}
     assert {"Carol Díaz", "Eve Kim"} <= printed
 

@@ -89,12 +89,12 @@ PLANTED = """
 <https://w3id.org/kg/graph/source/g> {
   <https://w3id.org/kg/graph/source/g> a kg:SourceGraph ; prov:wasDerivedFrom <file:///x/pubs.json> ;
     kg:sourceLabel "examples/pubs.json" ; prov:generatedAtTime "2026-01-01T00:00:00Z"^^xsd:dateTime .
-  <https://w3id.org/kg/id/work/key/w1> a schema:ScholarlyArticle ; schema:name "Learning Sparse Codes" ;
+  <https://w3id.org/kg/id/pub/key/w1> a schema:ScholarlyArticle ; schema:name "Learning Sparse Codes" ;
     schema:abstract "a" ; kg:recordNumber 3 ;
-    kg:authorship <https://w3id.org/kg/id/work/key/w1#author-1>, <https://w3id.org/kg/id/work/key/w1#author-3> .
-  <https://w3id.org/kg/id/work/key/w1#author-1> a kg:Authorship ; kg:author <https://w3id.org/kg/id/person/key/p> ;
+    kg:authorship <https://w3id.org/kg/id/pub/key/w1#author-1>, <https://w3id.org/kg/id/pub/key/w1#author-3> .
+  <https://w3id.org/kg/id/pub/key/w1#author-1> a kg:Authorship ; kg:author <https://w3id.org/kg/id/person/key/p> ;
     kg:position 1 ; kg:printedName "P" .
-  <https://w3id.org/kg/id/work/key/w1#author-3> a kg:Authorship ; kg:author <https://w3id.org/kg/id/person/key/p> ;
+  <https://w3id.org/kg/id/pub/key/w1#author-3> a kg:Authorship ; kg:author <https://w3id.org/kg/id/person/key/p> ;
     kg:position 3 .
   <https://w3id.org/kg/id/person/key/p> a schema:Person ; schema:name "P" .
 }
@@ -179,7 +179,7 @@ def test_json_report_has_exactly_the_documented_keys() -> None:
 def test_text_report_groups_by_record_with_label_and_source() -> None:
     text = validate(planted()).to_text()
     lines = text.splitlines()
-    assert lines[0] == "Publication 'Learning Sparse Codes' <https://w3id.org/kg/id/work/key/w1>"
+    assert lines[0] == "Publication 'Learning Sparse Codes' <https://w3id.org/kg/id/pub/key/w1>"
     assert lines[1] == "  from examples/pubs.json, record 3"
     assert (
         "  VIOLATION: #author-3 kg:printedName: An author has no name, or more than one." in lines
@@ -196,7 +196,7 @@ def test_turtle_report_is_a_standard_validation_report() -> None:
     conforms = next(g.objects(None, URIRef(SH + "conforms")))
     assert conforms == Literal(False)
     foci = {g.value(r, URIRef(SH + "focusNode")) for r in results}
-    assert URIRef("https://w3id.org/kg/id/work/key/w1#author-3") in foci
+    assert URIRef("https://w3id.org/kg/id/pub/key/w1#author-3") in foci
 
 
 def test_severity_filter_and_raise_for_violations() -> None:

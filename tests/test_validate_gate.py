@@ -105,12 +105,12 @@ def test_gate_reads_linked_nodes_from_the_store(tmp_path: Path) -> None:
 
 PLANTED_TTL = """
 @prefix schema: <https://schema.org/> . @prefix kg: <https://w3id.org/kg/vocab#> .
-<https://w3id.org/kg/id/work/key/gap> a schema:ScholarlyArticle ; schema:name "Gap Paper" ;
+<https://w3id.org/kg/id/pub/key/gap> a schema:ScholarlyArticle ; schema:name "Gap Paper" ;
   schema:abstract "a" ;
-  kg:authorship <https://w3id.org/kg/id/work/key/gap#author-1>, <https://w3id.org/kg/id/work/key/gap#author-3> .
-<https://w3id.org/kg/id/work/key/gap#author-1> a kg:Authorship ; kg:author <https://w3id.org/kg/id/person/key/ada> ;
+  kg:authorship <https://w3id.org/kg/id/pub/key/gap#author-1>, <https://w3id.org/kg/id/pub/key/gap#author-3> .
+<https://w3id.org/kg/id/pub/key/gap#author-1> a kg:Authorship ; kg:author <https://w3id.org/kg/id/person/key/ada> ;
   kg:position 1 ; kg:printedName "A" .
-<https://w3id.org/kg/id/work/key/gap#author-3> a kg:Authorship ; kg:author <https://w3id.org/kg/id/person/key/ada> ;
+<https://w3id.org/kg/id/pub/key/gap#author-3> a kg:Authorship ; kg:author <https://w3id.org/kg/id/person/key/ada> ;
   kg:position 3 ; kg:printedName "A" .
 <https://example.org/ada.html> a schema:ProfilePage ; schema:name "Ada's page" .
 """

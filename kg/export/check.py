@@ -822,7 +822,7 @@ class PageChecker:
     >>> from kg.export.model import Author, Person, Profile, Work
     >>> ada = Author("https://w3id.org/kg/id/person/key/ada", "Ada", "A. L.", 1, has_record=True)
     >>> bob = Author("https://w3id.org/kg/id/person/name/bob", "Bob", "Bob", 2)
-    >>> work = Work("https://w3id.org/kg/id/work/key/notes", "Notes", (ada, bob), date="1843")
+    >>> work = Work("https://w3id.org/kg/id/pub/key/notes", "Notes", (ada, bob), date="1843")
     >>> urls = SiteUrls("https://lab.example.org/", frozenset({ada.iri}))
     >>> doc = PageParts().profile(Profile(Person(ada.iri, "Ada"), (work,)), urls)
     >>> checker = PageChecker()

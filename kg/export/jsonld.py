@@ -98,7 +98,7 @@ class SiteUrls:
     >>> urls = SiteUrls("https://lab.example.org/")
     >>> urls.person("https://w3id.org/kg/id/person/orcid/0000-0002-1825-0097")
     'https://lab.example.org/people/orcid-0000-0002-1825-0097/'
-    >>> urls.work("https://w3id.org/kg/id/work/doi/10.1000/xyz")
+    >>> urls.work("https://w3id.org/kg/id/pub/doi/10.1000/xyz")
     'https://lab.example.org/publications/doi-10.1000-xyz/'
     """
 
@@ -116,7 +116,7 @@ class SiteUrls:
         return f"{self.base}people/{slug(iri, 'person/')}/"
 
     def work(self, iri: str) -> str:
-        return f"{self.base}publications/{slug(iri, 'work/')}/"
+        return f"{self.base}publications/{slug(iri, 'pub/')}/"
 
     def has_person_page(self, iri: str) -> bool:
         return iri in self.people
@@ -383,7 +383,7 @@ class PageParts:
     >>> from kg.export.model import Author, Person, Profile, Work
     >>> urls = SiteUrls("https://lab.example.org/", frozenset({"https://w3id.org/kg/id/person/key/ada"}))
     >>> ada = Author("https://w3id.org/kg/id/person/key/ada", "Ada", "A. Lovelace", 1, has_record=True)
-    >>> work = Work("https://w3id.org/kg/id/work/key/notes", "Notes", (ada,), date="1843")
+    >>> work = Work("https://w3id.org/kg/id/pub/key/notes", "Notes", (ada,), date="1843")
     >>> profile = Profile(Person(ada.iri, "Ada"), (work,))
     >>> parts = PageParts()
     >>> doc = parts.profile(profile, urls)

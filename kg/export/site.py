@@ -268,9 +268,7 @@ def _run(job: _Job, store: Store, *, env: Any = None) -> _Done:
 
     def emit(kind: Kind, url: str, item: Any, doc: PageDocument, page_urls: SiteUrls) -> None:
         if env is None:
-            name = (
-                slug(item.person.iri, "person/") if kind == "profile" else slug(item.iri, "work/")
-            )
+            name = slug(item.person.iri, "person/") if kind == "profile" else slug(item.iri, "pub/")
             folder = "people" if kind == "profile" else "publications"
             path, text = job.out / folder / f"{name}.jsonld", doc.text() + "\n"
         elif kind == "profile":
