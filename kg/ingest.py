@@ -31,7 +31,7 @@ from kg.mapping import (
 from kg.records.schema import RecordIssue, check_record
 from kg.records.sources import RawRecord, RdfSource, RecordSource, SourceOptions, open_source
 from kg.resolve import EntityIndex, Resolution, known_names, load_index, resolve
-from kg.store import SelectResult, Store, graph_hashes
+from kg.store import SelectResult, Store, graph_hashes, values_chunks
 from kg.validate import gate
 from kg.vocab import KG, SCHEMA
 
@@ -281,20 +281,21 @@ def _stored_person_keys(store: Store, keys: set[str]) -> dict[str, str]:
         return {}
     # N-Triples/SPARQL escaping, not json.dumps: JSON writes an astral character as a
     # surrogate-pair escape, which SPARQL refuses (the whole ingest failed with exit code 2)
-    values = " ".join(literal(k) for k in sorted(keys))
-    res = store.query(
-        f"SELECT ?k ?p WHERE {{ VALUES ?k {{ {values} }} ?p <{KG}localKey> ?k }} ORDER BY ?p"
-    )
-    assert isinstance(res, SelectResult)
-    return {r["k"]: r["p"] for r in res.dicts() if r["k"] and r["p"]}
+    found: dict[str, str] = {}
+    for values in values_chunks(literal(k) for k in sorted(keys)):
+        res = store.query(
+            f"SELECT ?k ?p WHERE {{ VALUES ?k {{ {values} }} ?p <{KG}localKey> ?k }} ORDER BY ?p"
+        )
+        assert isinstance(res, SelectResult)
+        # a key is in one block only, so the order within the block decides as before
+        found.update({r["k"]: r["p"] for r in res.dicts() if r["k"] and r["p"]})
+    return found
 
 
 def _stored_named(store: Store, orcid_authors: set[str]) -> set[str]:
     """The stored people with a name among the batch's ORCID-identified authors."""
-    iris = sorted(orcid_authors)
     found: set[str] = set()
-    for i in range(0, len(iris), 500):
-        values = " ".join(f"<{iri}>" for iri in iris[i : i + 500])
+    for values in values_chunks(f"<{iri}>" for iri in sorted(orcid_authors)):
         res = store.query(
             f"SELECT DISTINCT ?p WHERE {{ VALUES ?p {{ {values} }} ?p <{SCHEMA}name> ?n }}"
         )

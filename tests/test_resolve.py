@@ -425,3 +425,59 @@ def test_evidence_lines_are_valid_ntriples() -> None:
     store.load("\n".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)
     assert len(store) == len(lines)
     assert res.evidence_lines("file:///nothing", "urn:g") == []
+
+
+def _letters(i: int) -> str:
+    return "".join(chr(97 + (i // 26**k) % 26) for k in range(3)).capitalize()
+
+
+def test_restricted_index_is_the_whole_index_past_one_values_block(tmp_path: Path) -> None:
+    """``load_index(store, records)`` asks in blocks of ``VALUES_CHUNK`` terms, with its own
+    queries (no OPTIONAL): it must hold exactly what INDEX_QUERY says of the same entities."""
+    from kg.ingest import ingest
+    from kg.resolve import load_index
+    from kg.store import VALUES_CHUNK, EmbeddedStore
+
+    n = VALUES_CHUNK + 150  # two blocks of people, works and names
+    people = [
+        person(
+            f"Ada {_letters(i)}",
+            dblp=f"{i:03d}/{i}",
+            **({"orcid": ORCID} if i == 7 else {}),
+            affiliations=[{"name": "Google DeepMind", "ror": "00971b260"}] if i % 50 == 0 else [],
+        )
+        for i in range(n)
+    ]
+    works = [
+        pub(
+            f"On {_letters(i)} things",
+            f"Ada {_letters(i)}",
+            f"Ada {_letters(i + 1)}",
+            f"Bo {_letters(i)}",
+            doi=f"10.1000/w{i}",
+            date=str(1990 + i % 30),
+            **({"arxiv": f"2410.{i:05d}"} if i % 3 == 0 else {}),
+        )
+        for i in range(n)
+    ]
+    (tmp_path / "people.json").write_text(json.dumps(people), encoding="utf-8")
+    (tmp_path / "works.json").write_text(json.dumps(works[: n // 2]), encoding="utf-8")
+    (tmp_path / "more.json").write_text(json.dumps(works[n // 2 :]), encoding="utf-8")
+    store = EmbeddedStore(None)
+    report = ingest([str(tmp_path / f) for f in ("people.json", "works.json", "more.json")], store)
+    assert not report.rejected
+
+    restricted = load_index(store, [*people, *works])
+    whole = load_index(store)
+    assert len(restricted.persons) > VALUES_CHUNK and len(restricted.works) == n
+    assert len(restricted.orgs) == 1
+    for mine, all_ in (
+        (restricted.persons, whole.persons),
+        (restricted.works, whole.works),
+        (restricted.orgs, whole.orgs),
+    ):
+        assert mine == {iri: all_[iri] for iri in mine}
+    me = ids.person_iri(orcid_id=ORCID)
+    assert restricted.persons[me].dblp == "007/7" and restricted.persons[me].orcid == ORCID
+    assert sum(1 for w in restricted.works.values() if w.arxiv) == len(range(0, n, 3))
+    assert all(len(w.authors) == 3 and w.year and w.doi for w in restricted.works.values())
