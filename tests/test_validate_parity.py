@@ -272,3 +272,75 @@ def test_page_shapes_need_no_fallback_and_agree_on_their_test_graphs() -> None:
         fast = validate(store, shapes=shapes, engine="sparql")
         ref = validate(store, shapes=shapes, engine="pyshacl")
         assert keys(fast) == keys(ref), path.name
+
+
+_RANDOM_PATHS = [
+    "ex:name",
+    "ex:alt",
+    "ex:knows",
+    "ex:author",
+    "ex:url",
+    "rdf:type",
+    "[ sh:inversePath ex:author ]",
+    "( ex:author ex:name )",
+    "[ sh:zeroOrMorePath ex:knows ]",
+    "[ sh:alternativePath ( ex:url ex:sameAs ) ]",
+]
+#: one choice per constraint parameter (pySHACL refuses a second sh:nodeKind, sh:in, ...)
+_RANDOM_VALUES = {"class": ["sh:class ex:P", "sh:class ex:O"],
+                  "nodeKind": ["sh:nodeKind sh:Literal", "sh:nodeKind sh:IRI", "sh:nodeKind sh:BlankNode"],
+                  "datatype": ["sh:datatype xsd:string"], "pattern": ['sh:pattern "^[A-C]"'],
+                  "in": ['sh:in ( ex:named ex:org "A" )'], "hasValue": ["sh:hasValue ex:named"],
+                  "minLength": ["sh:minLength 2"]}  # fmt: skip
+
+
+def _random_shape(rng: random.Random, depth: int, prop: bool) -> str:
+    """A random shape over the constructs the translation covers, nested up to depth 3."""
+    parts = []
+    if prop:
+        parts.append(f"sh:path {rng.choice(_RANDOM_PATHS)}")
+        if rng.random() < 0.5:
+            parts.append(f"sh:minCount {rng.randint(0, 3)}")
+        if rng.random() < 0.4:
+            parts.append(f"sh:maxCount {rng.randint(0, 2)}")
+        if rng.random() < 0.3 and depth < 3:
+            parts.append(f"sh:qualifiedValueShape {_random_shape(rng, depth + 1, False)}")
+            count = rng.choice(["sh:qualifiedMinCount", "sh:qualifiedMaxCount"])
+            parts.append(f"{count} {rng.randint(0, 2)}")
+    for param in rng.sample(sorted(_RANDOM_VALUES), rng.randint(0, 2)):
+        parts.append(rng.choice(_RANDOM_VALUES[param]))
+    if depth < 3:
+        r, members = rng.random(), [_random_shape(rng, depth + 1, rng.random() < 0.5) for _ in "ab"]
+        if r < 0.15:
+            parts.append(f"sh:or ( {' '.join(members)} )")
+        elif r < 0.25:
+            parts.append(f"sh:and ( {' '.join(members)} )")
+        elif r < 0.35:
+            parts.append(f"sh:xone ( {' '.join(members)} )")
+        elif r < 0.45:
+            parts.append(f"sh:not {members[0]}")
+        elif r < 0.55:
+            parts.append(f"sh:node {_random_shape(rng, depth + 1, False)}")
+        elif r < 0.65 and not prop:
+            parts.append(f"sh:property {_random_shape(rng, depth + 1, True)}")
+    return "[ " + " ; ".join(parts or ["sh:deactivated false"]) + " ]"
+
+
+def test_parity_on_random_nested_shapes() -> None:
+    """Fixed seeds (reproducible): 60 random shapes, as a property shape or inside sh:or."""
+    store = _store(PEOPLE)
+    targets = 'sh:targetNode ex:doc, ex:doc2, ex:named, ex:nameless, ex:org, ex:twice, "A"'
+    found = 0
+    for seed in range(60):
+        rng = random.Random(seed)
+        if seed % 2:
+            members = " ".join(_random_shape(rng, 1, rng.random() < 0.5) for _ in "ab")
+            text = f"ex:S a sh:NodeShape ; {targets} ; sh:or ( {members} ) ."
+        else:
+            text = f"ex:S a sh:NodeShape ; {targets} ; sh:property {_random_shape(rng, 0, True)} ."
+        shapes = _shapes(text)
+        assert compile_shapes(shapes).unsupported == {}, text
+        ref = validate(store, shapes=shapes, engine="pyshacl")
+        assert keys(validate(store, shapes=shapes, engine="sparql")) == keys(ref), text
+        found += len(ref.results)
+    assert found > 60
