@@ -246,6 +246,9 @@ UNSUPPORTED_CASES: dict[str, str] = {
         sh:property [ sh:path ex:knows ; sh:qualifiedValueShape [ sh:class ex:P ] ] .""",
     "recursive-node": """ex:S a sh:NodeShape ; sh:targetClass ex:P ;
         sh:property [ sh:path ex:knows ; sh:node ex:S ] .""",
+    "recursive-wide-or": """ex:S a sh:NodeShape ; sh:targetClass ex:P ;
+        sh:property [ sh:path ex:knows ; sh:or ( ex:T ex:T ex:T ex:T ex:T ex:T ex:T ex:T ) ] .
+        ex:T sh:or ( ex:T ex:T ex:T ex:T ex:T ex:T ex:T ex:T ) .""",
     "sparql-in-member": """ex:S a sh:NodeShape ; sh:targetClass ex:P ;
         sh:or ( [ sh:sparql [ sh:select "SELECT $this WHERE { }" ] ] [ sh:class ex:P ] ) .""",
     "node-to-property-shape": """ex:S a sh:NodeShape ; sh:targetClass ex:P ;

@@ -384,6 +384,8 @@ class _Fresh:
 
     def __init__(self) -> None:
         self.n = 0
+        #: the shapes being expanded, outermost first: a shape met again refers to itself
+        self.active: list[Node] = []
 
     def __call__(self) -> str:
         self.n += 1
@@ -534,13 +536,23 @@ def _shape_expr(g: Graph, shape: Node, v: str, depth: int, fresh: _Fresh) -> str
     """
     if depth > 8:
         raise Unsupported("shape references nested too deeply")
+    if shape in fresh.active:  # pySHACL warns and lets the recursive reference conform
+        raise Unsupported("a shape refers to itself")
     if _deactivated(g, shape):
         return "true"
+    fresh.active.append(shape)
+    try:
+        return _conforms(g, shape, v, depth, fresh)
+    finally:
+        fresh.active.pop()
+
+
+def _conforms(g: Graph, shape: Node, v: str, depth: int, fresh: _Fresh) -> str:
     path_node = _one(g, shape, _SH["path"])
     path = path_text(g, path_node) if path_node is not None else None
     tests: list[str] = []
     values: list[str] = []  # constraints every value node must meet (property shapes)
-    x = fresh() if path is not None else v
+    x = v if path is None else fresh()
     qualified_done = False
     for p, o in g.predicate_objects(shape):
         if p == _SH["sparql"]:
