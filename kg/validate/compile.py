@@ -16,7 +16,7 @@ because the two engines must return the same results; ``tests/test_validate_pari
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, URIRef
@@ -92,6 +92,10 @@ _SH_NAMES = (
     "order",
     "group",
     "defaultValue",
+    "qualifiedValueShape",
+    "qualifiedMinCount",
+    "qualifiedMaxCount",
+    "qualifiedValueShapesDisjoint",
 )
 _SH = {name: URIRef(SH + name) for name in _SH_NAMES}
 
@@ -142,6 +146,10 @@ _KNOWN = {
         "order",
         "group",
         "defaultValue",
+        "qualifiedValueShape",
+        "qualifiedMinCount",
+        "qualifiedMaxCount",
+        "qualifiedValueShapesDisjoint",
     ]
 } | {RDF.type, RDFS.label, RDFS.comment, RDFS.subClassOf, RDFS.isDefinedBy, RDFS.seeAlso}
 _VALUE_PARAMS = {
@@ -173,7 +181,12 @@ _COMPONENT = {
     "maxInclusive": "MaxInclusive", "minExclusive": "MinExclusive",
     "maxExclusive": "MaxExclusive", "languageIn": "LanguageIn", "or": "Or", "and": "And",
     "not": "Not", "xone": "Xone", "node": "Node", "sparql": "SPARQL",
+    "qualifiedMinCount": "QualifiedMinCount", "qualifiedMaxCount": "QualifiedMaxCount",
 }  # fmt: skip
+
+#: Largest count a nested sh:minCount/sh:maxCount/qualified count is translated for: inside an
+#: expression a count of n distinct values is n joined patterns with pairwise-distinct filters.
+_MAX_NESTED_COUNT = 4
 
 
 class Unsupported(Exception):
@@ -362,7 +375,32 @@ def _sparql_string(text: str) -> str:
     return '"' + text.translate(_ESCAPES) + '"'
 
 
-def _value_expr(g: Graph, shape: Node, param: URIRef, arg: Node, v: str, depth: int = 0) -> str:
+class _Fresh:
+    """Fresh variable names for the nested patterns of one query (``?_x1``, ``?_x2``, ...).
+
+    Every EXISTS block gets its own variables: SPARQL substitutes the outer solution's bindings
+    into an EXISTS pattern, so a name reused from an enclosing block would wrongly be joined.
+    """
+
+    def __init__(self) -> None:
+        self.n = 0
+        #: the shapes being expanded, outermost first: a shape met again refers to itself
+        self.active: list[Node] = []
+
+    def __call__(self) -> str:
+        self.n += 1
+        return f"?_x{self.n}"
+
+
+def _value_expr(
+    g: Graph,
+    shape: Node,
+    param: URIRef,
+    arg: Node,
+    v: str,
+    depth: int = 0,
+    fresh: _Fresh | None = None,
+) -> str:
     """The SPARQL expression that holds when value ``v`` conforms to one constraint."""
     name = param[len(SH) :]
     if name == "datatype":
@@ -397,11 +435,14 @@ def _value_expr(g: Graph, shape: Node, param: URIRef, arg: Node, v: str, depth: 
         return f"(isLiteral({v}) && ({tests or 'false'}))"
     if depth > 8:
         raise Unsupported("shape references nested too deeply")
+    fresh = fresh if fresh is not None else _Fresh()
     if name == "node":
-        return _shape_expr(g, arg, v, depth + 1)
+        if _one(g, arg, _SH["path"]) is not None:  # pySHACL: "not a well-formed NodeShape"
+            raise Unsupported("sh:node refers to a property shape")
+        return _shape_expr(g, arg, v, depth + 1, fresh)
     if name == "not":
-        return f"!{_shape_expr(g, arg, v, depth + 1)}"
-    members = [_shape_expr(g, m, v, depth + 1) for m in Collection(g, arg)]
+        return f"!{_shape_expr(g, arg, v, depth + 1, fresh)}"
+    members = [_shape_expr(g, m, v, depth + 1, fresh) for m in Collection(g, arg)]
     if name == "and":
         return "(" + " && ".join(members or ["true"]) + ")"
     if name == "or":
@@ -412,22 +453,185 @@ def _value_expr(g: Graph, shape: Node, param: URIRef, arg: Node, v: str, depth: 
     raise Unsupported(f"sh:{name} inside a logical constraint")
 
 
-def _shape_expr(g: Graph, shape: Node, v: str, depth: int) -> str:
-    """Whether ``v`` conforms to a shape made only of value constraints (no path, no property)."""
+def _count(arg: Node, name: str) -> int:
+    """The integer of a count parameter (pySHACL refuses anything else: a shapes-graph error)."""
+    if not isinstance(arg, Literal) or not isinstance(arg.toPython(), int):
+        raise Unsupported(f"sh:{name} is not an integer")
+    value = arg.toPython()
+    assert isinstance(value, int)
+    if isinstance(value, bool) or value < 0:
+        raise Unsupported(f"sh:{name} {value}")
+    return value
+
+
+def _at_least(v: str, path: str, n: int, test: Callable[[str], str], fresh: _Fresh) -> str:
+    """Whether ``v`` has at least ``n`` distinct values on ``path`` for which ``test`` holds."""
+    if n <= 0:
+        return "true"
+    if n > _MAX_NESTED_COUNT:
+        raise Unsupported(f"a nested count of {n}")
+    xs = [fresh() for _ in range(n)]
+    patterns = " ".join(f"{v} {path} {x} ." for x in xs)
+    conds = [test(x) for x in xs]
+    conds += [f"!sameTerm({a}, {b})" for i, a in enumerate(xs) for b in xs[i + 1 :]]
+    conds = [c for c in conds if c != "true"]
+    where = f" FILTER({' && '.join(conds)})" if conds else ""
+    return f"EXISTS {{ {patterns}{where} }}"
+
+
+def _qualified(g: Graph, prop: Node) -> tuple[list[Node], list[Node], int | None, int | None]:
+    """A property shape's qualified value shapes, their sibling shapes, and the two counts.
+
+    Sibling shapes (https://www.w3.org/TR/shacl/#QualifiedValueShapeConstraintComponent) as
+    pySHACL reads them: with ``sh:qualifiedValueShapesDisjoint true``, the qualified value
+    shapes of every property shape of every shape having this one as ``sh:property``.
+    """
+    value_shapes = list(g.objects(prop, _SH["qualifiedValueShape"]))
+    if not value_shapes and _one(g, prop, _SH["path"]) is None:
+        # the mandatory parameter is missing: the component does not apply (W3C test
+        # core/node/qualified-001), and pySHACL ignores it on node shapes
+        return [], [], None, None
+    mins = [_count(n, "qualifiedMinCount") for n in g.objects(prop, _SH["qualifiedMinCount"])]
+    maxs = [_count(n, "qualifiedMaxCount") for n in g.objects(prop, _SH["qualifiedMaxCount"])]
+    if not value_shapes or len(mins) > 1 or len(maxs) > 1 or not (mins or maxs):
+        raise Unsupported("an incomplete qualified cardinality constraint")
+    if _one(g, prop, _SH["path"]) is None:
+        raise Unsupported("sh:qualifiedValueShape on a node shape (pySHACL ignores it)")
+    disjoint = any(
+        isinstance(d, Literal) and d.toPython() is True
+        for d in g.objects(prop, _SH["qualifiedValueShapesDisjoint"])
+    )
+    siblings: list[Node] = []
+    if disjoint:
+        for parent in g.subjects(_SH["property"], prop):
+            for other in g.objects(parent, _SH["property"]):
+                siblings.extend(g.objects(other, _SH["qualifiedValueShape"]))
+    return value_shapes, siblings, mins[0] if mins else None, maxs[0] if maxs else None
+
+
+def _qualified_test(
+    g: Graph, value_shape: Node, siblings: list[Node], depth: int, fresh: _Fresh
+) -> Callable[[str], str]:
+    """Whether a value counts for a qualified value shape: it conforms to the shape and (when
+    the shapes are disjoint) to none of its siblings."""
+
+    def test(x: str) -> str:
+        tests = [_shape_expr(g, value_shape, x, depth + 1, fresh)]
+        tests += [
+            f"!{_shape_expr(g, s, x, depth + 1, fresh)}" for s in siblings if s != value_shape
+        ]
+        return "(" + " && ".join(tests) + ")"
+
+    return test
+
+
+def _shape_expr(g: Graph, shape: Node, v: str, depth: int, fresh: _Fresh) -> str:
+    """Whether ``v`` conforms to ``shape`` (https://www.w3.org/TR/shacl/#conformance).
+
+    The shape may be a node shape (value constraints on ``v`` itself, ``sh:property``) or a
+    property shape (``sh:path`` from ``v``, with ``sh:minCount``/``sh:maxCount``,
+    ``sh:hasValue``, qualified counts, and value constraints on every value node). Conformance
+    means no validation result of any severity, as in pySHACL with warnings not allowed;
+    targets, messages and severities of the shape play no part.
+    """
+    if depth > 8:
+        raise Unsupported("shape references nested too deeply")
+    if shape in fresh.active:  # pySHACL warns and lets the recursive reference conform
+        raise Unsupported("a shape refers to itself")
     if _deactivated(g, shape):
         return "true"
-    tests = []
+    fresh.active.append(shape)
+    try:
+        return _conforms(g, shape, v, depth, fresh)
+    finally:
+        fresh.active.pop()
+
+
+def _conforms(g: Graph, shape: Node, v: str, depth: int, fresh: _Fresh) -> str:
+    path_node = _one(g, shape, _SH["path"])
+    path = path_text(g, path_node) if path_node is not None else None
+    tests: list[str] = []
+    values: list[str] = []  # constraints every value node must meet (property shapes)
+    x = v if path is None else fresh()
+    qualified_done = False
     for p, o in g.predicate_objects(shape):
-        if p in (_SH["path"], _SH["property"], _SH["sparql"], _SH["minCount"], _SH["maxCount"]):
-            raise Unsupported("a logical constraint refers to a shape with a path or property")
+        if p == _SH["sparql"]:
+            raise Unsupported("a logical constraint refers to a shape with a SPARQL constraint")
+        if p not in _KNOWN:
+            raise Unsupported(f"{p} inside a logical constraint")
         if p == _SH["hasValue"]:
-            tests.append(f"sameTerm({v}, {term_sparql(o)})")
+            if path is None:
+                tests.append(f"sameTerm({v}, {term_sparql(o)})")
+            else:
+                y = fresh()
+                tests.append(f"EXISTS {{ {v} {path} {y} FILTER(sameTerm({y}, {term_sparql(o)})) }}")
         elif p in _VALUE_PARAMS:
             assert isinstance(p, URIRef)
-            tests.append(f"COALESCE({_value_expr(g, shape, p, o, v, depth)}, false)")
-        elif p not in _KNOWN:
-            raise Unsupported(f"{p} inside a logical constraint")
+            values.append(f"COALESCE({_value_expr(g, shape, p, o, x, depth, fresh)}, false)")
+        elif p in (_SH["minCount"], _SH["maxCount"]):
+            if path is None:
+                raise Unsupported("sh:minCount/sh:maxCount on a node shape")
+            n = _count(o, str(p)[len(SH) :])
+            if p == _SH["minCount"]:
+                tests.append(_at_least(v, path, n, lambda _x: "true", fresh))
+            else:
+                tests.append("!" + _at_least(v, path, n + 1, lambda _x: "true", fresh))
+        elif p == _SH["property"]:
+            if path is not None:
+                raise Unsupported("sh:property on a property shape")
+            if _one(g, o, _SH["path"]) is None and not _deactivated(g, o):
+                raise Unsupported("sh:property without sh:path")
+            tests.append(_shape_expr(g, o, v, depth + 1, fresh))
+        elif str(p).startswith(SH + "qualified") and not qualified_done:
+            qualified_done = True
+            value_shapes, siblings, low, high = _qualified(g, shape)
+            for vs in value_shapes:
+                assert path is not None
+                counted = _qualified_test(g, vs, siblings, depth, fresh)
+                if low is not None:
+                    tests.append(_at_least(v, path, low, counted, fresh))
+                if high is not None:
+                    tests.append("!" + _at_least(v, path, high + 1, counted, fresh))
+    if values:
+        if path is None:
+            tests.extend(values)
+        else:
+            fails = " && ".join(values)
+            tests.append(f"NOT EXISTS {{ {v} {path} {x} FILTER(!({fails})) }}")
     return "(" + " && ".join(tests or ["true"]) + ")"
+
+
+def _qualified_checks(g: Graph, prop: Node, focus: str) -> Iterator[tuple[str, str]]:
+    """The qualified cardinality checks of a property shape: (component name, query) pairs.
+
+    As in pySHACL, each qualified value shape is counted on its own and a result has the focus
+    node and the path but no value (https://www.w3.org/TR/shacl/#QualifiedValueShapeConstraintComponent).
+    """
+    value_shapes, siblings, low, high = _qualified(g, prop)
+    path_node = _one(g, prop, _SH["path"])
+    if path_node is None:
+        return
+    path = path_text(g, path_node)
+    for vs in value_shapes:
+        fresh = _Fresh()
+        counted = f"COALESCE({_qualified_test(g, vs, siblings, 0, fresh)('?_q')}, false)"
+        if low is not None and low == 1:
+            where = f"FILTER NOT EXISTS {{ ?this {path} ?_q FILTER({counted}) }}"
+            yield "qualifiedMinCount", f"SELECT ?this WHERE {{ {focus} {where} }}"
+        elif low is not None and low > 1:
+            where = f"OPTIONAL {{ ?this {path} ?_q FILTER({counted}) }}"
+            having = f"HAVING (COUNT(DISTINCT ?_q) < {low})"
+            yield (
+                "qualifiedMinCount",
+                f"SELECT ?this WHERE {{ {focus} {where} }} GROUP BY ?this {having}",
+            )
+        if high is not None:
+            where = f"?this {path} ?_q FILTER({counted})"
+            having = f"HAVING (COUNT(DISTINCT ?_q) > {high})"
+            yield (
+                "qualifiedMaxCount",
+                f"SELECT ?this WHERE {{ {focus} {where} }} GROUP BY ?this {having}",
+            )
 
 
 def _component(name: str) -> URIRef:
@@ -460,11 +664,12 @@ class _Compiler:
             )  # fmt: skip
 
         values = f"?this {path} ?value ." if path else "BIND(?this AS ?value)"
+        qualified_done = False
         for p, arg in g.predicate_objects(shape):
             name = str(p)[len(SH) :] if str(p).startswith(SH) else ""
             if p in _VALUE_PARAMS:
                 assert isinstance(p, URIRef)
-                expr = _value_expr(g, shape, p, arg, "?value")
+                expr = _value_expr(g, shape, p, arg, "?value", fresh=_Fresh())
                 check(
                     name,
                     f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {values} "
@@ -509,6 +714,10 @@ class _Compiler:
                 if path is not None:
                     raise Unsupported("sh:property on a property shape")
                 self.shape(arg, focus, plan, depth + 1)
+            elif name.startswith("qualified") and not qualified_done:
+                qualified_done = True
+                for component, sparql in _qualified_checks(g, shape, focus):
+                    check(component, sparql)
             elif name == "sparql":
                 if _deactivated(g, arg):
                     continue
