@@ -58,10 +58,21 @@ __all__ = [
 
 Row = Mapping[str, str | None]
 
+#: A person's ORCID, DBLP pid and OpenAlex id from one ``?same`` (``schema:sameAs``) value.
+_PERSON_IDS = """\
+    BIND(IF(STRSTARTS(STR(?same), "https://orcid.org/"),
+            STRAFTER(STR(?same), "https://orcid.org/"), ?unbound) AS ?orcid)
+    BIND(IF(STRSTARTS(STR(?same), "https://dblp.org/pid/"),
+            STRAFTER(STR(?same), "https://dblp.org/pid/"), ?unbound) AS ?dblp)
+    BIND(IF(STRSTARTS(STR(?same), "https://openalex.org/A"),
+            STRAFTER(STR(?same), "https://openalex.org/"), ?unbound) AS ?openalex)
+"""
+
 #: What :class:`EntityIndex` needs from the store: people, works and organizations with their
 #: identifiers and source graphs (one row per combination; run with the default graph as the
 #: union of all graphs). Graph shape: docs/mapping.md.
-INDEX_QUERY = """\
+INDEX_QUERY = (
+    """\
 PREFIX schema: <https://schema.org/>
 PREFIX bibo: <http://purl.org/ontology/bibo/>
 PREFIX kg: <https://w3id.org/kg/vocab#>
@@ -71,12 +82,9 @@ WHERE {
     BIND("person" AS ?kind)
     GRAPH ?graph { ?entity a schema:Person . OPTIONAL { ?entity schema:name ?name } }
     OPTIONAL { GRAPH ?graph { ?entity schema:sameAs ?same } }
-    BIND(IF(STRSTARTS(STR(?same), "https://orcid.org/"),
-            STRAFTER(STR(?same), "https://orcid.org/"), ?unbound) AS ?orcid)
-    BIND(IF(STRSTARTS(STR(?same), "https://dblp.org/pid/"),
-            STRAFTER(STR(?same), "https://dblp.org/pid/"), ?unbound) AS ?dblp)
-    BIND(IF(STRSTARTS(STR(?same), "https://openalex.org/A"),
-            STRAFTER(STR(?same), "https://openalex.org/"), ?unbound) AS ?openalex)
+"""
+    + _PERSON_IDS
+    + """\
   } UNION {
     BIND("work" AS ?kind)
     GRAPH ?graph {
@@ -98,6 +106,7 @@ WHERE {
   }
 }
 """
+)
 
 #: The merges and near misses stored with each source graph (see :meth:`Resolution.evidence_lines`).
 REPORT_QUERY = """\
@@ -1120,14 +1129,9 @@ SELECT ?kind ?entity ?graph ?name ?orcid ?dblp ?openalex WHERE {{
   BIND("person" AS ?kind)
   GRAPH ?graph {{ ?entity a schema:Person .
     {{ }} UNION {{ ?entity schema:name ?name }} UNION {{ ?entity schema:sameAs ?same }} }}
-  BIND(IF(STRSTARTS(STR(?same), "https://orcid.org/"),
-          STRAFTER(STR(?same), "https://orcid.org/"), ?unbound) AS ?orcid)
-  BIND(IF(STRSTARTS(STR(?same), "https://dblp.org/pid/"),
-          STRAFTER(STR(?same), "https://dblp.org/pid/"), ?unbound) AS ?dblp)
-  BIND(IF(STRSTARTS(STR(?same), "https://openalex.org/A"),
-          STRAFTER(STR(?same), "https://openalex.org/"), ?unbound) AS ?openalex)
-}}
-""",
+"""
+    + _PERSON_IDS.replace("{", "{{").replace("}", "}}")
+    + "}}\n",
     "work": """\
 PREFIX schema: <https://schema.org/>
 PREFIX bibo: <http://purl.org/ontology/bibo/>
