@@ -43,7 +43,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so main() controls output and exit codes."""
 
     def error(self, message: str) -> Any:
-        raise UsageError(f"{self.prog}: {message}")
+        # main() prefixes "kg: "; a sub-command's parser names its command ("kg: ingest: ...")
+        command = self.prog.removeprefix("kg").strip()
+        raise UsageError(f"{command}: {message}" if command else message)
 
 
 def _store_options(p: argparse.ArgumentParser) -> None:
@@ -481,8 +483,20 @@ def _missing_subcommand(p: argparse.ArgumentParser) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``kg`` with ``argv`` and return the exit code."""
     parser = _build_parser()
+    argv = list(argv) if argv is not None else sys.argv[1:]
     try:
-        args = parser.parse_args(list(argv) if argv is not None else sys.argv[1:])
+        try:
+            args = parser.parse_args(argv)
+        except UsageError as exc:
+            if argv and argv[0].startswith("-") and "invalid choice" in str(exc):
+                commands = next(
+                    a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+                )
+                command = next((a for a in argv if a in commands), "COMMAND")
+                raise UsageError(
+                    f"{exc}; options go after the command: kg {command} {argv[0]} ..."
+                ) from None
+            raise
         if not getattr(args, "handler", None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE

@@ -147,3 +147,14 @@ def test_endpoint_option_uses_the_remote_store(
     capsys.readouterr()
     assert main(["stats", "--endpoint", url, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["publications"] == 1
+
+
+def test_an_option_before_the_command_says_where_it_goes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--store", "somewhere", "stats"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("kg: argument COMMAND: invalid choice")
+    assert "options go after the command: kg stats --store ..." in err
+    assert main(["ingest"]) == 2  # a sub-command's error names it once: "kg: ingest: ..."
+    assert capsys.readouterr().err.startswith("kg: ingest: the following arguments are required")
