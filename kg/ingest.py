@@ -324,10 +324,11 @@ class _Links:
     def add(self, key: str, records: Iterable[dict[str, Any]]) -> None:
         for rec in records:
             kind = rec.get("type")
-            if kind == "Person":
-                self.named.add(record_iri(rec, scope=key))
+            if kind == "Person":  # person_keys as kg.mapping.person_key_iris builds them
+                iri = record_iri(rec, scope=key)
+                self.named.add(iri)
                 if rec.get("id"):
-                    self.person_keys[rec["id"]] = record_iri(rec, scope=key)
+                    self.person_keys[rec["id"]] = iri
             elif kind == "Publication":
                 for a in rec["authors"]:
                     if a.get("person"):

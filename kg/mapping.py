@@ -134,28 +134,19 @@ def _identifier(w: _Writer, entity: str, scheme: str, property_id: str, value: s
     w.lit(node, SCHEMA + "value", value)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a topic recurs on many records
 def topic_iri(label: str) -> str:
     """The IRI of a research topic, from its normalized label.
 
     >>> topic_iri("Deep Learning") == topic_iri("deep  learning")
     True
     """
-    return _topic_iri(label)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _topic_iri(label: str) -> str:
-    # remembered: a topic recurs on many records, and normalizing a name costs ~10 µs
     return f"{ID_BASE}topic/{ids.slug(label)}-{ids.hash_key(ids.normalize_name(label), length=10)}"
 
 
+@functools.lru_cache(maxsize=1 << 16)  # so does a venue
 def venue_iri(name: str) -> str:
     """The IRI of a venue (journal, conference series), from its normalized name."""
-    return _venue_iri(name)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _venue_iri(name: str) -> str:
     return f"{ID_BASE}venue/{ids.slug(name)}-{ids.hash_key(ids.normalize_name(name), length=10)}"
 
 
@@ -382,13 +373,7 @@ def _author_iri(author: Mapping[str, Any], *, scope: str, person_keys: Mapping[s
         return str(author["_person_iri"])
     if key:
         return ids.person_iri(key=key)
-    return _name_person_iri(author["name"], scope)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _name_person_iri(name: str, scope: str) -> str:
-    """The IRI of an author known by name only, remembered: co-authors recur across a source."""
-    return ids.person_iri(name=name, scope=scope)
+    return ids.person_iri(name=author["name"], scope=scope)
 
 
 def record_iri(rec: Mapping[str, Any], *, scope: str, number: int = 0) -> str:

@@ -21,7 +21,6 @@ where :data:`REPORT_QUERY` finds it again for ``kg resolve --report``.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections import defaultdict
@@ -258,28 +257,13 @@ def natural_person_iri(record: Mapping[str, Any], source_key: str) -> str:
     >>> natural_person_iri({"name": "Ada"}, "s") == natural_person_iri({"name": "ADA"}, "s")
     True
     """
-    return _person_iri(
-        record.get("orcid"),
-        record.get("dblp"),
-        record.get("openalex"),
-        record.get("id"),
-        record.get("name"),
-        source_key,
-    )
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _person_iri(
-    orcid: str | None,
-    dblp: str | None,
-    openalex: str | None,
-    key: str | None,
-    name: str | None,
-    scope: str,
-) -> str:
-    # remembered: an author printed on many works is minted once per source
     return ids.person_iri(
-        orcid_id=orcid, dblp=dblp, openalex=openalex, key=key, name=name, scope=scope
+        orcid_id=record.get("orcid"),
+        dblp=record.get("dblp"),
+        openalex=record.get("openalex"),
+        key=record.get("id"),
+        name=record.get("name"),
+        scope=source_key,
     )
 
 
@@ -450,14 +434,14 @@ class _Resolver:
                 self.person_orcid[p.iri] = p.orcid
             anchored = bool(p.orcid or p.dblp or p.openalex) or "/person/name/" not in p.iri
             for name in p.names:
-                self._add_name(_normalize(name), p.iri, anchored=anchored)
+                self._add_name(ids.normalize_name(name), p.iri, anchored=anchored)
                 self.person_names.setdefault(p.iri, name)
             self.person_graphs[p.iri] |= p.graphs
         for o in index.orgs.values():
             if o.ror:
                 self.org_by_ror[o.ror] = o.iri
             for name in o.names:
-                self.org_by_name.setdefault(_normalize(name), o.iri)
+                self.org_by_name.setdefault(ids.normalize_name(name), o.iri)
 
     def _add_work(
         self,
@@ -475,8 +459,8 @@ class _Resolver:
             self.by_arxiv.setdefault(arxiv, iri)
         for t in titles:
             entry = (iri, year, doi)
-            if entry not in self.by_title[_normalize(t)]:
-                self.by_title[_normalize(t)].append(entry)
+            if entry not in self.by_title[ids.normalize_title(t)]:
+                self.by_title[ids.normalize_title(t)].append(entry)
         self.work_graphs[iri] |= set(graphs)
         self.work_authors[iri] |= set(authors)
 
@@ -512,7 +496,7 @@ class _Resolver:
                 target, rule, evidence = found, scheme, f"same {scheme} {value}"
                 break
         if target is None and title:
-            for iri, other_year, other_doi in self.by_title.get(_normalize(title), []):
+            for iri, other_year, other_doi in self.by_title.get(ids.normalize_title(title), []):
                 if not self._usable(iri, natural, graph, self.work_graphs):
                     continue
                 if doi and other_doi and doi != other_doi:
@@ -549,7 +533,7 @@ class _Resolver:
                     continue
                 target = iri
                 rule = "title+year" if year and other_year else "title"
-                evidence = f"same normalized title {_normalize(title)!r}" + (
+                evidence = f"same normalized title {ids.normalize_title(title)!r}" + (
                     f" and year {year}" if rule == "title+year" else ""
                 )
                 break
@@ -572,7 +556,7 @@ class _Resolver:
         by_key: dict[str, _PersonGroup] = {}
         for rec in records:
             if rec.get("type") == "Person":
-                norm = _normalize(rec["name"])
+                norm = ids.normalize_name(rec["name"])
                 g = _PersonGroup(source, norm, rec["name"], natural_person_iri(rec, source), rec)
                 gid = f"key:{rec['id']}" if rec.get("id") else f"rec:{id(rec)}"
                 groups[gid] = g
@@ -596,13 +580,13 @@ class _Resolver:
                         gid,
                         _PersonGroup(
                             source,
-                            _normalize(author["name"]),
+                            ids.normalize_name(author["name"]),
                             author["name"],
                             natural_person_iri({"orcid": author["orcid"]}, source),
                         ),
                     )
                 else:
-                    norm = _normalize(author["name"])
+                    norm = ids.normalize_name(author["name"])
                     g = (
                         by_norm.get(norm)
                         or by_norm.get(_swapped(author["name"]))
@@ -787,7 +771,7 @@ class _Resolver:
         ror = _clean_id(ids.ror, rec.get("ror"))
         if ror:
             return  # the ROR IRI is already shared
-        existing = self.org_by_name.get(_normalize(rec["name"]))
+        existing = self.org_by_name.get(ids.normalize_name(rec["name"]))
         natural = ids.org_iri(name=rec["name"], key=rec.get("id"))
         if existing and existing != natural and "/org/ror/" in existing:
             rec["_iri"] = existing
@@ -853,23 +837,11 @@ def _swapped(name: str) -> str:
     parts = [p.strip() for p in name.split(",")]
     if len(parts) != 2 or not all(parts):
         return ""
-    return _normalize(f"{parts[1]} {parts[0]}")
+    return ids.normalize_name(f"{parts[1]} {parts[0]}")
 
 
 def _has_person_id(rec: Mapping[str, Any]) -> bool:
     return any(rec.get(k) for k in ("orcid", "dblp", "openalex"))
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _normalize(text: str) -> str:
-    """:func:`kg.ids.normalize_name` (= ``normalize_title``), remembered: resolution normalizes
-    the same names and titles again and again (each author of each work, each candidate), and the
-    Unicode decomposition costs ~10 µs a call.
-
-    >>> _normalize("Ada  LOVELACE")
-    'ada lovelace'
-    """
-    return ids.normalize_name(text)
 
 
 _DIGIT = re.compile(r"\d")

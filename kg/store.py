@@ -343,9 +343,7 @@ class LoadBatch:
 
 
 def _replace(backend: _Backend, graphs: Mapping[str, Iterable[str]]) -> None:
-    with LoadBatch(backend) as batch:
-        if len({_family(g) for g in graphs}) != len(graphs):
-            raise UsageError("one batch can hold only one load per source")
+    with LoadBatch(backend) as batch:  # refuses a second load of one source, aborts on error
         for graph, lines in graphs.items():
             batch.add(graph, lines)
         batch.commit()

@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import Any
 
 from kg import ids
+from kg.export.escape import script_safe
 from kg.export.model import Author, Person, Profile, Work
 from kg.shared import project_root
 from kg.vocab import ID_BASE, RDF, SCHEMA
@@ -299,9 +300,6 @@ def publication_document(
 #: never be spelled by data that was stored before it was drawn.
 PAGE_TOKEN = "kgpage" + secrets.token_hex(16)
 _CONTEXT_TEXT = json.dumps(CONTEXT, ensure_ascii=False)
-_SCRIPT_ESCAPES = (
-    ("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"),
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -353,11 +351,7 @@ class PageDocument(Mapping[str, Any]):
     def script_text(self) -> str:
         """:meth:`text` made safe inside ``<script>`` (the same escapes as
         :func:`kg.export.escape.json_for_script`)."""
-        text = self.text()
-        for char, escaped in _SCRIPT_ESCAPES:  # only inside strings in JSON text: exact
-            if char in text:
-                text = text.replace(char, escaped)
-        return text
+        return script_safe(self.text())
 
     def as_dict(self) -> dict[str, Any]:
         if self._dict is None:

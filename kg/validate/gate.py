@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from kg.mapping import MappedRecord
-from kg.store import GraphResult, SelectResult, Store
+from kg.store import GraphResult, SelectResult, Store, values_chunks
 from kg.validate.core import build_report, find, load_shapes
 from kg.validate.engines import Data, Finding
 from kg.validate.report import Severity, ValidationReport, ValidationResult
@@ -91,8 +91,7 @@ def _linked_triples(
         )
         if doomed:
             skip = f"FILTER(?g NOT IN ({', '.join(f'<{g}>' for g in doomed)}))"
-    for i in range(0, len(links), LINK_CHUNK):
-        values = " ".join(f"<{iri}>" for iri in links[i : i + LINK_CHUNK])
+    for values in values_chunks((f"<{iri}>" for iri in links), LINK_CHUNK):
         res = store.query(
             # DISTINCT: a node described by many graphs (an author in every source of a big
             # batch) came back once per graph, as Python objects
