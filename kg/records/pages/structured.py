@@ -458,3 +458,66 @@ def _flip(name: str) -> str:
     if len(parts) == 2 and all(parts):
         return f"{parts[1]} {parts[0]}"
     return name
+
+
+# --- BibTeX embedded in a page (hidden <pre> blocks, "bib" buttons) -----------------------------
+
+
+@dataclass(frozen=True)
+class BibEntry:
+    """One BibTeX entry found in a page: title, authors in order ("First Last"), year, venue."""
+
+    key: str
+    title: str | None
+    authors: tuple[str, ...]
+    year: str | None
+    venue: str | None
+    doi: str | None
+
+
+_BIB_START = re.compile(r"@\s*[A-Za-z]+\s*\{")
+
+
+def bibtex_entries(text: str) -> list[BibEntry]:
+    """Parse BibTeX text with pybtex (https://docs.pybtex.org/); unreadable text gives [].
+
+    >>> [e.authors for e in bibtex_entries("@article{k, title={T}, author={Lovelace, Ada and "
+    ...     "de la Torre, F.}, year={1843}}")]
+    [('Ada Lovelace', 'F. de la Torre')]
+    """
+    if not _BIB_START.search(text):
+        return []
+    from pybtex.database import parse_string
+    from pybtex.scanner import PybtexError
+
+    try:
+        data = parse_string(text[_BIB_START.search(text).start() :], "bibtex")  # type: ignore[union-attr]
+    except (PybtexError, ValueError, KeyError, IndexError):
+        return []
+    out: list[BibEntry] = []
+    for key, entry in data.entries.items():
+        fields = {k.lower(): clean.latex_markup(clean.latex_accents(str(v)).value).value
+                  for k, v in entry.fields.items()}  # fmt: skip
+        authors = []
+        for person in entry.persons.get("author", []) or entry.persons.get("editor", []):
+            parts = [
+                *person.first_names, *person.middle_names, *person.prelast_names,
+                *person.last_names, *person.lineage_names,
+            ]  # fmt: skip
+            name = " ".join(clean.latex_accents(p).value.strip("{}") for p in parts if p)
+            if name and name.lower() != "others":
+                authors.append(" ".join(name.split()))
+        title = fields.get("title")
+        venue = fields.get("journal") or fields.get("booktitle") or fields.get("publisher")
+        year = fields.get("year")
+        out.append(
+            BibEntry(
+                str(key),
+                " ".join(title.replace("{", "").replace("}", "").split()) if title else None,
+                tuple(authors),
+                year[:4] if year and year[:4].isdigit() else None,
+                " ".join(venue.replace("{", "").replace("}", "").split()) if venue else None,
+                fields.get("doi"),
+            )
+        )
+    return out

@@ -1,0 +1,264 @@
+"""The lines of one publication entry read into fields: title, authors, year, venue, abstract.
+
+An entry is what the list finder (:mod:`kg.records.pages.lists`) hands over: the lines of one
+repeated block. Each line gets a *kind* from its own text and the hints the page gave it
+(:func:`line_kind`): a reference string (``cite``), an author list (``authors``), one name
+(``name``), a venue/date line (``venue``), an abstract, link buttons, a heading, or free text
+(``text``, the title candidates). :func:`read_entry` then assigns fields by kind and position:
+the page's own markup (a "title" class, a heading, bold text) wins over position, and a
+reference string fills what the separate lines did not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kg.records import clean
+from kg.records.pages.blocks import Line
+from kg.records.pages.citations import YEAR, Citation, parse_citation
+from kg.records.pages.names import Author, is_name, name_key, parse_authors, parse_name_lines
+
+__all__ = ["Entry", "line_kind", "read_entry"]
+
+DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+?)(?=[.,;)\]]?(?:\s|$))", re.I)
+ARXIV = re.compile(r"\barXiv[:\s]\s*(\d{4}[.:]\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?", re.I)
+ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})")
+LINK_WORDS = re.compile(
+    r"^(?:[\[(]?(?:pdf|bibtex|bib|cite|code|slides|video|poster|project(?: page)?|html|abstract|"
+    r"doi|arxiv|link|website|web site|paper|preprint|ris|endnote|full paper|source-?code|"
+    r"github|supplementary|supp|talk|blog|demo|data(?:set)?|url|press|media|award|see more|"
+    r"show more|read more|more|expand|details|bibliography|publisher|open access)[\])]?"
+    r"[\s|·/,•]*)+$",
+    re.I,
+)
+ABSTRACT_LABEL = re.compile(
+    r"^(?:abstract|résumé|resume|zusammenfassung|resumen|summary)\s*[:.—-]?\s*", re.I
+)
+_VENUE_START = re.compile(
+    r"^(?:in\b|in:|published in|appeared in|to appear|accepted|submitted|under review|"
+    r"proceedings|proc\.|journal\b|transactions|conference|workshop|symposium|preprint|"
+    r"arxiv|biorxiv|medrxiv|ssrn|technical report|tech\. rep|phd thesis|master'?s thesis|"
+    r"dissertation|book chapter|dans\b|erschienen in|en:|publicado en|presented at)",
+    re.I,
+)
+_VENUE_WORDS = re.compile(
+    r"\b(?:proceedings|proc\.|conference|journal|transactions|workshop|symposium|letters|"
+    r"review|annals|press|arxiv|preprint|vol\.|volume|pp\.|pages|issue|no\.|ieee|acm|"
+    r"springer|elsevier|nature|science|neurips|icml|iclr|cvpr|eccv|iccv|aaai|ijcai|acl|emnlp|"
+    r"naacl|chi|kdd|www|sigir|icra|iros|miccai|interspeech|icassp|zeitschrift|revue|revista)\b",
+    re.I,
+)
+_MONTH = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2},?\s+)?"
+    r"(?:19|20)\d\d\b",
+    re.I,
+)
+_BADGE = re.compile(r"^[A-Z][A-Za-z0-9&+'’-]{0,15}(?:[- ][A-Z0-9][A-Za-z0-9]{0,10}){0,2}$")
+_MORE_MARK = re.compile(r"…\s*\(see\s+(?:\d+\s+)?more\)|\(see \d+ more\)", re.I)
+
+
+@dataclass
+class Entry:
+    """A publication as read from one entry of a page (text as printed, before cleaning)."""
+
+    title: str | None = None
+    authors: list[Author] = field(default_factory=list)
+    year: str | None = None
+    venue: str | None = None
+    abstract: str | None = None
+    doi: str | None = None
+    arxiv: str | None = None
+    editors: bool = False
+    how: list[str] = field(default_factory=list)  #: the rules that gave each field
+    lines: list[int] = field(default_factory=list)  #: the page lines the entry was read from
+    confidence: float = 0.0
+    more_authors: int = 0  #: names the page hides behind "N more authors"
+
+    @property
+    def evidence(self) -> bool:
+        """Enough to call it a publication: a title with authors, or with a venue and year."""
+        if not self.title:
+            return bool(self.abstract and self.authors)
+        if self.authors and (len(self.authors) >= 2 or self.year or self.venue):
+            return True
+        return bool(self.year and self.venue)
+
+
+def is_venue(text: str) -> bool:
+    """A venue / date line: "In Proceedings of …, 2017", "eLife, 2022", "arXiv:2405.08645"."""
+    words = len(text.split())
+    if words > 45:
+        return False
+    if _VENUE_START.match(text) or ARXIV.search(text) or DOI.search(text):
+        return True
+    if YEAR.search(text) and (_VENUE_WORDS.search(text) or _MONTH.search(text)) and words <= 30:
+        return True
+    return bool(re.search(r",\s*(?:19|20)\d\d\.?\s*$", text) and words <= 25)
+
+
+def line_kind(line: Line, *, owner_keys: frozenset[str] = frozenset()) -> str:
+    """The kind of a line: cite, authors, name, venue, abstract, links, heading, year or text.
+
+    >>> from kg.records.pages.blocks import Line
+    >>> [line_kind(Line(t)) for t in ["Clare Lyle, Zeyu Zheng and Will Dabney", "2024",
+    ...     "In Proceedings of ICML, 2019", "Attention Is All You Need", "[PDF] [Code]"]]
+    ['authors', 'year', 'venue', 'text', 'links']
+    """
+    text = line.text
+    if YEAR.fullmatch(text.strip(" :")):
+        return "year"
+    if LINK_WORDS.match(text):
+        return "links"
+    if line.hint == "abstract" or ABSTRACT_LABEL.match(text) and len(text.split()) > 12:
+        return "abstract"
+    words = len(text.split())
+    if line.hint == "authors":
+        return "authors" if parse_authors(text) else "text"
+    if words >= 6 and parse_citation(text, emphasised=line.em) is not None:
+        return "cite"
+    authors = parse_authors(text)
+    if authors and line.hint != "title":
+        if len(authors) >= 2:
+            return "authors"
+        if name_key(authors[0].display) in owner_keys or name_key(text) in owner_keys:
+            return "authors"
+        return "name"
+    if _MORE_MARK.search(text) and words >= 8:
+        return "abstract"
+    if line.hint in ("venue", "date") or (line.hint != "title" and is_venue(text)):
+        return "venue"
+    if (len(text) >= 200 and words >= 25) or (len(text) >= 120 and words >= 18 and ". " in text):
+        return "abstract"
+    if line.heading:
+        return "heading"
+    return "text"
+
+
+def _ids(entry: Entry, text: str, links: tuple[str, ...] = ()) -> None:
+    for source in (*links, text):
+        if (m := DOI.search(source + " ")) and not entry.doi:
+            entry.doi = m.group(1).rstrip(".")
+        if (m := ARXIV.search(source) or ARXIV_URL.search(source)) and not entry.arxiv:
+            entry.arxiv = m.group(1).replace(":", ".")
+
+
+def _venue_text(text: str) -> str | None:
+    venue = re.sub(
+        r"^(?:in|in:|published in|appeared in|dans|erschienen in|en)\s*:?\s+", "", text, flags=re.I
+    )
+    venue = DOI.sub("", ARXIV.sub("", venue))
+    venue = re.sub(r"https?://\S+|\bdoi:?\s*$", "", venue, flags=re.I)
+    venue = YEAR.sub("", venue).strip(" ,.;:()[]-–")
+    venue = " ".join(venue.split())
+    if venue and len(venue) <= 300 and re.search(r"[^\W\d_]", venue):
+        return venue
+    return None
+
+
+def _use_citation(entry: Entry, cite: Citation) -> None:
+    if not entry.title:
+        entry.title = cite.title
+        entry.how.append(f"title from a reference ({cite.style})")
+    if not entry.authors or len(cite.authors) > len(entry.authors):
+        entry.authors = list(cite.authors)
+        entry.editors = cite.editors
+        entry.how.append(f"authors from a reference ({cite.style})")
+    entry.year = entry.year or cite.year
+    entry.venue = entry.venue or cite.venue
+
+
+def read_entry(
+    lines: list[Line],
+    *,
+    owner_keys: frozenset[str] = frozenset(),
+    kinds: list[str] | None = None,
+) -> Entry:
+    """Read the lines of one entry into an :class:`Entry` (see the module text for the rules).
+
+    >>> from kg.records.pages.blocks import Line
+    >>> e = read_entry([Line("Fast Fourier Color Constancy", hint="title"),
+    ...     Line("Jonathan T. Barron, Yun-Ta Tsai"), Line("arXiv Preprint, 2016")])
+    >>> e.title, [a.display for a in e.authors], e.year, e.venue
+    ('Fast Fourier Color Constancy', ['Jonathan T. Barron', 'Yun-Ta Tsai'], '2016', 'arXiv Preprint')
+    """
+    entry = Entry()
+    kinds = kinds or [line_kind(line, owner_keys=owner_keys) for line in lines]
+    cites: list[Citation] = []
+    names: list[str] = []
+    titled_by_hint = any(line.hint == "title" or line.title_tag for line in lines)
+    for idx, (line, kind) in enumerate(zip(lines, kinds, strict=True)):
+        text = line.text
+        _ids(entry, text if kind in ("venue", "links", "cite") else "", line.links)
+        if line.title_tag or (line.hint == "title" and kind not in ("cite",)):
+            if not entry.title and kind not in ("year", "links"):
+                entry.title = text
+                entry.how.append("title from the page's markup")
+                continue
+        if kind == "cite":
+            cite = parse_citation(text, emphasised=line.em)
+            if cite:
+                cites.append(cite)
+            continue
+        if kind == "authors":
+            parsed = parse_authors(text) or ()
+            if not entry.authors:
+                entry.authors = list(parsed)
+                entry.how.append("authors from an author list")
+            continue
+        if kind == "name":
+            names.append(text)
+            continue
+        if kind == "venue":
+            entry.year = entry.year or (m.group(1) if (m := YEAR.search(text)) else None)
+            if not entry.venue:
+                entry.venue = _venue_text(text)
+            continue
+        if kind == "year":
+            entry.year = entry.year or text.strip(" :")
+            continue
+        if kind == "abstract":
+            if not entry.abstract:
+                entry.abstract = ABSTRACT_LABEL.sub("", text)
+            continue
+        if kind in ("links", "heading") and not (kind == "heading" and not entry.title):
+            continue
+        # free text: the title when none yet (the first such line), else a note
+        if not entry.title and not titled_by_hint and not (_BADGE.match(text) and idx + 1 < len(lines)):
+            entry.title = text
+            entry.how.append("title: the first free line")
+    if names and not entry.authors:
+        parsed_lines = parse_name_lines(names)
+        if parsed_lines:
+            entry.authors = parsed_lines
+            entry.how.append("authors: one name per line")
+    for cite in cites:
+        _use_citation(entry, cite)
+    if entry.title:
+        entry.title = entry.title.strip().strip("\"“”„").strip()
+        if is_name(entry.title) and not cites and not titled_by_hint and entry.authors:
+            pass
+    entry.confidence = _confidence(entry, cites, titled_by_hint)
+    return entry
+
+
+def _confidence(entry: Entry, cites: list[Citation], titled: bool) -> float:
+    score = 0.0
+    if entry.title:
+        score += 0.35 + (0.1 if titled or cites else 0)
+    if entry.authors:
+        score += 0.3
+    if entry.year:
+        score += 0.1
+    if entry.venue:
+        score += 0.1
+    if entry.abstract:
+        score += 0.05
+    if entry.doi or entry.arxiv:
+        score += 0.05
+    return round(min(score, 1.0), 2)
+
+
+def strip_markers(text: str) -> str:
+    """Remove a "… (see N more)" marker from a name."""
+    return clean.normalize_space(_MORE_MARK.sub("", text)).value
