@@ -98,7 +98,6 @@ _ITEMPROP_HINT = {"name": "title", "headline": "title", "author": "authors",
 _ID_LINK = re.compile(r"doi\.org/10\.|arxiv\.org/(?:abs|pdf)/", re.I)
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.I)
 _MORE_TEXT = re.compile(r"^\s*(?:and\s+)?(\d+)\s+more\s+authors?\s*$", re.I)
-_QUOTED = re.compile(r"""'([^'\\]{3,2000})'|"([^"\\]{3,2000})\"""")
 
 
 def decode_html(data: bytes) -> str:
@@ -195,9 +194,8 @@ def _more_names(el: Any) -> tuple[str, ...]:
 
     found: list[str] = []
     for value in el.attrib.values():
-        for m in _QUOTED.finditer(str(value)):
-            text = m.group(1) or m.group(2)
-            if _MORE_TEXT.match(text):
+        for text in re.split(r"['\"]", str(value)):  # every stretch between quotes
+            if len(text) < 3 or _MORE_TEXT.match(text):
                 continue
             authors = parse_authors(text)
             if authors and len(authors) > len(found):

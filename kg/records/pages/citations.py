@@ -33,7 +33,7 @@ _LABEL = re.compile(
 )
 _NUMBER = re.compile(r"^\s*(?:\[\d+\]|\d+[.)]|[•·▪–-])\s+")
 _EDITORS = re.compile(
-    r"(?:,?\s*\((?:hrsg|eds?|dir|coord|ed\.\s*by)\.?\)|,\s*(?:hrsg|eds?|dir)\.)\s*(?=[.,]|\s|$)",
+    r"(?:,?\s*\((?:hrsg|eds?|dir|coord|ed\.\s*by)\.?\)|,\s*(?:hrsg|eds?|dir)\b\.?)\s*(?=[.,]|\s|$)",
     re.I,
 )
 _QUOTES = [("„", "“"), ("“", "”"), ('"', '"'), ("«", "»"), ("‘", "’"), ("‚", "‘"), ("„", "”")]
@@ -79,7 +79,11 @@ def _authors(part: str) -> tuple[tuple[Author, ...] | None, bool]:
     return parse_authors(part), editors
 
 
+_VOLUME_TAIL = re.compile(r",\s*\d+\s*(?:\(\d+(?:[-–]\d+)?\))?(?:,\s*(?:pp?\.\s*)?[\d–-]+)?\s*$")
+
+
 def _title(text: str) -> str:
+    text = _VOLUME_TAIL.sub("", text.strip())  # "Title, 106(3), 237–251" (a style missing its venue)
     return text.strip().strip(" .,;:").strip()
 
 
@@ -87,7 +91,7 @@ def _venue(rest: str) -> str | None:
     rest = re.sub(r"https?://\S+|\bdoi:\s*\S+", "", rest, flags=re.I)
     rest = re.sub(r"^(?:in|in:|published in|appeared in|dans|en)\s+", "", rest.strip(), flags=re.I)
     rest = YEAR.sub("", rest).strip(" .,;:()[]")
-    rest = " ".join(rest.split())
+    rest = re.sub(r"\s+([;,.:])", r"\1", " ".join(rest.split()))
     return rest if rest and re.search(r"[^\W\d_]", rest) else None
 
 
@@ -100,7 +104,8 @@ def _year(*parts: str) -> str | None:
 
 def _ok_title(title: str) -> bool:
     words = title.split()
-    return len(title) >= 8 and len(words) >= 2 and parse_authors(title) is None
+    names = parse_authors(title)
+    return len(title) >= 8 and len(words) >= 2 and (names is None or (len(names) == 1 and len(words) >= 3))
 
 
 def _quoted(text: str) -> Citation | None:

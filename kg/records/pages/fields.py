@@ -55,6 +55,16 @@ _MONTH = re.compile(
     re.I,
 )
 _BADGE = re.compile(r"^[A-Z][A-Za-z0-9&+'’-]{0,15}(?:[- ][A-Z0-9][A-Za-z0-9]{0,10}){0,2}$")
+_BRACKETS = re.compile(r"^(?:\s*\[[^\]]{1,30}\]\s*[|·/,]?)+$")
+_ROLE = re.compile(
+    r"^(?:(?:assistant|associate|full|adjunct|visiting|senior|junior|principal|lead|staff|"
+    r"research|postdoctoral|doctoral|graduate|undergraduate|former|current)\s+)*"
+    r"(?:professor|director|lecturer|postdoc\w*|ph\.?d\.?|msc|m\.sc\.?|bsc|b\.sc\.?|ba|ma|"
+    r"b\.?eng|m\.?eng|student|researcher|engineer|scientist|intern|co-op|fellow|"
+    r"head of|chair of|manager|coordinator|administrator|alumn\w+|member)\b|"
+    r"\b(?:at|@) (?:the )?(?:university|universit\w+|institute|college|school)\b",
+    re.I,
+)
 _MORE_MARK = re.compile(r"…\s*\(see\s+(?:\d+\s+)?more\)|\(see \d+ more\)", re.I)
 
 
@@ -74,6 +84,14 @@ class Entry:
     lines: list[int] = field(default_factory=list)  #: the page lines the entry was read from
     confidence: float = 0.0
     more_authors: int = 0  #: names the page hides behind "N more authors"
+
+    @property
+    def weak_evidence(self) -> bool:
+        """Enough inside a list already recognized: a title with any author, venue, year or
+        abstract (a single-author thesis in a list of papers)."""
+        if self.evidence:
+            return True
+        return bool(self.title) and bool(self.authors or self.year or self.venue or self.abstract)
 
     @property
     def evidence(self) -> bool:
@@ -108,7 +126,7 @@ def line_kind(line: Line, *, owner_keys: frozenset[str] = frozenset()) -> str:
     text = line.text
     if YEAR.fullmatch(text.strip(" :")):
         return "year"
-    if LINK_WORDS.match(text):
+    if LINK_WORDS.match(text) or _BRACKETS.match(text):
         return "links"
     if line.hint == "abstract" or ABSTRACT_LABEL.match(text) and len(text.split()) > 12:
         return "abstract"
@@ -187,9 +205,15 @@ def read_entry(
     cites: list[Citation] = []
     names: list[str] = []
     titled_by_hint = any(line.hint == "title" or line.title_tag for line in lines)
+    lines, kinds = _join_author_lines(lines, kinds)
+    has_cite = "cite" in kinds
     for idx, (line, kind) in enumerate(zip(lines, kinds, strict=True)):
         text = line.text
         _ids(entry, text if kind in ("venue", "links", "cite") else "", line.links)
+        if line.strong and not titled_by_hint and kind in ("text", "heading") and not entry.title:
+            entry.title = text
+            entry.how.append("title: the bold line")
+            continue
         if line.title_tag or (line.hint == "title" and kind not in ("cite",)):
             if not entry.title and kind not in ("year", "links"):
                 entry.title = text
@@ -224,7 +248,13 @@ def read_entry(
         if kind in ("links", "heading") and not (kind == "heading" and not entry.title):
             continue
         # free text: the title when none yet (the first such line), else a note
-        if not entry.title and not titled_by_hint and not (_BADGE.match(text) and idx + 1 < len(lines)):
+        if (
+            not entry.title
+            and not titled_by_hint
+            and not has_cite
+            and not (_BADGE.match(text) and idx + 1 < len(lines))
+            and not _ROLE.search(text)
+        ):
             entry.title = text
             entry.how.append("title: the first free line")
     if names and not entry.authors:
@@ -240,6 +270,27 @@ def read_entry(
             pass
     entry.confidence = _confidence(entry, cites, titled_by_hint)
     return entry
+
+
+def _join_author_lines(lines: list[Line], kinds: list[str]) -> tuple[list[Line], list[str]]:
+    """An author list broken over two lines ("…, Mark D. Biggin," / "David W. Knowles, …")."""
+    out_l: list[Line] = []
+    out_k: list[str] = []
+    for line, kind in zip(lines, kinds, strict=True):
+        if (
+            out_k
+            and out_k[-1] == "authors"
+            and kind in ("authors", "name")
+            and re.search(r"(?:,|;|\band|&)\s*$", out_l[-1].text)
+        ):
+            prev = out_l[-1]
+            out_l[-1] = Line(f"{prev.text} {line.text}", prev.heading, prev.hint, prev.links + line.links,
+                             prev.em + line.em, prev.title_tag, prev.strong, prev.gap, prev.more + line.more,
+                             prev.node)  # fmt: skip
+            continue
+        out_l.append(line)
+        out_k.append(kind)
+    return out_l, out_k
 
 
 def _confidence(entry: Entry, cites: list[Citation], titled: bool) -> float:

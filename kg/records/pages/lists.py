@@ -149,7 +149,7 @@ def html_lists(page: HtmlPage, *, owner_keys: frozenset[str] = frozenset()) -> L
         for it in items:
             if overlaps(it.start, it.end):
                 continue
-            if it.entry.evidence:
+            if it.entry.weak_evidence:
                 result.items.append(it)
                 kept += 1
             else:
@@ -172,9 +172,10 @@ def _anchor_blocks(kinds: list[str], lines: list[Line]) -> dict[str, list[tuple[
             anchors["cite"].append((i, i + 1))
         elif kind in ("authors", "name"):
             j = i
-            while j < len(kinds) and kinds[j] in ("authors", "name") or (
-                j < len(kinds) and j > i and _short_damaged(lines[j].text) and
-                j + 1 < len(kinds) and kinds[j + 1] in ("name", "authors")
+            while j < len(kinds) and (
+                kinds[j] in ("authors", "name")
+                or (_short_damaged(lines[j].text) and kinds[j] == "text" and
+                    any(k in ("name", "authors") for k in kinds[j + 1 : j + 3]))
             ):  # fmt: skip
                 j += 1
             anchors["authors"].append((i, j))
@@ -227,8 +228,12 @@ def text_lists(
     if len(occ) < 2 and heading_at is None:
         return result
     starts = _entry_starts(occ, kinds, lines, lo, kind)
-    bounds = [*starts, len(lines)]
-    for n, (s, e) in enumerate(zip(bounds, bounds[1:], strict=False)):
+    if kind == "cite" or kind.startswith("label:"):
+        spans = [(s, max(e, s + 1)) for s, (_, e) in zip(starts, occ, strict=True)]
+    else:
+        bounds = [*starts, len(lines)]
+        spans = list(zip(bounds, bounds[1:], strict=False))
+    for n, (s, e) in enumerate(spans):
         if n == 0 and s > lo:
             _orphans(lines, kinds, lo, s, result, owner_keys, heading_at is not None)
         end = _entry_end(kinds, s, e, occ[n])
@@ -258,7 +263,9 @@ def _entry_starts(
         j = a - 1
         while j >= floor and kinds[j] in skip:
             j -= 1
-        if j >= floor and kinds[j] in titled:
+        if j >= floor and kinds[j] in titled and (
+            len(lines[j].text.split()) >= 3 or len(lines[j].text) >= 16
+        ):
             k = j - 1  # a short badge line before the title ("TSE", "MODELS-C")
             while k >= floor and kinds[k] in skip:
                 k -= 1
@@ -267,11 +274,17 @@ def _entry_starts(
             return j
         return None
 
-    if kind == "cite":
-        # a reference string carries its own title; a separate title line may precede it
-        befores = [title_before(s, lo) for s, _ in occ]
-        if sum(1 for b in befores if b is not None) * 2 < len(occ):
+    if kind == "cite" or kind.startswith("label:"):
+        # a reference string or a labelled line closes its entry: each entry is the window
+        # after the previous one; the first is as long as the others (the page's rhythm)
+        ends = [e for _, e in occ]
+        lengths = sorted(b - a for a, b in zip(ends, ends[1:], strict=False)) or [1]
+        typical = lengths[len(lengths) // 2]
+        first = max(lo, ends[0] - typical)
+        gaps = [ends[0] - first] + [b - a for a, b in zip(ends, ends[1:], strict=False)]
+        if kind == "cite" and max(gaps) <= 2:
             return [s for s, _ in occ]
+        return [first, *ends[:-1]]
     floors = [lo] + [e for _, e in occ[:-1]]
     befores = [title_before(s, f) for (s, _), f in zip(occ, floors, strict=True)]
     if sum(1 for b in befores if b is not None) * 2 >= len(occ):
@@ -308,6 +321,7 @@ def _orphans(
         if kinds[i] == "text" and kinds[i + 1] == "abstract" and len(lines[i].text.split()) >= 3:
             entry = read_entry(lines[i : i + 2], owner_keys=owner_keys, kinds=kinds[i : i + 2])
             entry.how.append("a title and its abstract, no author list")
+            entry.confidence = max(entry.confidence, 0.65)  # the section heading is evidence
             result.items.append(Item(i, i + 2, "title and abstract in a publications section", entry))
             i += 2
             continue

@@ -80,7 +80,9 @@ NOT_NAME = frozenset(
     memory knowledge reasoning understanding evaluation benchmark benchmarks dataset datasets
     open source tool tools framework frameworks software hardware platform applications
     application challenges challenge perspectives perspective practice practices culture
-    cultural""".split()
+    cultural but if then than so as it its this that these those don't doesn't can't isn't
+    there here where whose whom should would could might must shall has have had was were
+    been being let lets make makes made get gets go goes toward""".split()
 )
 _UPPER_START = re.compile(r"^[^\W\d_]")
 _INITIALS = re.compile(
@@ -127,6 +129,7 @@ def _word_ok(tok: str, *, last: bool) -> bool:
     if re.search(r"\d", tok):
         return False
     core = tok.replace("-", "").replace("'", "").replace("’", "").replace(".", "")
+    core = core.replace("\u2010", "").replace("\u2011", "")
     core = core.replace("`", "").replace("´", "").replace("~", "").replace("^", "")
     return bool(core) and all(c.isalpha() for c in core)
 
@@ -214,8 +217,17 @@ def _split(text: str) -> list[str]:
     return [p.strip(" .") if not _initials_only(p.strip()) else p.strip() for p in parts if p]
 
 
+_GROUP_AUTHOR = re.compile(
+    r"^(?:the\s+)?(?:[A-Z][\w&'-]*\s+){1,6}(?:consortium|collaboration|working group|"
+    r"study group|research group|team|network|initiative|committee|investigators)$",
+    re.I,
+)
+
+
 def _natural(part: str) -> Author | None:
     part = part.strip()
+    if _GROUP_AUTHOR.match(part) and part[0].isupper():
+        return Author(part, part)  # a group author ("ManyBabies Consortium")
     # "Forsythe A", "Xu J", "Vanderwolf KJ": Vancouver family name then initials
     toks = part.split()
     if (
@@ -232,8 +244,10 @@ def _natural(part: str) -> Author | None:
     return None
 
 
-def _inverted(family: str, given: str) -> Author | None:
+def _inverted(family: str, given: str, text: str | None = None) -> Author | None:
     family, given = family.strip(), given.strip()
+    if text is not None and not re.search(re.escape(family) + r"\s*,\s*" + re.escape(given), text):
+        return None  # "Minigrid & Miniworld" is not "Miniworld Minigrid"
     if _is_family(family) and _is_given(given) and not _initials_only(family):
         if given.split()[-1].casefold() in PARTICLES and given.split()[-1].islower():
             family = f"{given.split()[-1]} {family}"
@@ -290,7 +304,7 @@ def parse_authors(text: str) -> tuple[Author, ...] | None:
         return tuple(a for a in natural if a)
     # Chicago/MLA: "Last, First, First Last, and First Last"
     if len(parts) >= 2:
-        first = _inverted(parts[0], parts[1])
+        first = _inverted(parts[0], parts[1], text)
         rest = [_natural(p) for p in parts[2:]]
         if first and all(rest) and not _initials_only(parts[1]) or (
             first and all(rest) and len(parts) == 2
@@ -298,7 +312,7 @@ def parse_authors(text: str) -> tuple[Author, ...] | None:
             return (first, *(a for a in rest if a))
     # inverted pairs: "Last, First, Last, First" / APA "Last, F., & Last, F."
     if len(parts) % 2 == 0:
-        pairs = [_inverted(parts[i], parts[i + 1]) for i in range(0, len(parts), 2)]
+        pairs = [_inverted(parts[i], parts[i + 1], text) for i in range(0, len(parts), 2)]
         if all(pairs):
             return tuple(a for a in pairs if a)
     return None

@@ -110,7 +110,7 @@ def choose_owner(
     >>> from kg.records.pages.fields import Entry
     >>> from kg.records.pages.names import parse_authors
     >>> papers = [Entry(title="T", authors=list(parse_authors("A Gabrio, G Baio")))] * 3
-    >>> choose_owner([("<title>", "Publications | Andrea Gabrio")], papers).name
+    >>> choose_owner([("<title>", "Andrea Gabrio")], papers).name
     'Andrea Gabrio'
     >>> choose_owner([("portrait caption", "Yoshua Bengio")], []) is None
     True
@@ -149,7 +149,8 @@ def choose_owner(
         # a name in (nearly) every author list owns a page that names nobody else
         if len(with_authors) >= 3:
             key, hits = counts.most_common(1)[0]
-            if hits / len(with_authors) >= 0.8 and key not in scores:
+            known = any(_matches(k, key) for k in scores)
+            if hits / len(with_authors) >= 0.8 and key not in scores and not known:
                 display = next(
                     a.display for e in with_authors for a in e.authors if name_key(a.display) == key
                 )
