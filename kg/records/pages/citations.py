@@ -70,7 +70,18 @@ def _sentences(text: str) -> list[str]:
     return [s for s in out if s]
 
 
+def _first_sentence(rest: str) -> tuple[str, str]:
+    """The title sentence and the rest; a title of one or two words takes its subtitle too
+    ("Zusammen arbeiten. Praktiken der Koordination …")."""
+    parts = _sentences(rest)
+    if len(parts) > 2 and len(parts[0].split()) <= 2 and parts[1][:1].isupper():
+        return f"{parts[0]}. {parts[1]}", " ".join(parts[2:])
+    return parts[0], " ".join(parts[1:])
+
+
 def _authors(part: str) -> tuple[tuple[Author, ...] | None, bool]:
+    if part.strip()[:1] in "\"“„‘«'":
+        return None, False
     part = _TRAIL.sub("", part.strip())
     editors = bool(_EDITORS.search(part))
     part = _TRAIL.sub("", _EDITORS.sub("", part).strip())
@@ -83,7 +94,7 @@ _VOLUME_TAIL = re.compile(r",\s*\d+\s*(?:\(\d+(?:[-–]\d+)?\))?(?:,\s*(?:pp?\.\
 
 
 def _title(text: str) -> str:
-    text = _VOLUME_TAIL.sub("", text.strip())  # "Title, 106(3), 237–251" (a style missing its venue)
+    text = _VOLUME_TAIL.sub("", text.strip().rstrip(" ."))  # "Title, 106(3), 237–251" (no venue)
     return text.strip().strip(" .,;:").strip()
 
 
@@ -162,8 +173,7 @@ def _author_year(text: str, emphasised: tuple[str, ...]) -> Citation | None:
     if picked:
         title, after = picked
     else:
-        parts = _sentences(rest)
-        title, after = parts[0], " ".join(parts[1:])
+        title, after = _first_sentence(rest)
     title = _title(title)
     if not _ok_title(title):
         return None
@@ -172,10 +182,21 @@ def _author_year(text: str, emphasised: tuple[str, ...]) -> Citation | None:
 
 def _leading_authors(text: str, emphasised: tuple[str, ...]) -> Citation | None:
     # Vancouver / ACM without a year slot: the longest leading sentence(s) that parse as authors.
+    if text[:1] in "\"“„‘«'":
+        return None  # a quoted title opens the string: no author part before it
     cuts = [m for m in re.finditer(r"[.:]\s+", text)]
     best: tuple[tuple[Author, ...], bool, int] | None = None
     for m in cuts[:12]:
+        head = text[: m.start()]
+        if m.group().startswith(".") and re.search(r"(?:^|[,;&]\s*|\band\s+)[A-ZÀ-ÖØ-Þ]$", head):
+            continue  # ", S. Ntalampiras": the period of an initial, not the end of the list
+        if m.group().startswith(".") and re.search(r"\b[A-ZÀ-ÖØ-Þ]$", head):
+            nxt = re.match(r"([^\W\d_][\w'’-]*)\s*(?:[,;(&]|and\b|$)", text[m.end() :])
+            if nxt and _authors(f"{head}. {nxt.group(1)}".split(",")[-1])[0]:
+                continue  # "Jonathan T. Barron, …": a middle initial, the surname follows
         authors, editors = _authors(text[: m.start() + 1])
+        if authors and m.group().startswith(":") and len(authors) < 2:
+            continue  # "Narrative Legitimacy: A Narrative Approach": a title and its subtitle
         if authors:
             best = (authors, editors, m.end())
     if best is None:
@@ -186,8 +207,7 @@ def _leading_authors(text: str, emphasised: tuple[str, ...]) -> Citation | None:
     if picked:
         title, after = picked
     else:
-        parts = _sentences(rest)
-        title, after = parts[0], " ".join(parts[1:])
+        title, after = _first_sentence(rest)
     title = _title(title)
     if not _ok_title(title):
         return None

@@ -55,6 +55,7 @@ _MONTH = re.compile(
     re.I,
 )
 _BADGE = re.compile(r"^[A-Z][A-Za-z0-9&+'’-]{0,15}(?:[- ][A-Z0-9][A-Za-z0-9]{0,10}){0,2}$")
+_NAV = re.compile(r"^[^/|]{1,25}(?:\s+[/|]\s+[^/|]{1,25}){2,}$")  # "Email / CV / Scholar"
 _BRACKETS = re.compile(r"^(?:\s*\[[^\]]{1,30}\]\s*[|·/,]?)+$")
 _ROLE = re.compile(
     r"^(?:(?:assistant|associate|full|adjunct|visiting|senior|junior|principal|lead|staff|"
@@ -126,16 +127,16 @@ def line_kind(line: Line, *, owner_keys: frozenset[str] = frozenset()) -> str:
     text = line.text
     if YEAR.fullmatch(text.strip(" :")):
         return "year"
-    if LINK_WORDS.match(text) or _BRACKETS.match(text):
+    if LINK_WORDS.match(text) or _BRACKETS.match(text) or _NAV.match(text):
         return "links"
     if line.hint == "abstract" or ABSTRACT_LABEL.match(text) and len(text.split()) > 12:
         return "abstract"
     words = len(text.split())
     if line.hint == "authors":
         return "authors" if parse_authors(text) else "text"
-    if words >= 6 and parse_citation(text, emphasised=line.em) is not None:
-        return "cite"
     authors = parse_authors(text)
+    if not authors and words >= 6 and parse_citation(text, emphasised=line.em) is not None:
+        return "cite"
     if authors and line.hint != "title":
         if len(authors) >= 2:
             return "authors"
@@ -206,7 +207,8 @@ def read_entry(
     names: list[str] = []
     titled_by_hint = any(line.hint == "title" or line.title_tag for line in lines)
     lines, kinds = _join_author_lines(lines, kinds)
-    has_cite = "cite" in kinds
+    kinds = _damaged_names(lines, kinds)
+    free_title: list[str] = []
     for idx, (line, kind) in enumerate(zip(lines, kinds, strict=True)):
         text = line.text
         _ids(entry, text if kind in ("venue", "links", "cite") else "", line.links)
@@ -250,18 +252,23 @@ def read_entry(
         # free text: the title when none yet (the first such line), else a note
         if (
             not entry.title
+            and not free_title
             and not titled_by_hint
-            and not has_cite
             and not (_BADGE.match(text) and idx + 1 < len(lines))
             and not _ROLE.search(text)
         ):
-            entry.title = text
-            entry.how.append("title: the first free line")
+            free_title.append(text)
     if names and not entry.authors:
         parsed_lines = parse_name_lines(names)
         if parsed_lines:
             entry.authors = parsed_lines
             entry.how.append("authors: one name per line")
+    if free_title and not entry.title:
+        # a reference string's title wins over a free line, unless they are the same title
+        # (the free line is then the page's own rendering: "Filamentous …" vs a typo)
+        if not cites or any(_same_title(free_title[0], c.title) for c in cites):
+            entry.title = free_title[0]
+            entry.how.append("title: the first free line")
     for cite in cites:
         _use_citation(entry, cite)
     if entry.title:
@@ -270,6 +277,29 @@ def read_entry(
             pass
     entry.confidence = _confidence(entry, cites, titled_by_hint)
     return entry
+
+
+def _same_title(a: str, b: str) -> bool:
+    import difflib
+
+    x, y = " ".join(a.casefold().split()), " ".join(b.casefold().split())
+    return x.startswith(y[:30]) or difflib.SequenceMatcher(None, x[: len(y) + 10], y).ratio() >= 0.8
+
+
+def _damaged_names(lines: list[Line], kinds: list[str]) -> list[str]:
+    """Short lines inside a block of one-name lines are names as printed, damage and all
+    ("Mirella Lapata. 2020", "Un-611": PDF extraction left them so)."""
+    out = list(kinds)
+    for i, kind in enumerate(kinds):
+        if kind != "text" or len(lines[i].text) > 40 or len(lines[i].text.split()) > 4:
+            continue
+        if re.search(r"[:;?!]", lines[i].text):
+            continue
+        before = any(k == "name" for k in out[max(0, i - 2) : i])
+        after = any(k == "name" for k in kinds[i + 1 : i + 3])
+        if before and after and out[i - 1] in ("name", "text"):
+            out[i] = "name"
+    return out
 
 
 def _join_author_lines(lines: list[Line], kinds: list[str]) -> tuple[list[Line], list[str]]:

@@ -150,6 +150,7 @@ def html_lists(page: HtmlPage, *, owner_keys: frozenset[str] = frozenset()) -> L
             if overlaps(it.start, it.end):
                 continue
             if it.entry.weak_evidence:
+                _member(it.entry, label)
                 result.items.append(it)
                 kept += 1
             else:
@@ -196,6 +197,12 @@ def _anchor_blocks(kinds: list[str], lines: list[Line]) -> dict[str, list[tuple[
     return anchors
 
 
+def _member(entry: Entry, run: str) -> None:
+    """Belonging to a recognized list is evidence of its own."""
+    entry.confidence = round(min(1.0, entry.confidence + 0.1), 2)
+    entry.how.append(f"a member of the list {run!r}")
+
+
 def _short_damaged(text: str) -> bool:
     return len(text) <= 40 and len(text.split()) <= 4 and not re.search(r"[:;?!]", text)
 
@@ -209,20 +216,22 @@ def text_lists(
     """
     kinds = [line_kind(line, owner_keys=owner_keys) for line in lines]
     result = Lists(kinds=kinds)
-    heading_at = next(
-        (i for i in range(start, len(lines)) if _PUB_HEADING.match(lines[i].text)), None
-    )
+    found = _anchor_blocks(kinds, lines)
+    first_anchor = min((occ[0][0] for occ in found.values() if occ), default=len(lines))
+    heads = [i for i in range(start, len(lines)) if _PUB_HEADING.match(lines[i].text)]
+    before = [i for i in heads if i < first_anchor]
+    heading_at = before[-1] if before else (heads[0] if heads else None)
     lo = heading_at + 1 if heading_at is not None else start
-    anchors = {
-        kind: [(s, e) for s, e in occ if s >= lo]
-        for kind, occ in _anchor_blocks(kinds, lines).items()
-    }
+    anchors = {kind: [(s, e) for s, e in occ if s >= lo] for kind, occ in found.items()}
     anchors = {k: v for k, v in anchors.items() if v}
     if not anchors:
         _orphans(lines, kinds, lo, len(lines), result, owner_keys, heading_at is not None)
         return result
     order = {"cite": 0, "authors": 1}
-    kind, occ = max(anchors.items(), key=lambda kv: (len(kv[1]), -order.get(kv[0], 2)))
+    # among labels that recur as often, the one that closes an entry (comes last) anchors it
+    kind, occ = max(
+        anchors.items(), key=lambda kv: (len(kv[1]), -order.get(kv[0], 2), kv[1][0][0])
+    )
     if kind == "authors" and anchors.get("cite") and len(anchors["cite"]) * 2 >= len(occ):
         kind, occ = "cite", anchors["cite"]
     if len(occ) < 2 and heading_at is None:
@@ -239,7 +248,8 @@ def text_lists(
         end = _entry_end(kinds, s, e, occ[n])
         entry = read_entry(lines[s:end], owner_keys=owner_keys, kinds=kinds[s:end])
         item = Item(s, end, f"text entries anchored on {kind}", entry)
-        if entry.evidence:
+        if entry.weak_evidence:
+            _member(entry, item.run)
             result.items.append(item)
         else:
             item.reason = _why_not(entry)

@@ -124,6 +124,7 @@ def _word_ok(tok: str, *, last: bool) -> bool:
         return False
     if not _UPPER_START.match(tok):
         return False
+    tok = "".join(c for c in unicodedata.normalize("NFD", tok) if not unicodedata.combining(c))
     if not tok[0].isupper():
         return False
     if re.search(r"\d", tok):
@@ -203,7 +204,7 @@ def _initials_only(text: str) -> bool:
 
 
 def _clean(text: str) -> str:
-    text = _MARKS.sub("", text)
+    text = _MARKS.sub("", text).strip("\"“”'")
     text = re.sub(r"(?<=[^\W\d_])\d(?:,\d)*(?=\s*(?:,|;|$|\band\b))", "", text)  # "Smith1,2"
     text = _MORE.sub("", text)
     text = _ET_AL.sub("", text)

@@ -395,6 +395,7 @@ class PageSource:
         repaired: set[str] = set()
         reordered: set[str] = set()
         merged: dict[str, _Pub] = {}
+        titles: dict[str, str] = {}
         self.stats["entries"] = len(entries)
         for number, (item, entry) in enumerate(zip(items, entries, strict=True), 1):
             title = clean.clean_text(entry.title) if entry.title else None
@@ -466,6 +467,11 @@ class PageSource:
                 "confidence": entry.confidence,
             }
             mkey = _merge_key(entry, record.get("title"), record.get("abstract"), item.start)
+            tkey = "title:" + ids.normalize_title(record["title"]) if record.get("title") else None
+            if mkey not in merged and tkey and tkey in titles:
+                mkey = titles[tkey]  # the same title listed twice (journal and arXiv versions)
+            if tkey:
+                titles.setdefault(tkey, mkey)
             if mkey.startswith("untitled:"):
                 record["id"] = f"page:{ids.hash_key(self.key, length=10)}:untitled-{mkey[9:]}"
                 record["untitled"] = True  # the page lists it without a title: kept, flagged
