@@ -114,6 +114,8 @@ def _year(*parts: str) -> str | None:
 
 
 def _ok_title(title: str) -> bool:
+    if re.match(r"^(?:[A-ZÀ-ÖØ-Þ]\.\s|[^\W\d_][\w'’-]*\s+\()", title):
+        return False  # "T. Houlsby (…)", "Nguyen (Applied Scientist)": the rest of a name
     words = title.split()
     names = parse_authors(title)
     return len(title) >= 8 and len(words) >= 2 and (names is None or (len(names) == 1 and len(words) >= 3))

@@ -189,8 +189,13 @@ def read_page(
         lists = html_lists(page)
         lines = page.lines
         if not lists.items:
+            # no repeated blocks: the page's text, read as copied text, with a stricter test
+            # (hand-written pages separate entries with <br>; people lists have no years)
             fallback = text_lists(lines)
-            if fallback.items:
+            strict = [it for it in fallback.items if it.entry.evidence and (it.entry.year or it.entry.venue)]
+            if len(strict) >= 2:
+                fallback.rejected.extend(it for it in fallback.items if it not in strict)
+                fallback.items = strict
                 lists = fallback
         first = min((it.start for it in lists.items), default=len(lines))
         header = read_header(lines[:first], text_page=False)
