@@ -18,8 +18,9 @@ from kg.records import clean
 from kg.records.pages.blocks import Line
 from kg.records.pages.citations import YEAR, Citation, parse_citation
 from kg.records.pages.names import Author, is_name, name_key, parse_authors, parse_name_lines
+from kg.records.pages.structured import BibEntry
 
-__all__ = ["Entry", "line_kind", "read_entry"]
+__all__ = ["Entry", "fill_from_bibtex", "line_kind", "read_entry"]
 
 DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+?)(?=[.,;)\]]?(?:\s|$))", re.I)
 ARXIV = re.compile(r"\barXiv[:\s]\s*(\d{4}[.:]\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?", re.I)
@@ -85,6 +86,26 @@ class Entry:
     lines: list[int] = field(default_factory=list)  #: the page lines the entry was read from
     confidence: float = 0.0
     more_authors: int = 0  #: names the page hides behind "N more authors"
+    hidden_title: bool = False  #: the title came from hidden text (BibTeX), not the visible page
+
+    def score(self) -> float:
+        """A confidence from what was read and how (0-1): each field adds its weight; a title
+        the page marked up or a reference string gave weighs more than a guessed one."""
+        score = 0.0
+        if self.title:
+            firm = any("markup" in h or "reference" in h or "bold" in h for h in self.how)
+            score += 0.35 + (0.1 if firm else 0)
+        if self.authors:
+            score += 0.3
+        if self.year:
+            score += 0.1
+        if self.venue:
+            score += 0.1
+        if self.abstract:
+            score += 0.05
+        if self.doi or self.arxiv:
+            score += 0.05
+        return round(min(score, 1.0), 2)
 
     @property
     def weak_evidence(self) -> bool:
@@ -275,8 +296,36 @@ def read_entry(
         entry.title = entry.title.strip().strip("\"“”„").strip()
         if is_name(entry.title) and not cites and not titled_by_hint and entry.authors:
             pass
-    entry.confidence = _confidence(entry, cites, titled_by_hint)
+    entry.confidence = entry.score()
     return entry
+
+
+def fill_from_bibtex(entry: Entry, bibs: list[BibEntry]) -> None:
+    """Hidden BibTeX of an entry: fills what the visible text lacks, never contradicts it."""
+    for bib in bibs:
+        if entry.title and bib.title and _similar_title(entry.title, bib.title) < 0.85:
+            continue
+        if not entry.title and bib.title:
+            entry.title = bib.title
+            entry.hidden_title = True
+            entry.how.append("title from BibTeX in the page")
+        if bib.authors and len(bib.authors) > len(entry.authors):
+            shown = {name_key(a.display) for a in entry.authors}
+            if not shown or shown <= {name_key(n) for n in bib.authors} or len(entry.authors) < 2:
+                entry.authors = [Author(n, n) for n in bib.authors]
+                entry.how.append("authors from BibTeX in the page")
+        entry.year = entry.year or bib.year
+        entry.venue = entry.venue or bib.venue
+        entry.doi = entry.doi or bib.doi
+    entry.confidence = entry.score()
+
+
+def _similar_title(a: str, b: str) -> float:
+    import difflib
+
+    from kg import ids
+
+    return difflib.SequenceMatcher(None, ids.normalize_title(a), ids.normalize_title(b)).ratio()
 
 
 def _same_title(a: str, b: str) -> bool:
@@ -321,23 +370,6 @@ def _join_author_lines(lines: list[Line], kinds: list[str]) -> tuple[list[Line],
         out_l.append(line)
         out_k.append(kind)
     return out_l, out_k
-
-
-def _confidence(entry: Entry, cites: list[Citation], titled: bool) -> float:
-    score = 0.0
-    if entry.title:
-        score += 0.35 + (0.1 if titled or cites else 0)
-    if entry.authors:
-        score += 0.3
-    if entry.year:
-        score += 0.1
-    if entry.venue:
-        score += 0.1
-    if entry.abstract:
-        score += 0.05
-    if entry.doi or entry.arxiv:
-        score += 0.05
-    return round(min(score, 1.0), 2)
 
 
 def strip_markers(text: str) -> str:

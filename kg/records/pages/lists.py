@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.records.pages.blocks import HtmlPage, Line
-from kg.records.pages.fields import Entry, line_kind, read_entry
+from kg.records.pages.fields import Entry, fill_from_bibtex, line_kind, read_entry
+from kg.records.pages.structured import bibtex_entries
 
 __all__ = ["Item", "Lists", "html_lists", "text_lists"]
 
@@ -121,40 +122,58 @@ def html_lists(page: HtmlPage, *, owner_keys: frozenset[str] = frozenset()) -> L
                 end = children[idx[n + 1]][1] if n + 1 < len(idx) else parent_end
                 if 0 < end - start <= _MAX_ITEM_LINES:
                     groups[f"{_sig(parents[pid])} > {sig} + following"].append((start, end))
-    scored: list[tuple[int, int, str, list[Item]]] = []
+    bibs = [(i, found) for i, text in page.hidden if (found := bibtex_entries(text))]
+    scored: list[tuple[int, int, float, int, str, list[Item]]] = []
+    candidates: list[tuple[str, list[Item]]] = []
     for label, members in groups.items():
         members = sorted(set(members))
         if len(members) < 2:
             continue
-        items = [
-            Item(s, e, label, read_entry(lines[s:e], owner_keys=owner_keys, kinds=kinds[s:e]))
-            for s, e in members
-        ]
-        pubs = sum(1 for it in items if it.entry.evidence)
+        items = []
+        for s, e in members:
+            entry = read_entry(lines[s:e], owner_keys=owner_keys, kinds=kinds[s:e])
+            for i, found in bibs:  # BibTeX the page hides inside this member
+                if s <= i <= e:
+                    fill_from_bibtex(entry, found)
+            items.append(Item(s, e, label, entry))
+        candidates.append((label, items))
+    # an item that holds two or more publications of another group is a container, not one
+    spans = sorted({(it.start, it.end) for _, items in candidates for it in items if it.entry.evidence})
+    for label, items in candidates:
+        for it in items:
+            inner = sum(
+                1 for s, e in spans if it.start <= s and e <= it.end and (s, e) != (it.start, it.end)
+            )
+            if inner >= 2:
+                it.reason = "holds several publications"
+        pubs = sum(1 for it in items if it.entry.evidence and not it.reason)
         if pubs >= 2 and pubs * 2 >= len(items):
             size = sum(it.end - it.start for it in items)
-            scored.append((pubs, size, label, items))
-    scored.sort(key=lambda g: (-g[0], -g[1]))
+            shown = sum(1 for it in items if it.entry.title and not it.entry.hidden_title)
+            scored.append((pubs, shown, pubs / len(items), size, label, items))
+    # the list that explains most publications; then the one whose titles are visible; then
+    # the purest; then the tighter blocks
+    scored.sort(key=lambda g: (-g[0], -g[1], -g[2], g[3]))
     taken: list[tuple[int, int]] = []
     result = Lists(kinds=kinds)
 
     def overlaps(s: int, e: int) -> bool:
         return any(s < te and ts < e for ts, te in taken)
 
-    for pubs, _size, label, items in scored:
-        clash = sum(1 for it in items if it.entry.evidence and overlaps(it.start, it.end))
+    for pubs, _shown, _ratio, _size, label, items in scored:
+        clash = sum(1 for it in items if it.entry.evidence and not it.reason and overlaps(it.start, it.end))
         if clash * 5 > pubs:
             continue
         kept = 0
         for it in items:
             if overlaps(it.start, it.end):
                 continue
-            if it.entry.weak_evidence:
+            if it.entry.weak_evidence and not it.reason:
                 _member(it.entry, label)
                 result.items.append(it)
                 kept += 1
             else:
-                it.reason = _why_not(it.entry)
+                it.reason = it.reason or _why_not(it.entry)
                 result.rejected.append(it)
             taken.append((it.start, it.end))
         result.runs.append(f"{label}: {kept} of {len(items)} members read as publications")
@@ -199,7 +218,7 @@ def _anchor_blocks(kinds: list[str], lines: list[Line]) -> dict[str, list[tuple[
 
 def _member(entry: Entry, run: str) -> None:
     """Belonging to a recognized list is evidence of its own."""
-    entry.confidence = round(min(1.0, entry.confidence + 0.1), 2)
+    entry.confidence = round(min(1.0, entry.score() + 0.1), 2)
     entry.how.append(f"a member of the list {run!r}")
 
 
@@ -331,7 +350,7 @@ def _orphans(
         if kinds[i] == "text" and kinds[i + 1] == "abstract" and len(lines[i].text.split()) >= 3:
             entry = read_entry(lines[i : i + 2], owner_keys=owner_keys, kinds=kinds[i : i + 2])
             entry.how.append("a title and its abstract, no author list")
-            entry.confidence = max(entry.confidence, 0.65)  # the section heading is evidence
+            entry.confidence = max(entry.score(), 0.65)  # the section heading is evidence
             result.items.append(Item(i, i + 2, "title and abstract in a publications section", entry))
             i += 2
             continue

@@ -132,25 +132,6 @@ def _similar(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, ids.normalize_title(a), ids.normalize_title(b)).ratio()
 
 
-def _merge_bib(item: Item, bibs: list[embedded.BibEntry]) -> None:
-    """Hidden BibTeX of an entry: fills what the visible text lacks, never contradicts it."""
-    entry = item.entry
-    for bib in bibs:
-        if entry.title and bib.title and _similar(entry.title, bib.title) < 0.85:
-            continue
-        if not entry.title and bib.title:
-            entry.title = bib.title
-            entry.how.append("title from BibTeX in the page")
-        if bib.authors and len(bib.authors) > len(entry.authors):
-            shown = {name_key(a.display) for a in entry.authors}
-            if not shown or shown <= {name_key(n) for n in bib.authors} or len(entry.authors) < 2:
-                entry.authors = [Author(n, n) for n in bib.authors]
-                entry.how.append("authors from BibTeX in the page")
-        entry.year = entry.year or bib.year
-        entry.venue = entry.venue or bib.venue
-        entry.doi = entry.doi or bib.doi
-
-
 def _merge_structured(items: list[Item], works: list[dict[str, Any]], notes: list[str]) -> None:
     """Structured works (JSON-LD, microdata) checked against the visible entries.
 
@@ -204,11 +185,6 @@ def read_page(
             name = embedded._text(found.owner.get("name"))
             if name:
                 candidates.append(("JSON-LD Person", name))
-        bibs = [(i, embedded.bibtex_entries(t)) for i, t in page.hidden]
-        for item in lists.items:
-            for i, entries in bibs:
-                if item.start <= i <= item.end and entries:
-                    _merge_bib(item, entries)
         if found is not None and found.works and lists.items:
             _merge_structured(lists.items, found.works, warnings)
         reading = PageReading(lines, lists, header, None, candidates, True, page.dropped, found)
