@@ -233,7 +233,14 @@ def read_entry(
     for idx, (line, kind) in enumerate(zip(lines, kinds, strict=True)):
         text = line.text
         _ids(entry, text if kind in ("venue", "links", "cite") else "", line.links)
-        if line.strong and not titled_by_hint and kind in ("text", "heading") and not entry.title:
+        if (
+            line.strong
+            and not titled_by_hint
+            and kind in ("text", "heading")
+            and not entry.title
+            and not free_title
+            and not entry.authors
+        ):
             entry.title = text
             entry.how.append("title: the bold line")
             continue
@@ -293,7 +300,7 @@ def read_entry(
     for cite in cites:
         _use_citation(entry, cite)
     if entry.title:
-        entry.title = entry.title.strip().strip("\"“”„").strip()
+        entry.title = _link_tail(entry.title.strip()).strip("\"“”„").strip()
         if is_name(entry.title) and not cites and not titled_by_hint and entry.authors:
             pass
     entry.confidence = entry.score()
@@ -326,6 +333,16 @@ def _similar_title(a: str, b: str) -> float:
     from kg import ids
 
     return difflib.SequenceMatcher(None, ids.normalize_title(a), ids.normalize_title(b)).ratio()
+
+
+def _link_tail(title: str) -> str:
+    """A title without the link labels rendered after it ("… Recommendation. CODE DATA")."""
+    head, sep, tail = title.rpartition(". ")
+    if sep and len(head.split()) >= 3 and all(
+        LINK_WORDS.match(w.strip("[]().,|")) for w in tail.split()
+    ):
+        return head
+    return title
 
 
 def _same_title(a: str, b: str) -> bool:

@@ -93,9 +93,11 @@ def html_lists(page: HtmlPage, *, owner_keys: frozenset[str] = frozenset()) -> L
     lines = page.lines
     kinds = [line_kind(line, owner_keys=owner_keys) for line in lines]
     groups: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    lead: dict[tuple[int, int], bool] = {}  # a title-like line just before the block, outside it
     by_parent: dict[int, list[tuple[Any, int, int]]] = defaultdict(list)
     parents: dict[int, Any] = {}
-    for el, start, end, _depth in page.spans:
+    span_of = {id(el): (s, e) for el, s, e, _d in page.spans}
+    for el, start, end, depth in page.spans:
         if end <= start:
             continue
         parent = el.getparent()
@@ -104,7 +106,19 @@ def html_lists(page: HtmlPage, *, owner_keys: frozenset[str] = frozenset()) -> L
             parents[id(parent)] = parent
         if end - start > _MAX_ITEM_LINES:
             continue
-        groups[f"{_sig(parent)} > {_sig(el)}"].append((start, end))
+        groups[f"{_sig(parent)} > {_sig(el)}@{depth}"].append((start, end))
+        prev = el.getprevious()
+        while prev is not None and (not isinstance(prev.tag, str) or id(prev) not in span_of):
+            prev = prev.getprevious()
+        floor = (
+            span_of[id(prev)][1]
+            if prev is not None
+            else span_of.get(id(parent), (start, start))[0]
+        )
+        lead[(start, end)] = any(
+            kinds[i] not in ("links", "year", "authors", "name") and len(lines[i].text.split()) >= 4
+            for i in range(max(floor, start - 3), start)
+        )
     # runs of sibling headings: each heading and what follows it up to the next one
     for pid, children in by_parent.items():
         children.sort(key=lambda c: c[1])
@@ -123,7 +137,7 @@ def html_lists(page: HtmlPage, *, owner_keys: frozenset[str] = frozenset()) -> L
                 if 0 < end - start <= _MAX_ITEM_LINES:
                     groups[f"{_sig(parents[pid])} > {sig} + following"].append((start, end))
     bibs = [(i, found) for i, text in page.hidden if (found := bibtex_entries(text))]
-    scored: list[tuple[int, int, float, int, str, list[Item]]] = []
+    scored: list[tuple[int, bool, int, float, int, str, list[Item]]] = []
     candidates: list[tuple[str, list[Item]]] = []
     for label, members in groups.items():
         members = sorted(set(members))
@@ -150,17 +164,18 @@ def html_lists(page: HtmlPage, *, owner_keys: frozenset[str] = frozenset()) -> L
         if pubs >= 2 and pubs * 2 >= len(items):
             size = sum(it.end - it.start for it in items)
             shown = sum(1 for it in items if it.entry.title and not it.entry.hidden_title)
-            scored.append((pubs, shown, pubs / len(items), size, label, items))
-    # the list that explains most publications; then the one whose titles are visible; then
-    # the purest; then the tighter blocks
-    scored.sort(key=lambda g: (-g[0], -g[1], -g[2], g[3]))
+            headless = sum(1 for it in items if lead.get((it.start, it.end))) * 2 > len(items)
+            scored.append((pubs, headless, shown, pubs / len(items), size, label, items))
+    # the list that explains most publications; then one whose blocks do not leave their
+    # titles outside; then the one whose titles are visible; the purest; the tighter blocks
+    scored.sort(key=lambda g: (-g[0], g[1], -g[2], -g[3], g[4]))
     taken: list[tuple[int, int]] = []
     result = Lists(kinds=kinds)
 
     def overlaps(s: int, e: int) -> bool:
         return any(s < te and ts < e for ts, te in taken)
 
-    for pubs, _shown, _ratio, _size, label, items in scored:
+    for pubs, _headless, _shown, _ratio, _size, label, items in scored:
         clash = sum(1 for it in items if it.entry.evidence and not it.reason and overlaps(it.start, it.end))
         if clash * 5 > pubs:
             continue
