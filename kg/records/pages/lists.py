@@ -96,7 +96,7 @@ def html_lists(page: HtmlPage, *, owner_keys: frozenset[str] = frozenset()) -> L
     lead: dict[tuple[int, int], bool] = {}  # a title-like line just before the block, outside it
     by_parent: dict[int, list[tuple[Any, int, int]]] = defaultdict(list)
     parents: dict[int, Any] = {}
-    span_of = {id(el): (s, e) for el, s, e, _d in page.spans}
+    span_of = {id(el): (s, e) for el, s, e, _d in page.spans if e > s}
     for el, start, end, depth in page.spans:
         if end <= start:
             continue
