@@ -67,6 +67,24 @@ _ROLE = re.compile(
     r"\b(?:at|@) (?:the )?(?:university|universit\w+|institute|college|school)\b",
     re.I,
 )
+_YEAR_TAIL = re.compile(r"[\s,]*\(?((?:19|20)\d\d)[a-z+]?\)?[.:]?\s*$")
+_NOTE = re.compile(r"\s*\[[^\]]{0,80}\]\s*")
+
+
+def author_text(text: str) -> tuple[str, str | None]:
+    """An author line without a trailing year ("Cappozzo, A., Casa, A. (2025)") or an editorial
+    note in brackets ("[including Cappozzo, A.]"), and the year.
+
+    >>> author_text("Cappozzo, A., Casa, A. (2025)")
+    ('Cappozzo, A., Casa, A.', '2025')
+    """
+    year = None
+    if m := _YEAR_TAIL.search(text):
+        year = m.group(1)
+        text = text[: m.start()]
+    return _NOTE.sub(" ", text).strip(), year
+
+
 _MORE_MARK = re.compile(r"…\s*\(see\s+(?:\d+\s+)?more\)|\(see \d+ more\)", re.I)
 
 
@@ -156,6 +174,10 @@ def line_kind(line: Line, *, owner_keys: frozenset[str] = frozenset()) -> str:
     if line.hint == "authors":
         return "authors" if parse_authors(text) else "text"
     authors = parse_authors(text)
+    if not authors and (_YEAR_TAIL.search(text) or "[" in text):
+        core, year = author_text(text)
+        if core != text and (found := parse_authors(core)) and (year or len(found) >= 2):
+            authors = found
     if not authors and words >= 6 and parse_citation(text, emphasised=line.em) is not None:
         return "cite"
     if authors and line.hint != "title":
@@ -255,7 +277,12 @@ def read_entry(
                 cites.append(cite)
             continue
         if kind == "authors":
-            parsed = parse_authors(text) or ()
+            parsed = parse_authors(text)
+            if parsed is None:
+                core, year = author_text(text)
+                parsed = parse_authors(core)
+                entry.year = entry.year or year
+            parsed = parsed or ()
             if not entry.authors:
                 entry.authors = list(parsed)
                 entry.how.append("authors from an author list")

@@ -353,8 +353,9 @@ class PageSource:
         pubs, people = self._publications(
             items, owner_name, owner_key, reading.owner.name if reading.owner else None
         )
-        records.extend(people)
+        # co-authors after the works: the first record of a page is its owner, or a work
         records.extend(p.record for p in pubs)
+        records.extend(people)
         return records
 
     def _publications(
@@ -423,6 +424,14 @@ class PageSource:
                 authors.append(
                     {"name": owner_printed, "person": owner_key, "position_unknown": True}
                 )
+            if not authors:
+                self.stats["entries_not_taken"] += 1
+                self.warnings.append(
+                    f"{self.label}: lines {item.start + 1}-{item.end}: "
+                    f"{(title.value if title else 'an untitled entry')[:60]!r} names no author "
+                    "and the page has no owner: not a publication record"
+                )
+                continue
             record: dict[str, Any] = {"type": "Publication"}
             if title:
                 record["title"] = title.value
