@@ -161,7 +161,10 @@ def html_lists(page: HtmlPage, *, owner_keys: frozenset[str] = frozenset()) -> L
             if inner >= 2:
                 it.reason = "holds several publications"
         pubs = sum(1 for it in items if it.entry.evidence and not it.reason)
-        if pubs >= 2 and pubs * 2 >= len(items):
+        authored = sum(1 for it in items if it.entry.evidence and not it.reason and it.entry.authors)
+        # a publication list carries author lists: sections that only have titles and dates
+        # (news, media, talks) repeat too
+        if pubs >= 2 and pubs * 2 >= len(items) and authored * 2 >= pubs:
             size = sum(it.end - it.start for it in items)
             shown = sum(1 for it in items if it.entry.title and not it.entry.hidden_title)
             headless = sum(1 for it in items if lead.get((it.start, it.end))) * 2 > len(items)
@@ -293,6 +296,12 @@ def text_lists(
     result.runs.append(
         f"text entries anchored on {kind}: {len(result.items)} of {len(occ)} read as publications"
     )
+    authored = sum(1 for it in result.items if it.entry.authors)
+    if result.items and authored * 2 < len(result.items) and heading_at is None:
+        for it in result.items:
+            it.reason = "in a list whose entries mostly carry no author list"
+        result.rejected.extend(result.items)
+        result.items = []
     return result
 
 
