@@ -225,6 +225,15 @@ _GROUP_AUTHOR = re.compile(
 )
 
 
+_RUN_ON = re.compile(r"^((?:[A-Z]{1,3}|(?:[A-Z]\.-?){1,3})\s+\S+)\s+((?:[A-Z]{1,3}|(?:[A-Z]\.-?){1,3})\s+\S+)$")
+
+
+def _run_on(part: str) -> list[str]:
+    """Two names run together where the page lost a comma: "GS Boebinger PC Canfield"."""
+    m = _RUN_ON.match(part.strip())
+    return [m.group(1), m.group(2)] if m else [part]
+
+
 def _natural(part: str) -> Author | None:
     part = part.strip()
     if _GROUP_AUTHOR.match(part) and part[0].isupper():
@@ -297,7 +306,7 @@ def parse_authors(text: str) -> tuple[Author, ...] | None:
                 return None
             out.append(author)
         return tuple(out) or None
-    parts = _split(text)
+    parts = [q for p in _split(text) for q in _run_on(p)]
     if not parts:
         return None
     natural = [_natural(p) for p in parts]

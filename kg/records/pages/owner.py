@@ -117,6 +117,13 @@ def choose_owner(
     """
     if person:
         return Owner(person, WEIGHTS["--person"], ["--person"])
+    # a page whose <title> or site name names something else (a lab, an institute) is not
+    # owned by the name that recurs in its list: that is the lab's head, not the page's owner
+    site_named = any(
+        source in ("<title>", "og:site_name", "site title") and plausible(text) is None
+        and len(text.split()) >= 2 and not any(w.casefold() in _NOT_OWNER_WORDS for w in text.split()[:1])
+        for source, text in candidates
+    )
     scores: dict[str, float] = Counter()
     shown: dict[str, str] = {}
     evidence: dict[str, list[str]] = {}
@@ -147,7 +154,7 @@ def choose_owner(
                 scores[key] += 1.0 + share
                 evidence[key].append(f"in {hits} of {len(with_authors)} author lists")
         # a name in (nearly) every author list owns a page that names nobody else
-        if len(with_authors) >= 3:
+        if len(with_authors) >= 3 and not site_named:
             key, hits = counts.most_common(1)[0]
             known = any(_matches(k, key) for k in scores)
             if hits / len(with_authors) >= 0.8 and key not in scores and not known:
