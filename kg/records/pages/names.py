@@ -225,7 +225,10 @@ _GROUP_AUTHOR = re.compile(
 )
 
 
-_RUN_ON = re.compile(r"^((?:[A-Z]{1,3}|(?:[A-Z]\.-?){1,3})\s+\S+)\s+((?:[A-Z]{1,3}|(?:[A-Z]\.-?){1,3})\s+\S+)$")
+_RUN_ON = re.compile(
+    r"^((?:[A-Z]{1,3}|(?:[A-Z]\.-?){1,3})\s+[^\W\d_][\w'’-]+)\s+"
+    r"((?:[A-Z]{1,3}|(?:[A-Z]\.-?){1,3})\s+[^\W\d_][\w'’-]+)$"
+)
 
 
 def _run_on(part: str) -> list[str]:
