@@ -25,6 +25,7 @@ __all__ = [
     "Citation",
     "Entry",
     "Line",
+    "explain",
     "PageReading",
     "PageSource",
     "html_page",
@@ -39,23 +40,39 @@ __all__ = [
 
 
 def open_page(value: str, options: SourceOptions) -> PageSource:
-    """The ``page:`` scheme opener: ``page:PATH`` (a saved HTML page or its copied text).
+    """The ``page:`` scheme opener: ``page:PATH`` (a saved HTML page or its copied text) or
+    ``page:URL`` (fetched through :mod:`kg.http`: robots.txt, User-Agent, limits, cache).
 
-    >>> open_page("https://example.org/p", SourceOptions())
+    >>> open_page("ftp://example.org/p", SourceOptions())
     Traceback (most recent call last):
     ...
-    kg.errors.UsageError: page:https://example.org/p: fetching pages over HTTP is not supported; ...
+    kg.errors.UsageError: page:ftp://example.org/p: only http(s) URLs or files can be read
+    >>> open_page("https://example.org/people/ada", SourceOptions()).label
+    'https://example.org/people/ada'
     """
     if re.match(r"^https?://", value):
-        raise UsageError(
-            f"page:{value}: fetching pages over HTTP is not supported; "
-            "save the page and use page:FILE"
-        )
+        from kg.http import HttpClient
+
+        client = HttpClient("page", mailto=options.mailto, cache_dir=options.cache_dir)
+        return PageSource(None, url=value, client=client, person=options.person, org=options.org)
+    if re.match(r"^[a-z][a-z0-9+.-]*://", value) and not value.startswith("file://"):
+        raise UsageError(f"page:{value}: only http(s) URLs or files can be read")
     if value.startswith("file://"):
         from urllib.parse import unquote, urlparse
 
         value = unquote(urlparse(value).path)
     return PageSource(Path(value), person=options.person, org=options.org)
+
+
+def explain(value: str, options: SourceOptions | None = None) -> str:
+    """How a page reads: its lines with the kind given to each, the lists and entries found,
+    and the owner's evidence (``kg extract --explain page:FILE``).
+
+    >>> print(explain("tests/data/pages/pascanu_lab.html").splitlines()[0])
+    page read as HTML: ... lines, ... boilerplate blocks dropped
+    """
+    value = value.removeprefix("page:")
+    return open_page(value, options or SourceOptions()).reading().explain()
 
 
 register_scheme("page", open_page)

@@ -82,7 +82,18 @@ NOT_NAME = frozenset(
     application challenges challenge perspectives perspective practice practices culture
     cultural but if then than so as it its this that these those don't doesn't can't isn't
     there here where whose whom should would could might must shall has have had was were
-    been being let lets make makes made get gets go goes toward""".split()
+    been being let lets make makes made get gets go goes toward
+    processing computing computation stream streams serverless reactive distributed parallel
+    security privacy verification programming compilers compiler database databases retrieval
+    mining web cloud mobile wireless robotics robot robots imaging signal signals design
+    interaction interfaces interface visualization graphics perception cognition cognitive
+    behavior behaviour ecology evolution genetics genomics protein proteins cell cells cancer
+    disease diseases climate energy materials chemical physical dynamical spatial temporal
+    sequence sequences series recurrent convolutional sparse dense efficient scalable fast
+    secure safe fair fairness explainable interpretable trustworthy responsible automated
+    automatic adaptive active transfer meta multi-task continual federated contrastive
+    diffusion flow flows equations equation matrix matrices tensor tensors kernel kernels
+    estimation optimal optimality bounds bound complexity algorithms""".split()
 )
 _UPPER_START = re.compile(r"^[^\W\d_]")
 _INITIALS = re.compile(

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kg import ids
+from kg import ids, limits
 from kg.errors import DataError, SourceError
+from kg.http import HttpClient, HttpError
 from kg.records import clean
 from kg.records.pages import structured as embedded
 from kg.records.pages.blocks import HtmlPage, Line, html_page, text_lines
@@ -219,21 +220,30 @@ class PageSource:
 
     def __init__(
         self,
-        path: Path,
+        path: Path | None,
         *,
         person: str | None = None,
         org: str | None = None,
         known_names: Iterable[str] = (),
+        url: str | None = None,
+        client: HttpClient | None = None,
     ) -> None:
+        if path is None and url is None:
+            raise ValueError("a page source needs a path or a URL")
         self.path = path
-        self.key = path.resolve().as_uri()
-        self.label = str(path)
+        self.url = url
+        self.client = client
+        self.key = url if url else path.resolve().as_uri()  # type: ignore[union-attr]
+        self.label = url if url else str(path)
         self.person = person
         self.org = org
         self.known_names = frozenset(known_names)
         self.stats: dict[str, int] = {}
         self.warnings: list[str] = []
+        #: data problems that make the import exit 1 (no publication list recognized)
+        self.problems: list[str] = []
         self._records: list[dict[str, Any]] | None = None
+        self._data: bytes | None = None
 
     def content_hash(self) -> str:
         """SHA-256 of the page bytes and the options that change what it yields."""
@@ -243,16 +253,26 @@ class PageSource:
         )
 
     def _read(self) -> bytes:
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            raise SourceError(f"{self.path}: no such file") from None
-        except IsADirectoryError:
-            raise SourceError(f"{self.path}: is a directory, expected a page file") from None
-        except OSError as exc:
-            raise SourceError(f"{self.path}: cannot read ({exc.strerror})") from None
+        if self._data is not None:
+            return self._data
+        if self.url is not None:
+            data = fetch_page(self.url, self.client or HttpClient("page"))
+        else:
+            assert self.path is not None
+            try:
+                if self.path.is_dir():
+                    raise SourceError(f"{self.path}: is a directory, expected a page file")
+                size = self.path.stat().st_size
+                limits.check_size(size, where=self.label, limit="max_response_bytes")
+                data = self.path.read_bytes()
+            except FileNotFoundError:
+                raise SourceError(f"{self.path}: no such file") from None
+            except OSError as exc:
+                raise SourceError(f"{self.path}: cannot read ({exc.strerror})") from None
+        limits.check_size(len(data), where=self.label, limit="max_response_bytes")
         if not data.strip():
-            raise DataError(f"{self.path}: page is empty")
+            raise DataError(f"{self.label}: page is empty")
+        self._data = data
         return data
 
     def reading(self) -> PageReading:
@@ -276,6 +296,7 @@ class PageSource:
             0,
         )  # fmt: skip
         self.warnings = []
+        self.problems = []
         reading = self.reading()
         self.warnings.extend(f"{self.label}: {w}" for w in getattr(reading, "warnings", []))
         self.stats["boilerplate_dropped"] = reading.dropped
@@ -300,12 +321,12 @@ class PageSource:
         if not items and found is not None and found.has_content:
             return self._build_structured(found)
         if not items:
-            self.warnings.append(f"{self.label}: no publication list recognized on this page")
+            explain = f"kg extract --explain page:{self.label} shows how the page was read"
             if reading.owner is None:
                 raise DataError(
-                    f"{self.label}: no publication list recognized and no owner named; "
-                    "kg extract --explain page:FILE shows how the page was read"
+                    f"{self.label}: no publication list recognized and no owner named; {explain}"
                 )
+            self.problems.append(f"{self.label}: no publication list recognized; {explain}")
         return self._build(reading, items)
 
     # -- building records --
@@ -501,6 +522,35 @@ class PageSource:
             len(r.get("topics", [])) for r in records if r["type"] == "Person"
         )
         return records
+
+
+PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+
+
+def fetch_page(url: str, client: HttpClient) -> bytes:
+    """GET a page politely: robots.txt honoured (RFC 9309), kg's User-Agent, the client's
+    timeouts, size limit and on-disk cache; only HTML, XHTML or plain text is accepted."""
+    from urllib.parse import urlsplit, urlunsplit
+    from urllib.robotparser import RobotFileParser
+
+    parts = urlsplit(url)
+    robots_url = urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
+    robots = RobotFileParser()
+    try:
+        answer = client.get(robots_url, accept="text/plain")
+        robots.parse(answer.body.decode("utf-8", "replace").splitlines())
+    except HttpError as exc:
+        if exc.status in (401, 403):  # RFC 9309 2.3.1.3: unreachable -> disallow all
+            raise SourceError(f"page:{url}: robots.txt answered HTTP {exc.status}") from None
+        robots.parse([])  # 4xx: no robots.txt, everything allowed (RFC 9309 2.3.1.3)
+    agent = str(client.session.headers.get("User-Agent", "kg"))
+    if not robots.can_fetch(agent, url):
+        raise SourceError(f"page:{url}: {parts.netloc}/robots.txt disallows fetching this page")
+    resp = client.get(url, accept="text/html, application/xhtml+xml, text/plain;q=0.8")
+    kind = resp.content_type.split(";")[0].strip().lower()
+    if kind and kind not in PAGE_TYPES:
+        raise DataError(f"page:{url}: the server sent {kind}, expected an HTML or text page")
+    return resp.body
 
 
 def _slug(name: str) -> str:
