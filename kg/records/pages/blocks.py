@@ -60,7 +60,7 @@ class HtmlPage:
 
 _DROP_TAGS = {"script", "style", "noscript", "template", "svg", "iframe", "form", "button",
               "select", "canvas", "head", "title", "meta", "link", "input", "label", "dialog",
-              "object", "map", "nav", "textarea", "option"}  # fmt: skip
+              "object", "map", "nav", "textarea", "option", "footer"}  # fmt: skip
 _QUIET_DROP = {"head", "script", "style", "meta", "link", "title", "template", "noscript", "svg"}
 _BOILER_TOKEN = re.compile(
     r"^(?:cookie\S*|consent\S*|gdpr\S*|\S*cookie-?banner\S*|navbar\S*|nav|menu|main-menu|"
@@ -288,8 +288,10 @@ def html_page(data: str | bytes) -> HtmlPage:
                 ctx["heading"] = 1
             ctx["node"] = _label(el, tag)
         hint = _hint(el, tag, in_author)
-        inline_field = bool(hint) and not block
-        if inline_field and hint in ("title", "venue", "date", "abstract"):
+        inline_field = (
+            hint in ("title", "venue", "date", "abstract") and not block and not ctx["hint"]
+        )
+        if inline_field:
             flush()
         if hint:
             ctx["hint"] = hint
@@ -317,14 +319,14 @@ def html_page(data: str | bytes) -> HtmlPage:
         if not expand:
             for child in el:
                 visit(child, depth + 1, in_author or hint == "authors")
-        if block or (inline_field and hint in ("title", "venue", "date", "abstract")):
+        if block or inline_field:
             flush()
         ctx.update(saved)
         end = len(page.lines)
         if end > start or block:
             page.spans.append((el, start, end, depth))
-        if el.tail:
-            buf.append(el.tail)
+        if el.tail and not (inline_field and not el.tail.strip().strip(".,;:|·•–—-")):
+            buf.append(el.tail)  # (punctuation between two fields is not a line of its own)
 
     body = root.find("body")
     visit(body if body is not None else root, 0, False)

@@ -40,7 +40,7 @@ _VENUE_START = re.compile(
     r"^(?:in\b|in:|published in|appeared in|to appear|accepted|submitted|under review|"
     r"proceedings|proc\.|journal\b|transactions|conference|workshop|symposium|preprint|"
     r"arxiv|biorxiv|medrxiv|ssrn|technical report|tech\. rep|phd thesis|master'?s thesis|"
-    r"dissertation|book chapter|dans\b|erschienen in|en:|publicado en|presented at)",
+    r"dans\b|erschienen in|en:|publicado en|presented at)",
     re.I,
 )
 _VENUE_WORDS = re.compile(
@@ -85,6 +85,7 @@ def author_text(text: str) -> tuple[str, str | None]:
     return _NOTE.sub(" ", text).strip(), year
 
 
+_FIRST_PERSON = re.compile(r"^(?:i|i'm|i’m|my|we|our|je|ich|yo|mi)\b", re.I)
 _MORE_MARK = re.compile(r"…\s*\(see\s+(?:\d+\s+)?more\)|\(see \d+ more\)", re.I)
 
 
@@ -120,7 +121,7 @@ class Entry:
         if self.venue:
             score += 0.1
         if self.abstract:
-            score += 0.05
+            score += 0.05 if self.title else 0.2  # untitled: authors and abstract are the entry
         if self.doi or self.arxiv:
             score += 0.05
         return round(min(score, 1.0), 2)
@@ -136,8 +137,8 @@ class Entry:
     @property
     def evidence(self) -> bool:
         """Enough to call it a publication: a title with authors, or with a venue and year."""
-        if not self.title:
-            return bool(self.abstract and self.authors)
+        if not self.title:  # an untitled entry: its authors and abstract (never a bio)
+            return bool(self.abstract and self.authors) and not _FIRST_PERSON.match(self.abstract)
         if self.authors and (len(self.authors) >= 2 or self.year or self.venue):
             return True
         return bool(self.year and self.venue)
@@ -155,6 +156,19 @@ def is_venue(text: str) -> bool:
     return bool(re.search(r",\s*(?:19|20)\d\d\.?\s*$", text) and words <= 25)
 
 
+NOISE = re.compile(
+    r"cookie|we use cookies|accept all|reject all|manage (?:preferences|consent)|privacy policy|"
+    r"nous utilisons des cookies|wir verwenden cookies|utilizamos cookies|tout accepter|"
+    r"alle akzeptieren|created with highcharts|highcharts\.com|chart context menu|"
+    r"download (?:png|jpeg|svg|pdf) (?:image|document)|view data table|view in full screen|"
+    r"no data to display|loading\s*(?:\.\.\.|…)|skip to (?:main )?content|back to top|"
+    r"all rights reserved|^©|^copyright\b|^share(?: this)?$|^print$|^menu$|^search$|^home$|"
+    r"^log ?in$|^sign ?in$|^close$|^toggle navigation$|^multimedia player$|"
+    r"^(?:en|fr|de|es)(?:\s*\|\s*(?:en|fr|de|es))+$",
+    re.I,
+)
+
+
 def line_kind(line: Line, *, owner_keys: frozenset[str] = frozenset()) -> str:
     """The kind of a line: cite, authors, name, venue, abstract, links, heading, year or text.
 
@@ -164,6 +178,8 @@ def line_kind(line: Line, *, owner_keys: frozenset[str] = frozenset()) -> str:
     ['authors', 'year', 'venue', 'text', 'links']
     """
     text = line.text
+    if NOISE.search(text) and len(text.split()) <= 40:
+        return "links"  # cookie banners, chart widgets, copyright lines: never data
     if YEAR.fullmatch(text.strip(" :")):
         return "year"
     if LINK_WORDS.match(text) or _BRACKETS.match(text) or _NAV.match(text):
@@ -288,7 +304,8 @@ def read_entry(
                 entry.how.append("authors from an author list")
             continue
         if kind == "name":
-            names.append(text)
+            if line.heading != 1:  # the page's <h1> names its owner, not an author
+                names.append(text)
             continue
         if kind == "venue":
             entry.year = entry.year or (m.group(1) if (m := YEAR.search(text)) else None)
@@ -311,6 +328,8 @@ def read_entry(
             and not titled_by_hint
             and not (_BADGE.match(text) and idx + 1 < len(lines))
             and not _ROLE.search(text)
+            and len(text.split()) >= 2
+            and not re.match(r"^(?:[@#]|https?://|www\.)", text)
         ):
             free_title.append(text)
     if names and not entry.authors:

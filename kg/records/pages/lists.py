@@ -33,10 +33,10 @@ from kg.records.pages.blocks import HtmlPage, Line
 from kg.records.pages.fields import Entry, fill_from_bibtex, line_kind, read_entry
 from kg.records.pages.structured import bibtex_entries
 
-__all__ = ["Item", "Lists", "html_lists", "text_lists"]
+__all__ = ["PUB_HEADING", "Item", "Lists", "html_lists", "text_lists"]
 
 _MAX_ITEM_LINES = 60
-_PUB_HEADING = re.compile(
+PUB_HEADING = re.compile(
     r"^(?:(?:selected|recent|featured|latest|key|all|full list of|list of|peer[- ]reviewed)\s+)?"
     r"(?:publications?|papers|articles|bibliography|works|research papers|preprints|"
     r"publications? (?:récentes|choisies|sélectionnées)|publikationen|veröffentlichungen|"
@@ -255,7 +255,7 @@ def text_lists(
     result = Lists(kinds=kinds)
     found = _anchor_blocks(kinds, lines)
     first_anchor = min((occ[0][0] for occ in found.values() if occ), default=len(lines))
-    heads = [i for i in range(start, len(lines)) if _PUB_HEADING.match(lines[i].text)]
+    heads = [i for i in range(start, len(lines)) if PUB_HEADING.match(lines[i].text)]
     before = [i for i in heads if i < first_anchor]
     heading_at = before[-1] if before else (heads[0] if heads else None)
     lo = heading_at + 1 if heading_at is not None else start

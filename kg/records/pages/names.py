@@ -215,7 +215,7 @@ def _initials_only(text: str) -> bool:
 
 
 def _clean(text: str) -> str:
-    text = _MARKS.sub("", text).strip("\"“”'")
+    text = _MARKS.sub("", text).strip("\"“”'").lstrip(" .,;:·•–—-")
     text = re.sub(r"(?<=[^\W\d_])\d(?:,\d)*(?=\s*(?:,|;|$|\band\b))", "", text)  # "Smith1,2"
     text = _MORE.sub("", text)
     text = _ET_AL.sub("", text)
@@ -356,8 +356,9 @@ def parse_name_lines(lines: list[str]) -> list[Author] | None:
     out: list[Author] = []
     clean_names = 0
     for line in lines:
-        text = _clean(line)
-        author = _natural(text) if text else None
+        text = _clean(line).strip(" .,;")
+        found = parse_authors(text) if text else None
+        author = found[0] if found and len(found) == 1 else (_natural(text) if text else None)
         if author is not None:
             clean_names += 1
             out.append(author)

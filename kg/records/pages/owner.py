@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from kg.records.pages.blocks import Line
 from kg.records.pages.fields import Entry
+from kg.records.pages.lists import PUB_HEADING
 from kg.records.pages.names import NOT_NAME, is_name, name_key
 
 __all__ = ["Header", "Owner", "THRESHOLD", "WEIGHTS", "choose_owner", "read_header"]
@@ -283,6 +284,9 @@ def read_header(lines: list[Line], *, text_page: bool) -> Header:
     """
     head = Header()
     section = "header"
+    for line in lines:  # "Last updated 2024-05-01" may stand anywhere, most often at the end
+        if m := _SEEN.search(line.text):
+            head.seen = m.group(1)
     for n, line in enumerate(lines):
         text = line.text
         if (name := portrait_name(text)) is not None:
@@ -294,7 +298,11 @@ def read_header(lines: list[Line], *, text_page: bool) -> Header:
         if _TOPICS.match(text.rstrip(":")):
             section = "topics"
             continue
-        if _SECTION_END.match(text.rstrip(":")) or (line.heading >= 2 and section == "topics"):
+        if (
+            _SECTION_END.match(text.rstrip(": "))
+            or PUB_HEADING.match(text)
+            or (line.heading >= 2 and section == "topics")
+        ):
             section = "other"
             continue
         if line.heading == 1:

@@ -34,7 +34,7 @@ from kg.http import HttpClient, HttpError
 from kg.records import clean
 from kg.records.pages import structured as embedded
 from kg.records.pages.blocks import HtmlPage, Line, html_page, text_lines
-from kg.records.pages.fields import Entry, strip_markers
+from kg.records.pages.fields import NOISE, Entry, strip_markers
 from kg.records.pages.lists import Item, Lists, html_lists, text_lists
 from kg.records.pages.names import Author, name_key, parse_authors
 from kg.records.pages.owner import Header, Owner, _matches, choose_owner, plausible, read_header
@@ -45,19 +45,6 @@ __all__ = ["MIN_CONFIDENCE", "PageReading", "PageSource", "read_page"]
 #: Entries read with less confidence than this are reported, not emitted.
 MIN_CONFIDENCE = 0.6
 _SPLIT_TITLE = re.compile(r"\s+[|·•–—-]\s+|\s+@\s+|:\s+|\s*\|\s*")
-_BOILER_LINE = re.compile(
-    r"cookie|we use cookies|accept all|reject all|manage (?:preferences|consent)|privacy policy|"
-    r"nous utilisons des cookies|wir verwenden cookies|utilizamos cookies|tout accepter|"
-    r"alle akzeptieren|created with highcharts|highcharts\.com|chart context menu|"
-    r"download (?:png|jpeg|svg|pdf) (?:image|document)|view data table|view in full screen|"
-    r"no data to display|loading\s*(?:\.\.\.|…)|skip to (?:main )?content|back to top|"
-    r"all rights reserved|^©|^copyright\b|^share(?: this)?$|^print$|^menu$|^search$|^home$|"
-    r"^log ?in$|^sign ?in$|^close$|^toggle navigation$|^multimedia player$|"
-    r"^(?:en|fr|de|es)(?:\s*\|\s*(?:en|fr|de|es))+$",
-    re.I,
-)
-
-
 @dataclass
 class PageReading:
     """Everything the reader found on a page, before records are built (``--explain`` shows it)."""
@@ -181,6 +168,7 @@ def read_page(
                 lists = fallback
         first = min((it.start for it in lists.items), default=len(lines))
         header = read_header(lines[:first], text_page=False)
+        header.seen = header.seen or read_header(lines, text_page=False).seen
         candidates = _title_candidates(page) + header.names
         if found is not None and found.owner:
             name = embedded._text(found.owner.get("name"))
@@ -192,12 +180,16 @@ def read_page(
     else:
         text = data.decode("utf-8", "replace").removeprefix("\ufeff")
         all_lines = text_lines(text)
-        lines = [ln for ln in all_lines if not (_BOILER_LINE.search(ln.text) and len(ln.text.split()) <= 40)]
+        lines = [ln for ln in all_lines if not (NOISE.search(ln.text) and len(ln.text.split()) <= 40)]
         dropped = len(all_lines) - len(lines)
         lists = text_lists(lines)
         first = min((it.start for it in (*lists.items, *lists.rejected)), default=len(lines))
         header = read_header(lines[:first], text_page=True)
-        reading = PageReading(lines, lists, header, None, list(header.names), False, dropped)
+        header.seen = header.seen or read_header(lines, text_page=True).seen
+        captions = sum(1 for source, _ in header.names if source == "portrait caption")
+        reading = PageReading(
+            lines, lists, header, None, list(header.names), False, dropped + captions
+        )
     entries = [it.entry for it in reading.lists.items]
     reading.owner = choose_owner(reading.candidates, entries, person=person)
     reading.warnings = warnings  # type: ignore[attr-defined]
@@ -310,6 +302,9 @@ class PageSource:
                 f"{self.label}: lines {it.start + 1}-{it.end}: not read as a publication "
                 f"({it.reason}): {reading.lines[it.start].text[:70]!r}"
             )
+        if found is not None and found.article:
+            # an article's page: its visible list is its references, not the owner's works
+            return self._build_structured(found)
         items = [it for it in reading.lists.items if it.entry.confidence >= MIN_CONFIDENCE]
         for it in reading.lists.items:
             if it.entry.confidence < MIN_CONFIDENCE:
@@ -366,6 +361,13 @@ class PageSource:
             topics = list(dict.fromkeys(clean.clean_text(t).value for t in head.topics))
             if topics:
                 owner["topics"] = topics
+            declared = reading.structured.owner if reading.structured is not None else None
+            if declared:  # the page's JSON-LD Person, when it is the owner: its fields join
+                person = embedded._person_record(declared)
+                if person and name_key(person["name"]) == name_key(owner_name):
+                    for key, value in person.items():
+                        if key not in ("type", "name", "id"):
+                            owner.setdefault(key, value)
             self.stats["topics"] = len(topics)
             records.append(owner)
             orgs = [o for o in (head.affiliation, self.org) if o]

@@ -39,6 +39,9 @@ class StructuredPage:
     errors: int = 0
     entries: int = 0
     skipped: list[str] = field(default_factory=list)
+    #: the page declares itself one article (Highwire ``citation_*`` tags, or a single work):
+    #: its visible lists are its references, not a publication list
+    article: bool = False
 
     @property
     def has_content(self) -> bool:
@@ -153,6 +156,7 @@ def extract(data: bytes, *, base_url: str, warnings: list[str]) -> StructuredPag
     if citation:
         page.items += 1
         page.works.append(citation)
+    page.article = citation is not None or (len(page.works) == 1 and page.owner is None)
     page.entries = len(page.works)
     return page
 
