@@ -83,6 +83,8 @@ def _authors(part: str) -> tuple[tuple[Author, ...] | None, bool]:
     if part.strip()[:1] in "\"“„‘«'":
         return None, False
     part = _TRAIL.sub("", part.strip())
+    if re.search(r"(?:^|,\s*)[^\W\d_][\w'’-]+\s+[A-Z]{1,3}\.$", part):
+        part = part[:-1]  # Vancouver "…, Xu J." : the period ends the list, not an initial
     editors = bool(_EDITORS.search(part))
     part = _TRAIL.sub("", _EDITORS.sub("", part).strip())
     if not part:
@@ -192,6 +194,10 @@ def _leading_authors(text: str, emphasised: tuple[str, ...]) -> Citation | None:
         head = text[: m.start()]
         if m.group().startswith(".") and re.search(r"(?:^|[,;&]\s*|\band\s+)[A-ZÀ-ÖØ-Þ]$", head):
             continue  # ", S. Ntalampiras": the period of an initial, not the end of the list
+        if m.group().startswith(".") and re.search(
+            r"\b[A-ZÀ-ÖØ-Þ]$", head
+        ) and re.match(r"(?:de|van|von|der|da|di|du|del|la|le)\s|[A-ZÀ-ÖØ-Þ]\.", text[m.end() :]):
+            continue  # "Alexander G. de G. Matthews": the name goes on
         if m.group().startswith(".") and re.search(r"\b[A-ZÀ-ÖØ-Þ]$", head):
             nxt = re.match(r"([^\W\d_][\w'’-]*)\s*(?:[,;(&]|and\b|$)", text[m.end() :])
             if nxt and _authors(f"{head}. {nxt.group(1)}".split(",")[-1])[0]:

@@ -96,10 +96,23 @@ NOT_NAME = frozenset(
     estimation optimal optimality bounds bound complexity algorithms""".split()
 )
 _UPPER_START = re.compile(r"^[^\W\d_]")
-_INITIALS = re.compile(
-    r"^(?:(?:[A-ZÀ-ÖØ-Þ]\.-?){1,4}|[A-ZÀ-ÖØ-Þ][a-z]\.|[A-ZÀ-ÖØ-Þ]{1,3}|[A-ZÀ-ÖØ-Þ]\.-[A-ZÀ-ÖØ-Þ]\.)$"
-)
-_DOTTED_INITIALS = re.compile(r"^(?:[A-ZÀ-ÖØ-Þ]\.-?){1,4}$|^[A-ZÀ-ÖØ-Þ]\.-[A-ZÀ-ÖØ-Þ]\.$")
+def _is_initials(tok: str) -> bool:
+    """Initials: "J.", "J.-P.", "KJ", "É.", "Ł", "Ch." (any script's capitals)."""
+    core = tok.replace(".", "").replace("-", "")
+    if core and all(c.isalpha() and c.isupper() for c in core):
+        return len(core) <= (4 if "." in tok else 3)
+    return len(tok) == 3 and tok[0].isupper() and tok[1].islower() and tok[2] == "."
+
+
+class _Initials:
+    """``_INITIALS.match(tok)``: the test as a pattern-like object (used throughout)."""
+
+    @staticmethod
+    def match(tok: str) -> bool:
+        return _is_initials(tok)
+
+
+_INITIALS = _Initials()
 _CJK = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]{2,5}$")
 _MARKS = re.compile(r"[*†‡§¶♯#✉⁎∗]+|[\u00b9\u00b2\u00b3\u2070-\u2079]+|\^\S*")
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*(?:and\s+)?(?:others\b)?")
@@ -193,7 +206,7 @@ def _is_family(text: str) -> bool:
     if not core or len([t for t in core if t.casefold() not in PARTICLES]) > 2:
         if not (len(core) == 1 and core[0].casefold() in PARTICLES):
             return False
-    if any(_DOTTED_INITIALS.match(t) for t in core):
+    if any("." in t and _is_initials(t) for t in core):
         return False
     return all(
         (t.casefold() in PARTICLES) or (_word_ok(t, last=False) and len(t.strip(".")) > 1)
@@ -226,7 +239,12 @@ def _clean(text: str) -> str:
 def _split(text: str) -> list[str]:
     """Split on commas and connectors ("and", "&", "et", ...); empty parts dropped."""
     parts = re.split(rf"\s*,\s*(?:{_CONNECT}\s+)?|\s+{_CONNECT}\s+|\s*&\s*", text)
-    return [p.strip(" .") if not _initials_only(p.strip()) else p.strip() for p in parts if p]
+    return [
+        p.strip() if _initials_only(p.strip()) or re.search(r"(?:^|\s)[^\W\d_]\.$", p.strip())
+        else p.strip(" .")
+        for p in parts
+        if p
+    ]
 
 
 _GROUP_AUTHOR = re.compile(
@@ -256,7 +274,8 @@ def _natural(part: str) -> Author | None:
     toks = part.split()
     if (
         2 <= len(toks) <= 4
-        and re.fullmatch(r"[A-Z]{1,3}", toks[-1])
+        and "." not in toks[-1]
+        and _is_initials(toks[-1])
         and not _INITIALS.match(toks[0])
         and _is_family(" ".join(toks[:-1]))
     ):
@@ -300,7 +319,7 @@ def parse_authors(text: str) -> tuple[Author, ...] | None:
     True
     """
     text = _clean(text)
-    if not re.search(r"\b[A-Z]\.$", text):
+    if not re.search(r"(?:^|[\s,.-])[^\W\d_]\.$", text):  # keep the period of a final "É."
         text = text.rstrip(".")
     if not text or len(text) > 5000:
         return None

@@ -314,6 +314,12 @@ class PageSource:
                     f"{it.entry.confidence} below {MIN_CONFIDENCE}: not emitted"
                 )
         if not items and found is not None and found.has_content:
+            if not found.works:
+                self.problems.append(
+                    f"{self.label}: no publication list recognized (the page's structured data "
+                    f"names its owner only); kg extract --explain page:{self.label} shows how "
+                    "the page was read"
+                )
             return self._build_structured(found)
         if not items:
             explain = f"kg extract --explain page:{self.label} shows how the page was read"
