@@ -112,7 +112,7 @@ def test_dev_page_reads_as_expected(case: str) -> None:
         assert len(got) == len(wanted), (case, want["title"], wanted, got)
         for w, g in zip(wanted, got, strict=True):
             owner_alias = bool(owner_keys) and w.split()[-1] in owner_keys
-            assert w in g or owner_alias and any(o in x for x in g for o in owner_keys), (
+            assert w in g or (owner_alias and any(o in x for x in g for o in owner_keys)), (
                 case,
                 want["title"],
                 w,
@@ -197,7 +197,7 @@ def test_page_url_disallowed_by_robots_txt_is_not_fetched(local_server: Any) -> 
         "User-agent: *\nDisallow: /people/\n", content_type="text/plain"
     )
     url = str(local_server.url_for("/people/ada"))
-    with pytest.raises(SourceError, match="robots.txt disallows"):
+    with pytest.raises(SourceError, match=r"robots\.txt disallows"):
         open_page(url, SourceOptions()).records()
     assert all(req.path != "/people/ada" for req, _ in local_server.log)
 

@@ -161,7 +161,7 @@ def _boiler(el: Any, tag: str) -> bool:
         return True
     if tag in ("body", "html", "main"):
         return False
-    tokens = _classes(el) + [str(el.get("id") or "")]
+    tokens = [*_classes(el), str(el.get("id") or "")]
     return any(_BOILER_TOKEN.match(t) for t in tokens if t)
 
 
@@ -241,7 +241,7 @@ def html_page(data: str | bytes) -> HtmlPage:
     links: list[str] = []
     ems: list[str] = []
     more: list[str] = []
-    ctx = {"heading": 0, "hint": "", "title_tag": False, "strong": 0, "node": ""}
+    ctx: dict[str, Any] = {"heading": 0, "hint": "", "title_tag": False, "strong": 0, "node": ""}
     strong_chars = [0]
 
     def flush() -> None:

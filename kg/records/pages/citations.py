@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from kg.records.pages.names import Author, parse_authors
 
-__all__ = ["Citation", "YEAR", "parse_citation"]
+__all__ = ["YEAR", "Citation", "parse_citation"]
 
 YEAR = re.compile(r"(?<![\d./-])((?:1[89]|20)\d\d)(?![\d/])")
 _LABEL = re.compile(
@@ -120,7 +120,11 @@ def _ok_title(title: str) -> bool:
         return False  # "T. Houlsby (…)", "Nguyen (Applied Scientist)": the rest of a name
     words = title.split()
     names = parse_authors(title)
-    return len(title) >= 8 and len(words) >= 2 and (names is None or (len(names) == 1 and len(words) >= 3))
+    return (
+        len(title) >= 8
+        and len(words) >= 2
+        and (names is None or (len(names) == 1 and len(words) >= 3))
+    )
 
 
 def _quoted(text: str) -> Citation | None:
@@ -144,7 +148,7 @@ def _quoted(text: str) -> Citation | None:
     if not authors or not _ok_title(title):
         return None
     return Citation(
-        authors, title, _year(before, after), _venue(after.lstrip("“”\"’ .,")), "quoted", editors
+        authors, title, _year(before, after), _venue(after.lstrip('“”"’ .,')), "quoted", editors
     )
 
 
@@ -194,9 +198,11 @@ def _leading_authors(text: str, emphasised: tuple[str, ...]) -> Citation | None:
         head = text[: m.start()]
         if m.group().startswith(".") and re.search(r"(?:^|[,;&]\s*|\band\s+)[A-ZÀ-ÖØ-Þ]$", head):
             continue  # ", S. Ntalampiras": the period of an initial, not the end of the list
-        if m.group().startswith(".") and re.search(
-            r"\b[A-ZÀ-ÖØ-Þ]$", head
-        ) and re.match(r"(?:de|van|von|der|da|di|du|del|la|le)\s|[A-ZÀ-ÖØ-Þ]\.", text[m.end() :]):
+        if (
+            m.group().startswith(".")
+            and re.search(r"\b[A-ZÀ-ÖØ-Þ]$", head)
+            and re.match(r"(?:de|van|von|der|da|di|du|del|la|le)\s|[A-ZÀ-ÖØ-Þ]\.", text[m.end() :])
+        ):
             continue  # "Alexander G. de G. Matthews": the name goes on
         if m.group().startswith(".") and re.search(r"\b[A-ZÀ-ÖØ-Þ]$", head):
             nxt = re.match(r"([^\W\d_][\w'’-]*)\s*(?:[,;(&]|and\b|$)", text[m.end() :])
@@ -246,12 +252,9 @@ def parse_citation(text: str, *, emphasised: tuple[str, ...] = ()) -> Citation |
     text = _NUMBER.sub("", _LABEL.sub("", text))
     if len(text) < 20 or len(text) > 3000:
         return None
-    for rule in (
-        lambda: _quoted(text),
-        lambda: _author_year(text, emphasised),
-        lambda: _leading_authors(text, emphasised),
-    ):
-        found = rule()
-        if found is not None:
-            return found
-    return None
+    found = _quoted(text)
+    if found is None:
+        found = _author_year(text, emphasised)
+    if found is None:
+        found = _leading_authors(text, emphasised)
+    return found

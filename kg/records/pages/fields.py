@@ -138,7 +138,8 @@ class Entry:
     def evidence(self) -> bool:
         """Enough to call it a publication: a title with authors, or with a venue and year."""
         if not self.title:  # an untitled entry: its authors and abstract (never a bio)
-            return bool(self.abstract and self.authors) and not _FIRST_PERSON.match(self.abstract)
+            abstract = self.abstract or ""
+            return bool(abstract and self.authors) and not _FIRST_PERSON.match(abstract)
         if self.authors and (len(self.authors) >= 2 or self.year or self.venue):
             return True
         return bool(self.year and self.venue)
@@ -184,7 +185,7 @@ def line_kind(line: Line, *, owner_keys: frozenset[str] = frozenset()) -> str:
         return "year"
     if LINK_WORDS.match(text) or _BRACKETS.match(text) or _NAV.match(text):
         return "links"
-    if line.hint == "abstract" or ABSTRACT_LABEL.match(text) and len(text.split()) > 12:
+    if line.hint == "abstract" or (ABSTRACT_LABEL.match(text) and len(text.split()) > 12):
         return "abstract"
     words = len(text.split())
     if line.hint == "authors":
@@ -282,11 +283,11 @@ def read_entry(
             entry.title = text
             entry.how.append("title: the bold line")
             continue
-        if line.title_tag or (line.hint == "title" and kind not in ("cite",)):
-            if not entry.title and kind not in ("year", "links"):
-                entry.title = text
-                entry.how.append("title from the page's markup")
-                continue
+        marked = line.title_tag or (line.hint == "title" and kind != "cite")
+        if marked and not entry.title and kind not in ("year", "links"):
+            entry.title = text
+            entry.how.append("title from the page's markup")
+            continue
         if kind == "cite":
             cite = parse_citation(text, emphasised=line.em)
             if cite:
@@ -337,16 +338,19 @@ def read_entry(
         if parsed_lines:
             entry.authors = parsed_lines
             entry.how.append("authors: one name per line")
-    if free_title and not entry.title:
-        # a reference string's title wins over a free line, unless they are the same title
-        # (the free line is then the page's own rendering: "Filamentous …" vs a typo)
-        if not cites or any(_same_title(free_title[0], c.title) for c in cites):
-            entry.title = free_title[0]
-            entry.how.append("title: the first free line")
+    # a reference string's title wins over a free line, unless they are the same title (the
+    # free line is then the page's own rendering: "Filamentous …" where the reference has a typo)
+    if (
+        free_title
+        and not entry.title
+        and (not cites or any(_same_title(free_title[0], c.title) for c in cites))
+    ):
+        entry.title = free_title[0]
+        entry.how.append("title: the first free line")
     for cite in cites:
         _use_citation(entry, cite)
     if entry.title:
-        entry.title = _link_tail(entry.title.strip()).strip("\"“”„").strip()
+        entry.title = _link_tail(entry.title.strip()).strip('"“”„').strip()
         if is_name(entry.title) and not cites and not titled_by_hint and entry.authors:
             pass
     entry.confidence = entry.score()
@@ -384,8 +388,10 @@ def _similar_title(a: str, b: str) -> float:
 def _link_tail(title: str) -> str:
     """A title without the link labels rendered after it ("… Recommendation. CODE DATA")."""
     head, sep, tail = title.rpartition(". ")
-    if sep and len(head.split()) >= 3 and all(
-        LINK_WORDS.match(w.strip("[]().,|")) for w in tail.split()
+    if (
+        sep
+        and len(head.split()) >= 3
+        and all(LINK_WORDS.match(w.strip("[]().,|")) for w in tail.split())
     ):
         return head
     return title

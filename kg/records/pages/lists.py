@@ -24,6 +24,7 @@ reason: reported, not emitted.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -111,9 +112,7 @@ def html_lists(page: HtmlPage, *, owner_keys: frozenset[str] = frozenset()) -> L
         while prev is not None and (not isinstance(prev.tag, str) or id(prev) not in span_of):
             prev = prev.getprevious()
         floor = (
-            span_of[id(prev)][1]
-            if prev is not None
-            else span_of.get(id(parent), (start, start))[0]
+            span_of[id(prev)][1] if prev is not None else span_of.get(id(parent), (start, start))[0]
         )
         lead[(start, end)] = any(
             kinds[i] not in ("links", "year", "authors", "name") and len(lines[i].text.split()) >= 4
@@ -152,16 +151,22 @@ def html_lists(page: HtmlPage, *, owner_keys: frozenset[str] = frozenset()) -> L
             items.append(Item(s, e, label, entry))
         candidates.append((label, items))
     # an item that holds two or more publications of another group is a container, not one
-    spans = sorted({(it.start, it.end) for _, items in candidates for it in items if it.entry.evidence})
+    spans = sorted(
+        {(it.start, it.end) for _, items in candidates for it in items if it.entry.evidence}
+    )
     for label, items in candidates:
         for it in items:
             inner = sum(
-                1 for s, e in spans if it.start <= s and e <= it.end and (s, e) != (it.start, it.end)
+                1
+                for s, e in spans
+                if it.start <= s and e <= it.end and (s, e) != (it.start, it.end)
             )
             if inner >= 2:
                 it.reason = "holds several publications"
         pubs = sum(1 for it in items if it.entry.evidence and not it.reason)
-        authored = sum(1 for it in items if it.entry.evidence and not it.reason and it.entry.authors)
+        authored = sum(
+            1 for it in items if it.entry.evidence and not it.reason and it.entry.authors
+        )
         # a publication list carries author lists: sections that only have titles and dates
         # (news, media, talks) repeat too
         if pubs >= 2 and pubs * 2 >= len(items) and authored * 2 >= pubs:
@@ -179,7 +184,9 @@ def html_lists(page: HtmlPage, *, owner_keys: frozenset[str] = frozenset()) -> L
         return any(s < te and ts < e for ts, te in taken)
 
     for pubs, _headless, _shown, _ratio, _size, label, items in scored:
-        clash = sum(1 for it in items if it.entry.evidence and not it.reason and overlaps(it.start, it.end))
+        clash = sum(
+            1 for it in items if it.entry.evidence and not it.reason and overlaps(it.start, it.end)
+        )
         if clash * 5 > pubs:
             continue
         kept = 0
@@ -266,9 +273,7 @@ def text_lists(
         return result
     order = {"cite": 0, "authors": 1}
     # among labels that recur as often, the one that closes an entry (comes last) anchors it
-    kind, occ = max(
-        anchors.items(), key=lambda kv: (len(kv[1]), -order.get(kv[0], 2), kv[1][0][0])
-    )
+    kind, occ = max(anchors.items(), key=lambda kv: (len(kv[1]), -order.get(kv[0], 2), kv[1][0][0]))
     if kind == "authors" and anchors.get("cite") and len(anchors["cite"]) * 2 >= len(occ):
         kind, occ = "cite", anchors["cite"]
     if len(occ) < 2 and heading_at is None:
@@ -278,7 +283,7 @@ def text_lists(
         spans = [(s, max(e, s + 1)) for s, (_, e) in zip(starts, occ, strict=True)]
     else:
         bounds = [*starts, len(lines)]
-        spans = list(zip(bounds, bounds[1:], strict=False))
+        spans = list(itertools.pairwise(bounds))
     for n, (s, e) in enumerate(spans):
         if n == 0 and s > lo:
             _orphans(lines, kinds, lo, s, result, owner_keys, heading_at is not None)
@@ -316,8 +321,10 @@ def _entry_starts(
         j = a - 1
         while j >= floor and kinds[j] in skip:
             j -= 1
-        if j >= floor and kinds[j] in titled and (
-            len(lines[j].text.split()) >= 3 or len(lines[j].text) >= 16
+        if (
+            j >= floor
+            and kinds[j] in titled
+            and (len(lines[j].text.split()) >= 3 or len(lines[j].text) >= 16)
         ):
             k = j - 1  # a short badge line before the title ("TSE", "MODELS-C")
             while k >= floor and kinds[k] in skip:
@@ -331,10 +338,10 @@ def _entry_starts(
         # a reference string or a labelled line closes its entry: each entry is the window
         # after the previous one; the first is as long as the others (the page's rhythm)
         ends = [e for _, e in occ]
-        lengths = sorted(b - a for a, b in zip(ends, ends[1:], strict=False)) or [1]
+        lengths = sorted(b - a for a, b in itertools.pairwise(ends)) or [1]
         typical = lengths[len(lengths) // 2]
         first = max(lo, ends[0] - typical)
-        gaps = [ends[0] - first] + [b - a for a, b in zip(ends, ends[1:], strict=False)]
+        gaps = [ends[0] - first] + [b - a for a, b in itertools.pairwise(ends)]
         if kind == "cite" and max(gaps) <= 2:
             return [s for s, _ in occ]
         return [first, *ends[:-1]]
@@ -354,7 +361,9 @@ def _entry_end(kinds: list[str], s: int, e: int, anchor: tuple[int, int]) -> int
 
 
 def _badge(text: str) -> bool:
-    return len(text) <= 16 and " " not in text.strip() or bool(re.fullmatch(r"[A-Z0-9&-]{2,12}", text))
+    return (len(text) <= 16 and " " not in text.strip()) or bool(
+        re.fullmatch(r"[A-Z0-9&-]{2,12}", text)
+    )
 
 
 def _orphans(
@@ -375,7 +384,9 @@ def _orphans(
             entry = read_entry(lines[i : i + 2], owner_keys=owner_keys, kinds=kinds[i : i + 2])
             entry.how.append("a title and its abstract, no author list")
             entry.confidence = max(entry.score(), 0.65)  # the section heading is evidence
-            result.items.append(Item(i, i + 2, "title and abstract in a publications section", entry))
+            result.items.append(
+                Item(i, i + 2, "title and abstract in a publications section", entry)
+            )
             i += 2
             continue
         i += 1

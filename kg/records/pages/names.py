@@ -43,12 +43,16 @@ class Author:
     family: str | None = None
 
 
-PARTICLES = frozenset(
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+PARTICLES = _words(
     "van von der den de da del della dei di du le la dos das do bin ibn al el ten ter zu y e "
-    "st. st mac ben af av vander vanden".split()
+    "st. st mac ben af av vander vanden"
 )
 # Words that occur in titles, headings and roles but not in personal names.
-NOT_NAME = frozenset(
+NOT_NAME = _words(
     """a an the of and or for in on at to with without from by via into onto over under is are
     be not no all you we our your how what when why which who can do does towards toward using
     use vs versus et les des un une pour sur avec dans par und die das für mit zur zum ein eine
@@ -93,9 +97,11 @@ NOT_NAME = frozenset(
     secure safe fair fairness explainable interpretable trustworthy responsible automated
     automatic adaptive active transfer meta multi-task continual federated contrastive
     diffusion flow flows equations equation matrix matrices tensor tensors kernel kernels
-    estimation optimal optimality bounds bound complexity algorithms""".split()
+    estimation optimal optimality bounds bound complexity algorithms"""
 )
 _UPPER_START = re.compile(r"^[^\W\d_]")
+
+
 def _is_initials(tok: str) -> bool:
     """Initials: "J.", "J.-P.", "KJ", "É.", "Ł", "Ch." (any script's capitals)."""
     core = tok.replace(".", "").replace("-", "")
@@ -183,14 +189,12 @@ def is_name(text: str) -> bool:
     if all(_INITIALS.match(t) for t in toks):
         return False  # "A. B." has no surname
     dotted = [i for i, t in enumerate(toks) if t.endswith(".") and _INITIALS.match(t)]
-    if dotted and 0 < dotted[-1] and len(toks) - dotted[-1] - 1 > 2:
+    if dotted and dotted[-1] > 0 and len(toks) - dotted[-1] - 1 > 2:
         return False  # "Xu J. Landscape Genetic Connectivity": a sentence, not a name
     if toks[-1].casefold() in PARTICLES and toks[-1][0].islower():
         return False
     upper_words = [t for t in toks if len(t) > 1 and t.isupper() and "." not in t]
-    if upper_words and len(upper_words) != len(toks) and not all(
-        len(t) <= 3 for t in upper_words
-    ):
+    if upper_words and len(upper_words) != len(toks) and not all(len(t) <= 3 for t in upper_words):
         return False  # "SPARC Models": an acronym in a title
     if upper_words and len(upper_words) == len(toks) and len(toks) > 3:
         return False
@@ -203,9 +207,11 @@ def _is_family(text: str) -> bool:
     if not 1 <= len(toks) <= 4:
         return False
     core = [t for t in toks if t.casefold() not in PARTICLES or t[0].isupper()]
-    if not core or len([t for t in core if t.casefold() not in PARTICLES]) > 2:
-        if not (len(core) == 1 and core[0].casefold() in PARTICLES):
-            return False
+    lone_particle = len(core) == 1 and core[0].casefold() in PARTICLES  # "De, Soham"
+    if (not core or len([t for t in core if t.casefold() not in PARTICLES]) > 2) and not (
+        lone_particle
+    ):
+        return False
     if any("." in t and _is_initials(t) for t in core):
         return False
     return all(
@@ -240,7 +246,8 @@ def _split(text: str) -> list[str]:
     """Split on commas and connectors ("and", "&", "et", ...); empty parts dropped."""
     parts = re.split(rf"\s*,\s*(?:{_CONNECT}\s+)?|\s+{_CONNECT}\s+|\s*&\s*", text)
     return [
-        p.strip() if _initials_only(p.strip()) or re.search(r"(?:^|\s)[^\W\d_]\.$", p.strip())
+        p.strip()
+        if _initials_only(p.strip()) or re.search(r"(?:^|\s)[^\W\d_]\.$", p.strip())
         else p.strip(" .")
         for p in parts
         if p
@@ -349,7 +356,7 @@ def parse_authors(text: str) -> tuple[Author, ...] | None:
     if len(parts) >= 2:
         first = _inverted(parts[0], parts[1], text)
         rest = [_natural(p) for p in parts[2:]]
-        if first and all(rest) and not _initials_only(parts[1]) or (
+        if (first and all(rest) and not _initials_only(parts[1])) or (
             first and all(rest) and len(parts) == 2
         ):
             return (first, *(a for a in rest if a))
@@ -381,10 +388,18 @@ def parse_name_lines(lines: list[str]) -> list[Author] | None:
         if author is not None:
             clean_names += 1
             out.append(author)
-        elif text and len(text) <= 40 and len(text.split()) <= 4 and not re.search(
-            r"[:;?!\"“”]|\b(?:the|of|and|for|in)\b", text, re.I
+        elif (
+            text
+            and len(text) <= 40
+            and len(text.split()) <= 4
+            and not re.search(r"[:;?!\"“”]|\b(?:the|of|and|for|in)\b", text, re.I)
         ):
             out.append(Author(text, text))
         else:
             return None
-    return out if clean_names * 2 > len(lines) or (clean_names and len(lines) <= 2 and clean_names == len(lines)) else None
+    return (
+        out
+        if clean_names * 2 > len(lines)
+        or (clean_names and len(lines) <= 2 and clean_names == len(lines))
+        else None
+    )

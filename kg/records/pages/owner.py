@@ -16,7 +16,7 @@ The header before the first list gives the profile fields of institute member pa
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from kg.records.pages.blocks import Line
@@ -24,7 +24,7 @@ from kg.records.pages.fields import Entry
 from kg.records.pages.lists import PUB_HEADING
 from kg.records.pages.names import NOT_NAME, is_name, name_key
 
-__all__ = ["Header", "Owner", "THRESHOLD", "WEIGHTS", "choose_owner", "read_header"]
+__all__ = ["THRESHOLD", "WEIGHTS", "Header", "Owner", "choose_owner", "read_header"]
 
 WEIGHTS = {
     "<title>": 1.0,
@@ -49,9 +49,33 @@ _HONORIFIC = re.compile(
 _DEGREE = re.compile(r",?\s+(?:ph\.?\s?d\.?|m\.?d\.?|m\.?sc\.?|mba|frs|fba)\.?$", re.I)
 _NICK = re.compile(r"\s*[(\"“][^)\"”]{1,20}[)\"”]\s*")
 _NOT_OWNER_WORDS = NOT_NAME | frozenset(
-    "player multimedia dialog cookie cookies settings privacy consent welcome hello home "
-    "homepage website site personal academic lab group members full list photo gallery "
-    "portfolio resume".split()
+    [
+        "player",
+        "multimedia",
+        "dialog",
+        "cookie",
+        "cookies",
+        "settings",
+        "privacy",
+        "consent",
+        "welcome",
+        "hello",
+        "home",
+        "homepage",
+        "website",
+        "site",
+        "personal",
+        "academic",
+        "lab",
+        "group",
+        "members",
+        "full",
+        "list",
+        "photo",
+        "gallery",
+        "portfolio",
+        "resume",
+    ]
 )
 _PORTRAIT = re.compile(
     r"^(?:portrait|photo|picture|image|headshot|avatar|foto|bild)\s+(?:of|de|von|du)\s+"
@@ -121,11 +145,13 @@ def choose_owner(
     # a page whose <title> or site name names something else (a lab, an institute) is not
     # owned by the name that recurs in its list: that is the lab's head, not the page's owner
     site_named = any(
-        source in ("<title>", "og:site_name", "site title") and plausible(text) is None
-        and len(text.split()) >= 2 and not any(w.casefold() in _NOT_OWNER_WORDS for w in text.split()[:1])
+        source in ("<title>", "og:site_name", "site title")
+        and plausible(text) is None
+        and len(text.split()) >= 2
+        and not any(w.casefold() in _NOT_OWNER_WORDS for w in text.split()[:1])
         for source, text in candidates
     )
-    scores: dict[str, float] = Counter()
+    scores: defaultdict[str, float] = defaultdict(float)
     shown: dict[str, str] = {}
     evidence: dict[str, list[str]] = {}
     seen: set[tuple[str, str]] = set()

@@ -36,7 +36,7 @@ from kg.records.pages import structured as embedded
 from kg.records.pages.blocks import HtmlPage, Line, html_page, text_lines
 from kg.records.pages.fields import NOISE, Entry, strip_markers
 from kg.records.pages.lists import Item, Lists, html_lists, text_lists
-from kg.records.pages.names import Author, name_key, parse_authors
+from kg.records.pages.names import name_key, parse_authors
 from kg.records.pages.owner import Header, Owner, _matches, choose_owner, plausible, read_header
 from kg.records.sources import RawRecord
 
@@ -45,6 +45,8 @@ __all__ = ["MIN_CONFIDENCE", "PageReading", "PageSource", "read_page"]
 #: Entries read with less confidence than this are reported, not emitted.
 MIN_CONFIDENCE = 0.6
 _SPLIT_TITLE = re.compile(r"\s+[|·•–—-]\s+|\s+@\s+|:\s+|\s*\|\s*")
+
+
 @dataclass
 class PageReading:
     """Everything the reader found on a page, before records are built (``--explain`` shows it)."""
@@ -153,7 +155,7 @@ def read_page(
         page = html_page(data)
         try:
             found = embedded.extract(data, base_url=base_url, warnings=warnings)
-        except Exception:  # noqa: BLE001 - structured data is optional evidence
+        except Exception:
             found = None
         lists = html_lists(page)
         lines = page.lines
@@ -161,7 +163,11 @@ def read_page(
             # no repeated blocks: the page's text, read as copied text, with a stricter test
             # (hand-written pages separate entries with <br>; people lists have no years)
             fallback = text_lists(lines)
-            strict = [it for it in fallback.items if it.entry.evidence and (it.entry.year or it.entry.venue)]
+            strict = [
+                it
+                for it in fallback.items
+                if it.entry.evidence and (it.entry.year or it.entry.venue)
+            ]
             if len(strict) >= 2:
                 fallback.rejected.extend(it for it in fallback.items if it not in strict)
                 fallback.items = strict
@@ -180,7 +186,9 @@ def read_page(
     else:
         text = data.decode("utf-8", "replace").removeprefix("\ufeff")
         all_lines = text_lines(text)
-        lines = [ln for ln in all_lines if not (NOISE.search(ln.text) and len(ln.text.split()) <= 40)]
+        lines = [
+            ln for ln in all_lines if not (NOISE.search(ln.text) and len(ln.text.split()) <= 40)
+        ]
         dropped = len(all_lines) - len(lines)
         lists = text_lists(lines)
         first = min((it.start for it in (*lists.items, *lists.rejected)), default=len(lines))
@@ -421,8 +429,10 @@ class PageSource:
                     continue
                 cleaned = clean.clean_name(shown, known_names=known, list_damaged=damaged)
                 item_rec: dict[str, Any] = {"name": clean.normalize_space(printed).value}
-                if owner_k and not owner_listed and (
-                    name_key(cleaned.value) == owner_k or _matches(owner_k, cleaned.value)
+                if (
+                    owner_k
+                    and not owner_listed
+                    and (name_key(cleaned.value) == owner_k or _matches(owner_k, cleaned.value))
                 ):
                     item_rec["person"] = owner_key
                     owner_listed = True
