@@ -378,11 +378,11 @@ def fill_from_bibtex(entry: Entry, bibs: list[BibEntry]) -> None:
 
 
 def _similar_title(a: str, b: str) -> float:
-    import difflib
+    from rapidfuzz.fuzz import ratio
 
     from kg import ids
 
-    return difflib.SequenceMatcher(None, ids.normalize_title(a), ids.normalize_title(b)).ratio()
+    return float(ratio(ids.normalize_title(a), ids.normalize_title(b))) / 100
 
 
 def _link_tail(title: str) -> str:
@@ -398,10 +398,10 @@ def _link_tail(title: str) -> str:
 
 
 def _same_title(a: str, b: str) -> bool:
-    import difflib
+    from rapidfuzz.fuzz import ratio
 
     x, y = " ".join(a.casefold().split()), " ".join(b.casefold().split())
-    return x.startswith(y[:30]) or difflib.SequenceMatcher(None, x[: len(y) + 10], y).ratio() >= 0.8
+    return x.startswith(y[:30]) or ratio(x[: len(y) + 10], y) >= 80
 
 
 def _damaged_names(lines: list[Line], kinds: list[str]) -> list[str]:

@@ -294,9 +294,12 @@ def _natural(part: str) -> Author | None:
     return None
 
 
+_COMMA_SPACE = re.compile(r"\s*,\s*")
+
+
 def _inverted(family: str, given: str, text: str | None = None) -> Author | None:
     family, given = family.strip(), given.strip()
-    if text is not None and not re.search(re.escape(family) + r"\s*,\s*" + re.escape(given), text):
+    if text is not None and f"{family}, {given}" not in _COMMA_SPACE.sub(", ", text):
         return None  # "Minigrid & Miniworld" is not "Miniworld Minigrid"
     if _is_family(family) and _is_given(given) and not _initials_only(family):
         if given.split()[-1].casefold() in PARTICLES and given.split()[-1].islower():

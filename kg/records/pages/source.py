@@ -21,7 +21,6 @@ like list members but lack evidence are reported in the warnings, never emitted.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -119,7 +118,9 @@ def _title_candidates(page: HtmlPage) -> list[tuple[str, str]]:
 
 
 def _similar(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, ids.normalize_title(a), ids.normalize_title(b)).ratio()
+    from rapidfuzz.fuzz import ratio
+
+    return float(ratio(ids.normalize_title(a), ids.normalize_title(b))) / 100
 
 
 def _merge_structured(items: list[Item], works: list[dict[str, Any]], notes: list[str]) -> None:

@@ -114,6 +114,9 @@ def _same_work(a: dict[str, Any], b: dict[str, Any]) -> bool:
     )
 
 
+_RDFA_ATTR = re.compile(rb"""\s(?:typeof|vocab|property|about|resource|prefix)\s*=""", re.I)
+
+
 def extract(data: bytes, *, base_url: str, warnings: list[str]) -> StructuredPage:
     """Extract JSON-LD, microdata, RDFa and ``citation_*`` tags; a broken syntax is only warned of.
 
@@ -128,6 +131,12 @@ def extract(data: bytes, *, base_url: str, warnings: list[str]) -> StructuredPag
     page = StructuredPage()
     nodes: list[dict[str, Any]] = []
     for syntax in ("json-ld", "microdata", "rdfa"):
+        if syntax == "rdfa" and not _RDFA_ATTR.search(data):
+            continue  # no RDFa attribute anywhere: pyRdfa would walk the whole DOM for nothing
+        if syntax == "microdata" and b"itemscope" not in data.lower():
+            continue
+        if syntax == "json-ld" and b"application/ld+json" not in data.lower():
+            continue
         if syntax == "microdata" and _microdata_depth(data) > MAX_MICRODATA_DEPTH:
             page.errors += 1
             warnings.append(
@@ -491,11 +500,11 @@ def bibtex_entries(text: str) -> list[BibEntry]:
     """
     if not _BIB_START.search(text):
         return []
-    from pybtex.database import parse_string
+    from pybtex.database.input.bibtex import Parser  # the class: no plugin lookup per call
     from pybtex.scanner import PybtexError
 
     try:
-        data = parse_string(text[_BIB_START.search(text).start() :], "bibtex")  # type: ignore[union-attr]
+        data = Parser().parse_string(text[_BIB_START.search(text).start() :])  # type: ignore[union-attr]
     except (PybtexError, ValueError, KeyError, IndexError):
         return []
     out: list[BibEntry] = []
