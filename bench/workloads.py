@@ -848,6 +848,45 @@ _PYSHACL_GATE = BaselineCap(max_size=10_000, runs=1, timeout=12.0, why="plain py
 #: queries from 20 s to minutes (each stopped at :data:`QUERY_CAP_S`): one run per size.
 _RDFLIB_QUERIES = BaselineCap(runs=1, why="rdflib's SPARQL engine, ~30 s a run at 100k")
 
+
+def pages_kg(ctx: Context) -> Outcome:
+    """kg: the 25 real dev pages read with the page: source (records built and checked)."""
+    from bench.pages_bench import dev_pages, read_kg, warm_up
+
+    pages = dev_pages()
+    warm_up()
+    seconds, read = _timed(lambda: read_kg(pages))
+    return Outcome(seconds, read, {"pages": read})
+
+
+def pages_baseline(ctx: Context) -> Outcome:
+    """The floor: lxml parsing each page and taking its text (copied text: split in lines)."""
+    from bench.pages_bench import dev_pages, read_floor
+
+    pages = dev_pages()
+    seconds, read = _timed(lambda: read_floor(pages))
+    return Outcome(seconds, read, {"pages": read})
+
+
+def pages100_kg(ctx: Context) -> Outcome:
+    """kg: one generated 100-entry jekyll-scholar page (hidden BibTeX, "N more authors")."""
+    from bench.pages_bench import hundred_entry_page, read_kg, warm_up
+
+    page = hundred_entry_page(ctx.work / "hundred.html")
+    warm_up()
+    seconds, read = _timed(lambda: read_kg([page]))
+    return Outcome(seconds, 100 * read, {"pages": read})
+
+
+def pages100_baseline(ctx: Context) -> Outcome:
+    """The floor for the same page."""
+    from bench.pages_bench import hundred_entry_page, read_floor
+
+    page = hundred_entry_page(ctx.work / "hundred.html")
+    seconds, read = _timed(lambda: read_floor([page]))
+    return Outcome(seconds, 100 * read, {"pages": read})
+
+
 WORKLOADS: dict[str, Workload] = {
     w.name: w
     for w in (
@@ -881,5 +920,21 @@ WORKLOADS: dict[str, Workload] = {
             cap=_RDFLIB_QUERIES,
         ),
         Workload("export", "pages", export_kg, export_baseline, ("kg.export:export_jsonld",)),
+        Workload(
+            "pages",
+            "pages",
+            pages_kg,
+            pages_baseline,
+            ("kg.records.pages:PageSource",),
+            sizes=(10_000,),
+        ),
+        Workload(
+            "pages-100",
+            "entries",
+            pages100_kg,
+            pages100_baseline,
+            ("kg.records.pages:PageSource",),
+            sizes=(10_000,),
+        ),
     )
 }

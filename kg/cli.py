@@ -31,6 +31,7 @@ from kg.queries import (
 )
 from kg.queries.library import parse_param_args, render_docs
 from kg.records import SourceOptions
+from kg.records.pages import explain as explain_page
 from kg.store import DUMP_FORMATS, open_store, stats
 from kg.validate import ENGINES, validate
 
@@ -94,6 +95,8 @@ def _print_source(report: SourceReport) -> None:
         print(f"  warning: {warning}", file=sys.stderr)
     if report.error:
         _err(report.error)
+    for problem in report.problems:
+        _err(problem)
     for rej in report.rejected:
         _err(str(rej))
 
@@ -149,6 +152,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    if args.explain:
+        for spec in args.sources:
+            if not spec.startswith("page:"):
+                raise UsageError(f"--explain reads page: sources only, not {spec!r}")
+            print(explain_page(spec, _options(args)))
+        return 0
     report = extract(args.sources, options=_options(args))
     out: IO[str]
     with open(args.out, "w", encoding="utf-8") if args.out else _stdout() as out:
@@ -368,6 +377,9 @@ def _build_parser() -> _Parser:
                 "kg extract examples/group/people.yaml --out people.jsonl", cmd_extract)  # fmt: skip
     p.add_argument("sources", nargs="+", metavar="SOURCE")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("--explain", action="store_true",
+                   help="page: sources: print each line with the kind given to it, the lists and "
+                        "entries found and the owner's evidence, instead of records")  # fmt: skip
     _source_options(p)
 
     p = command("resolve", "Explain entity resolution: every merge with its evidence, and the near misses.",

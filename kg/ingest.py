@@ -99,6 +99,8 @@ class SourceReport:
     error: str | None = None
     stats: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: data problems that are not a failure of the source (a page with no list): exit code 1
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -115,7 +117,11 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         """True when every source loaded and no record was rejected."""
-        return self.committed and not self.rejected and all(s.error is None for s in self.sources)
+        return (
+            self.committed
+            and not self.rejected
+            and all(s.error is None and not s.problems for s in self.sources)
+        )
 
     @property
     def exit_code(self) -> int:
@@ -271,6 +277,7 @@ def _read(source: Source, progress: Progress | None) -> _Read:
         read = _Read(source, report)
     report.stats = dict(getattr(source, "stats", {}) or {})
     report.warnings = list(getattr(source, "warnings", []) or [])
+    report.problems = list(getattr(source, "problems", []) or [])
     if report.error is None:  # a refused file is not read again (it may be 3 GB)
         read.content_hash = _hash_of(source)
     return read
@@ -623,7 +630,7 @@ class ExtractReport:
 
     @property
     def exit_code(self) -> int:
-        bad = any(s.error or s.rejected for s in self.sources)
+        bad = any(s.error or s.rejected or s.problems for s in self.sources)
         return 1 if bad else 0
 
 

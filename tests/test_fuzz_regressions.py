@@ -86,7 +86,7 @@ def _nested_items(depth: int) -> bytes:
 def test_deeply_nested_microdata_is_skipped_not_a_hang() -> None:
     # Found by page-html (a 22 KB page timed out): extruct's microdata reader takes about the
     # fourth power of the item nesting depth (over 40 s at 200 levels).
-    from kg.records.pagedata import MAX_MICRODATA_DEPTH, extract
+    from kg.records.pages.structured import MAX_MICRODATA_DEPTH, extract
 
     warnings: list[str] = []
     start = time.monotonic()

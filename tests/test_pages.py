@@ -9,7 +9,7 @@ import pytest
 
 from kg.errors import DataError, SourceError, UsageError
 from kg.records import SourceOptions, check_record, open_source
-from kg.records.pages import PageSource, html_lines, parse_authors
+from kg.records.pages import PageSource, html_page, parse_authors
 from kg.shared import shared_dir
 
 DATA = Path(__file__).parent / "data" / "pages"
@@ -254,12 +254,12 @@ def test_authors_first_html_layout() -> None:
 
 
 def test_html_lines_drop_boilerplate_blocks() -> None:
-    lines, dropped = html_lines(
+    page = html_page(
         b"<body><div id='cookie-consent'>We use cookies</div><nav>Home</nav>"
         b"<div role='dialog'>Sign up</div><p>Ada Lovelace</p></body>"
     )
-    assert [line.text for line in lines] == ["Ada Lovelace"]
-    assert dropped == 3
+    assert [line.text for line in page.lines] == ["Ada Lovelace"]
+    assert page.dropped == 3
 
 
 @pytest.mark.parametrize(
@@ -294,9 +294,9 @@ def test_titles_are_not_author_lists(text: str) -> None:
 # --- errors ---------------------------------------------------------------------------------
 
 
-def test_url_pages_are_refused_with_advice() -> None:
-    with pytest.raises(UsageError, match="save the page"):
-        open_source("page:https://example.org/people/ada")
+def test_other_url_schemes_are_refused() -> None:
+    with pytest.raises(UsageError, match="only http"):
+        open_source("page:ftp://example.org/people/ada")
 
 
 def test_missing_and_empty_pages(tmp_path: Path) -> None:
@@ -307,13 +307,21 @@ def test_missing_and_empty_pages(tmp_path: Path) -> None:
         list(PageSource(tmp_path / "empty.txt").iter_records())
 
 
-def test_page_without_an_owner_asks_for_person(tmp_path: Path) -> None:
+def test_page_without_an_owner_reads_the_list_and_person_links_it(tmp_path: Path) -> None:
     page = tmp_path / "list.txt"
     page.write_text("Publications\nA study of things\nAda Lovelace\n")
-    with pytest.raises(DataError, match="--person"):
-        list(PageSource(page).iter_records())
+    records = [r.data for r in PageSource(page).iter_records()]
+    assert [r["type"] for r in records] == ["Publication"]  # no owner: no Person comes first
+    assert records[0]["authors"] == [{"name": "Ada Lovelace"}]
     records = [r.data for r in PageSource(page, person="Ada Lovelace").iter_records()]
-    assert records[-1]["authors"] == [{"name": "Ada Lovelace", "person": records[0]["id"]}]
+    assert records[1]["authors"] == [{"name": "Ada Lovelace", "person": records[0]["id"]}]
+
+
+def test_page_with_nothing_recognized_is_one_data_error(tmp_path: Path) -> None:
+    page = tmp_path / "news.txt"
+    page.write_text("News\nThe lab moved to a new building last spring.\n")
+    with pytest.raises(DataError, match="no publication list recognized"):
+        list(PageSource(page).iter_records())
 
 
 # --- structured data (real pages in ../shared/fixtures/pages) -------------------------------

@@ -16,6 +16,7 @@ changed. A rule never guesses: an ambiguous trace ("vs" that may be š, "ka" tha
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -515,7 +516,9 @@ def ambiguous_traces(
     opts = _options(name)
     if not opts:
         return Cleaned(name)
-    known = {_key(k): unicodedata.normalize("NFC", " ".join(k.split())) for k in known_names}
+    known = _known_index(
+        known_names if isinstance(known_names, frozenset) else frozenset(known_names)
+    )
     if known and len(opts) <= 12:
         for size in range(1, len(opts) + 1):
             for chosen in itertools.combinations(opts, size):
@@ -543,6 +546,13 @@ def ambiguous_traces(
             )
         )
     return Cleaned(name, tuple(_dedupe(notes)))
+
+
+@functools.lru_cache(maxsize=16)
+def _known_index(names: frozenset[str]) -> dict[str, str]:
+    """Known spellings by comparison key (built once per set of names: a page reads hundreds
+    of names against the same set)."""
+    return {_key(k): unicodedata.normalize("NFC", " ".join(k.split())) for k in names}
 
 
 def _dedupe(notes: Iterable[Note]) -> list[Note]:
@@ -596,7 +606,7 @@ def clean_name(
     >>> clean_name("Lukasz Kaiser").value
     'Lukasz Kaiser'
     """
-    known = list(known_names)
+    known = known_names if isinstance(known_names, frozenset) else frozenset(known_names)
     first = Cleaned(name).then(normalize_space).then(latex_accents)
     had_commands = first.value != normalize_space(name).value
     traced = first.then(name_traces)

@@ -39,6 +39,9 @@ class StructuredPage:
     errors: int = 0
     entries: int = 0
     skipped: list[str] = field(default_factory=list)
+    #: the page declares itself one article (Highwire ``citation_*`` tags, or a single work):
+    #: its visible lists are its references, not a publication list
+    article: bool = False
 
     @property
     def has_content(self) -> bool:
@@ -111,6 +114,9 @@ def _same_work(a: dict[str, Any], b: dict[str, Any]) -> bool:
     )
 
 
+_RDFA_ATTR = re.compile(rb"""\s(?:typeof|vocab|property|about|resource|prefix)\s*=""", re.I)
+
+
 def extract(data: bytes, *, base_url: str, warnings: list[str]) -> StructuredPage:
     """Extract JSON-LD, microdata, RDFa and ``citation_*`` tags; a broken syntax is only warned of.
 
@@ -125,6 +131,12 @@ def extract(data: bytes, *, base_url: str, warnings: list[str]) -> StructuredPag
     page = StructuredPage()
     nodes: list[dict[str, Any]] = []
     for syntax in ("json-ld", "microdata", "rdfa"):
+        if syntax == "rdfa" and not _RDFA_ATTR.search(data):
+            continue  # no RDFa attribute anywhere: pyRdfa would walk the whole DOM for nothing
+        if syntax == "microdata" and b"itemscope" not in data.lower():
+            continue
+        if syntax == "json-ld" and b"application/ld+json" not in data.lower():
+            continue
         if syntax == "microdata" and _microdata_depth(data) > MAX_MICRODATA_DEPTH:
             page.errors += 1
             warnings.append(
@@ -153,6 +165,7 @@ def extract(data: bytes, *, base_url: str, warnings: list[str]) -> StructuredPag
     if citation:
         page.items += 1
         page.works.append(citation)
+    page.article = citation is not None or (len(page.works) == 1 and page.owner is None)
     page.entries = len(page.works)
     return page
 
@@ -458,3 +471,66 @@ def _flip(name: str) -> str:
     if len(parts) == 2 and all(parts):
         return f"{parts[1]} {parts[0]}"
     return name
+
+
+# --- BibTeX embedded in a page (hidden <pre> blocks, "bib" buttons) -----------------------------
+
+
+@dataclass(frozen=True)
+class BibEntry:
+    """One BibTeX entry found in a page: title, authors in order ("First Last"), year, venue."""
+
+    key: str
+    title: str | None
+    authors: tuple[str, ...]
+    year: str | None
+    venue: str | None
+    doi: str | None
+
+
+_BIB_START = re.compile(r"@\s*[A-Za-z]+\s*\{")
+
+
+def bibtex_entries(text: str) -> list[BibEntry]:
+    """Parse BibTeX text with pybtex (https://docs.pybtex.org/); unreadable text gives [].
+
+    >>> [e.authors for e in bibtex_entries("@article{k, title={T}, author={Lovelace, Ada and "
+    ...     "de la Torre, F.}, year={1843}}")]
+    [('Ada Lovelace', 'F. de la Torre')]
+    """
+    if not _BIB_START.search(text):
+        return []
+    from pybtex.database.input.bibtex import Parser  # the class: no plugin lookup per call
+    from pybtex.scanner import PybtexError
+
+    try:
+        data = Parser().parse_string(text[_BIB_START.search(text).start() :])  # type: ignore[union-attr]
+    except (PybtexError, ValueError, KeyError, IndexError):
+        return []
+    out: list[BibEntry] = []
+    for key, entry in data.entries.items():
+        fields = {k.lower(): clean.latex_markup(clean.latex_accents(str(v)).value).value
+                  for k, v in entry.fields.items()}  # fmt: skip
+        authors = []
+        for person in entry.persons.get("author", []) or entry.persons.get("editor", []):
+            parts = [
+                *person.first_names, *person.middle_names, *person.prelast_names,
+                *person.last_names, *person.lineage_names,
+            ]  # fmt: skip
+            name = " ".join(clean.latex_accents(p).value.strip("{}") for p in parts if p)
+            if name and name.lower() != "others":
+                authors.append(" ".join(name.split()))
+        title = fields.get("title")
+        venue = fields.get("journal") or fields.get("booktitle") or fields.get("publisher")
+        year = fields.get("year")
+        out.append(
+            BibEntry(
+                str(key),
+                " ".join(title.replace("{", "").replace("}", "").split()) if title else None,
+                tuple(authors),
+                year[:4] if year and year[:4].isdigit() else None,
+                " ".join(venue.replace("{", "").replace("}", "").split()) if venue else None,
+                fields.get("doi"),
+            )
+        )
+    return out
