@@ -32,7 +32,7 @@ from kg.queries import (
 from kg.queries.library import parse_param_args, render_docs
 from kg.records import SourceOptions
 from kg.store import DUMP_FORMATS, open_store, stats
-from kg.validate import ENGINES, validate
+from kg.validate import ENGINES, PURPOSES, validate
 
 __all__ = ["entrypoint", "main"]
 
@@ -200,7 +200,8 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     with _opened(args, read_only=True) as store:
-        report = validate(store, shapes_dir=args.shapes, severity=args.severity, engine=args.engine)
+        report = validate(store, shapes_dir=args.shapes, severity=args.severity,
+                          engine=args.engine, for_=args.for_)  # fmt: skip
     text = {"text": report.to_text, "json": report.to_json, "ttl": report.to_turtle}[args.format]()
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
@@ -397,6 +398,9 @@ def _build_parser() -> _Parser:
                    help="report results of this severity and above (default: info)")  # fmt: skip
     p.add_argument("--engine", choices=list(ENGINES), default="auto",
                    help="sparql (Oxigraph), pyshacl, or auto: sparql with pySHACL for the rest")  # fmt: skip
+    p.add_argument("--for", dest="for_", choices=list(PURPOSES), default="data",
+                   help="data: problems in the records (default); web: Google's and Scholar's "
+                        "publishing rules for the exported pages; all: both")  # fmt: skip
     p.add_argument("--out", metavar="FILE", help="write the report to FILE instead of stdout")
     _store_options(p)
 
