@@ -63,10 +63,14 @@ def _source_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--cache", metavar="DIR", type=Path, help="on-disk cache of API responses")
     g.add_argument("--person", metavar="NAME", help="page sources: the profile owner's name")
     g.add_argument("--org", metavar="NAME", help="page sources: the page's organization")
+    g.add_argument("--source-name", metavar="NAME",
+                   help="a local file's identity in the store instead of its path relative to "
+                        "the project root (the directory of kg.toml, else the current one)")  # fmt: skip
 
 
 def _options(args: argparse.Namespace) -> SourceOptions:
-    return SourceOptions(mailto=args.mailto, cache_dir=args.cache, person=args.person, org=args.org)
+    return SourceOptions(mailto=args.mailto, cache_dir=args.cache, person=args.person,
+                         org=args.org, source_name=args.source_name)  # fmt: skip
 
 
 @contextmanager

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import __version__, limits
-from kg.errors import DataError, KgError
-from kg.ids import graph_iri, load_graph_iri, person_iri
+from kg.errors import DataError, KgError, UsageError
+from kg.ids import graph_iri, load_graph_iri, person_iri, source_family
 from kg.mapping import (
     MappedRecord,
     SourceLoad,
@@ -135,8 +135,26 @@ def _expand(spec: str) -> Iterator[str]:
 
 
 def open_sources(specs: Iterable[str], options: SourceOptions | None = None) -> list[Source]:
-    """Open every spec (directories expand to the record and RDF files below them)."""
-    return [open_source(s, options) for spec in specs for s in _expand(spec)]
+    """Open every spec (directories expand to the record and RDF files below them).
+
+    With ``options.source_name`` there must be one spec: a file takes that name, the files of a
+    directory ``NAME/<path inside the directory>``.
+    """
+    specs = list(specs)
+    name = options.source_name if options is not None else None
+    if name is None:
+        return [open_source(s, options) for spec in specs for s in _expand(spec)]
+    if len(specs) != 1:
+        raise UsageError("--source-name names one source: give one file or one directory")
+    (spec,) = specs
+    found = list(_expand(spec))
+    if found == [spec]:
+        return [open_source(spec, options)]
+    out: list[Source] = []
+    for path in found:
+        inside = Path(path).relative_to(spec).as_posix()
+        out.append(open_source(path, replace(options, source_name=f"{name.strip()}/{inside}")))
+    return out
 
 
 @dataclass
@@ -276,7 +294,15 @@ def _read(source: Source, progress: Progress | None) -> _Read:
     return read
 
 
-def _stored_person_keys(store: Store, keys: set[str]) -> dict[str, str]:
+def _kept(row: dict[str, str | None], replacing: Collection[str]) -> bool:
+    """A row read from a graph the batch does not replace (see :func:`kg.ids.source_family`)."""
+    graph = row.get("g")
+    return graph is not None and source_family(graph) not in replacing
+
+
+def _stored_person_keys(
+    store: Store, keys: set[str], replacing: Collection[str] = ()
+) -> dict[str, str]:
     if not keys:
         return {}
     # N-Triples/SPARQL escaping, not json.dumps: JSON writes an astral character as a
@@ -284,23 +310,30 @@ def _stored_person_keys(store: Store, keys: set[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for values in values_chunks(literal(k) for k in sorted(keys)):
         res = store.query(
-            f"SELECT ?k ?p WHERE {{ VALUES ?k {{ {values} }} ?p <{KG}localKey> ?k }} ORDER BY ?p"
+            f"SELECT DISTINCT ?k ?p ?g WHERE {{ VALUES ?k {{ {values} }} "
+            f"GRAPH ?g {{ ?p <{KG}localKey> ?k }} }} ORDER BY ?p"
         )
         assert isinstance(res, SelectResult)
-        # a key is in one block only, so the order within the block decides as before
-        found.update({r["k"]: r["p"] for r in res.dicts() if r["k"] and r["p"]})
+        # the largest IRI wins, whatever the order of the rows (as before)
+        found.update(
+            {r["k"]: r["p"] for r in res.dicts() if r["k"] and r["p"] and _kept(r, replacing)}
+        )
     return found
 
 
-def _stored_named(store: Store, orcid_authors: set[str]) -> set[str]:
-    """The stored people with a name among the batch's ORCID-identified authors."""
+def _stored_named(
+    store: Store, orcid_authors: set[str], replacing: Collection[str] = ()
+) -> set[str]:
+    """The stored people with a name among the batch's ORCID-identified authors (in graphs the
+    batch does not replace)."""
     found: set[str] = set()
     for values in values_chunks(f"<{iri}>" for iri in sorted(orcid_authors)):
         res = store.query(
-            f"SELECT DISTINCT ?p WHERE {{ VALUES ?p {{ {values} }} ?p <{SCHEMA}name> ?n }}"
+            f"SELECT DISTINCT ?p ?g WHERE {{ VALUES ?p {{ {values} }} "
+            f"GRAPH ?g {{ ?p <{SCHEMA}name> ?n }} }}"
         )
         assert isinstance(res, SelectResult)
-        found |= {row["p"] for row in res.dicts() if row["p"]}
+        found |= {row["p"] for row in res.dicts() if row["p"] and _kept(row, replacing)}
     return found
 
 
@@ -336,17 +369,22 @@ class _Links:
                     if a.get("orcid"):
                         self.orcid_authors.add(person_iri(orcid_id=a["orcid"]))
 
-    def finish(self, store: Store | None) -> None:
+    def finish(self, store: Store | None, replacing: Collection[str] = ()) -> None:
         self.wanted -= self.person_keys.keys()
         if store is not None:
-            self.person_keys.update(_stored_person_keys(store, self.wanted))
+            self.person_keys.update(_stored_person_keys(store, self.wanted, replacing))
             # People who have a name already: Person records of the batch, and stored people
             # the batch's ORCID-identified authors point to.
-            self.named |= _stored_named(store, self.orcid_authors)
+            self.named |= _stored_named(store, self.orcid_authors, replacing)
 
 
 def _resolve(
-    reads: list[_Read], index: EntityIndex, store: Store | None, *, aggressive: bool
+    reads: list[_Read],
+    index: EntityIndex,
+    store: Store | None,
+    *,
+    aggressive: bool,
+    replacing: Collection[str] = (),
 ) -> tuple[Resolution, _Links]:
     """Entity resolution (kg/resolve.py) over the batch, one source in memory at a time: each
     read's records are replaced by their annotated copies (with the IRIs of the entities they
@@ -379,7 +417,7 @@ def _resolve(
 
     done: list[str] = []
     resolution = resolve(batch(), index, aggressive=aggressive, on_source=annotated)
-    links.finish(store)
+    links.finish(store, replacing)
     return resolution, links
 
 
@@ -515,6 +553,8 @@ def ingest(
     >>> ingest([str(f)], s).exit_code, stats(s).people
     (0, 1)
     """
+    if options is not None and options.source_name is not None and len(specs) > 1:
+        raise UsageError("--source-name names one source: give one file or one directory")
     sources = [
         s
         for spec in specs
@@ -526,7 +566,9 @@ def ingest(
     batch_names: set[str] = set()
     # Page sources repair ambiguous names only where another source confirms the spelling: the
     # store, or the record sources of this batch, which are therefore read first.
-    ordered = sorted(sources, key=lambda s: hasattr(s, "known_names"))
+    # Sources are taken in the order of their keys, not of the command line: where the first
+    # mention decides (an author's printed name, resolution), any order gives the same graph.
+    ordered = sorted(sources, key=lambda s: (hasattr(s, "known_names"), s.key))
     for source in ordered:
         if hasattr(source, "known_names"):
             source.known_names = names | batch_names | source.known_names
@@ -546,11 +588,17 @@ def ingest(
         read.valid = []
         reads.append(read)
     active = [r for r in reads if r.report.status == "pending"]
-    index = load_index(store, (json.loads(text) for r in active for _, text in r.packed))
-    resolution, links = _resolve(active, index, store, aggressive=aggressive)
+    replacing = [graph_iri(read.report.key) for read in active]
+    # What the store says is read without the graphs this batch replaces: the same input gives
+    # the same graph with or without --force (docs/architecture.md, "Determinism").
+    index = load_index(
+        store, (json.loads(text) for r in active for _, text in r.packed), exclude=replacing
+    )
+    resolution, links = _resolve(
+        active, index, store, aggressive=aggressive, replacing=set(replacing)
+    )
     reports = [r.report for r in reads]
     load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
-    replacing = [graph_iri(read.report.key) for read in active]
     record_reads = [r for r in active if r.rdf_lines is None]
     # a single source is context for no other: never mapped twice
     described = _described(record_reads, links) if validate and len(record_reads) > 1 else []
