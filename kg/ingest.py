@@ -353,6 +353,8 @@ class _Links:
     wanted: set[str] = field(default_factory=set)  #: author ``person`` keys to look up
     named: set[str] = field(default_factory=set)  #: person IRIs that already have a name
     orcid_authors: set[str] = field(default_factory=set)
+    #: people whose Person records the gate holds back: nothing links to them
+    held: frozenset[str] = frozenset()
 
     def add(self, key: str, records: Iterable[dict[str, Any]]) -> None:
         for rec in records:
@@ -421,24 +423,72 @@ def _resolve(
     return resolution, links
 
 
-def _map_source(read: _Read, links: _Links, named: set[str]) -> list[MappedRecord]:
-    """Map one source's resolved records; a record that fails to map is rejected with the
-    reason. ``named`` is shared by the whole batch, in source order: the first printed name of an
-    otherwise unnamed person wins."""
+def _map_source(
+    read: _Read, links: _Links, named: set[str], *, skip: Collection[int] = ()
+) -> list[MappedRecord]:
+    """Map one source's resolved records (but those numbered in ``skip``); a record that fails
+    to map is rejected with the reason and added to ``skip``. ``named`` is shared by the whole
+    batch, in source order: the first printed name of an otherwise unnamed person wins."""
     mapped: list[MappedRecord] = []
     key = read.report.key
     for number, text in read.packed:
+        if number in skip:
+            continue
         rec = json.loads(text)
         try:
-            mapped.append(
-                map_record(
-                    rec, number=number, scope=key, person_keys=links.person_keys, named=named
-                )
-            )
+            m = map_record(rec, number=number, scope=key, person_keys=links.person_keys,
+                           named=named, unlinked=links.held)  # fmt: skip
         except ValueError as exc:
             raw = RawRecord(number, rec)
             read.report.rejected.append(_rejection(read.source, raw, [f"$: {exc}"]))
+            if isinstance(skip, set):
+                skip.add(number)
+            continue
+        mapped.append(m)
     return mapped
+
+
+def _notes(read: _Read, mapped: Iterable[MappedRecord]) -> None:
+    """What mapping the committed records had to say, as the source's warnings."""
+    for m in mapped:
+        rid = f" (id {m.record['id']})" if m.record.get("id") else ""
+        read.report.warnings.extend(
+            f"{read.source.label}: record {m.number}{rid}: {note}" for note in m.notes
+        )
+
+
+def _hold_people(reads: list[_Read], links: _Links, store: Store, replacing: list[str]) -> None:
+    """Gate the batch's Person records before anything else is mapped, and take the ones held
+    back out of what other records may link to (``links.held``, ``person_keys``, ``named``).
+
+    An author points to a Person record by its ``person`` key or through resolution, maybe in
+    another source mapped earlier: once that source is written, holding the person back later
+    would leave the author's node without the name the record was to give it. Judging people
+    first closes the gate (docs/architecture.md, "The gate invariant").
+    """
+    held: set[str] = set()
+    accepted: set[str] = set()
+    for read in reads:
+        people: list[MappedRecord] = []
+        for number, text in read.packed:
+            rec = json.loads(text)
+            if rec.get("type") != "Person":
+                continue
+            try:
+                people.append(map_record(rec, number=number, scope=read.report.key))
+            except ValueError:
+                continue  # rejected when the source is mapped
+        if not people:
+            continue
+        result = gate(people, store, replacing=replacing)
+        for i, m in enumerate(people):
+            if i in result.held:
+                held.add(m.focus)
+            else:
+                accepted.add(m.focus)
+    # person_keys keep pointing to them: mapping sees the author refers to a held record
+    links.held = frozenset(held - accepted)
+    links.named -= links.held
 
 
 def _described(reads: list[_Read], links: _Links) -> list[dict[str, set[str]]]:
@@ -460,9 +510,12 @@ def _described(reads: list[_Read], links: _Links) -> list[dict[str, set[str]]]:
         for number, text in read.packed:
             try:
                 m = map_record(json.loads(text), number=number, scope=read.report.key,
-                               person_keys=links.person_keys, named=named)  # fmt: skip
+                               person_keys=links.person_keys, named=named,
+                               unlinked=links.held)  # fmt: skip
             except ValueError:
                 continue  # rejected when the source is mapped for real
+            if m.focus in links.held:
+                continue  # held back: it says nothing about anyone
             links_here |= m.links
             if position == 0:
                 continue  # mapped for the names it gives; no earlier source needs its triples
@@ -492,30 +545,48 @@ def _later_context(
     return [MappedRecord(0, {}, "", "context", lines=sorted(lines))]
 
 
-def _hold_back(
+def _gated(
     read: _Read,
-    records: list[MappedRecord],
+    links: _Links,
+    named: set[str],
     store: Store,
     *,
     replacing: list[str],
     including: list[str],
-    context: list[MappedRecord],
+    later: Sequence[dict[str, set[str]]],
 ) -> list[MappedRecord]:
-    """The SHACL gate: records with violations leave the batch and join the rejected.
+    """Map a source and pass it through the SHACL gate until nothing more is held back.
+
+    Records with violations leave the batch and join the rejected. The rest are mapped again
+    without them, from the same starting ``named``: a held record must not have given an author
+    the name the others rely on, nor leave a node it linked to half described (an author's
+    invalid ORCID iD that the held Person record also had). So after the last round, what is
+    written raises no violation the gate can see (docs/architecture.md, "The gate invariant").
 
     Each source is judged on its own records (and the stored nodes they link to): two sources that
     disagree about one entity (two titles for one DOI) are a conflict kept with its provenance
     (the `quality-conflicts` query, `kg validate`), not a reason to drop either record.
     """
-    if not records:
-        return records
-    result = gate(records, store, replacing=replacing, including=including, context=context)
-    for i in sorted(result.held):
-        m = records[i]
-        read.report.rejected.append(
-            Rejection(read.source.label, m.number, m.record.get("id"), result.reasons(i), m.record)
-        )
-    return [m for i, m in enumerate(records) if i not in result.held]
+    before = set(named)
+    skip: set[int] = set()
+    while True:
+        named.clear()
+        named |= before
+        mapped = _map_source(read, links, named, skip=skip)
+        if not mapped:
+            return mapped
+        context = _later_context(mapped, later)
+        result = gate(mapped, store, replacing=replacing, including=including, context=context)
+        if not result.held:
+            return mapped
+        for i in sorted(result.held):
+            m = mapped[i]
+            skip.add(m.number)
+            read.report.rejected.append(
+                Rejection(
+                    read.source.label, m.number, m.record.get("id"), result.reasons(i), m.record
+                )
+            )
 
 
 def ingest(
@@ -600,6 +671,8 @@ def ingest(
     reports = [r.report for r in reads]
     load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
     record_reads = [r for r in active if r.rdf_lines is None]
+    if validate:
+        _hold_people(record_reads, links, store, replacing)
     # a single source is context for no other: never mapped twice
     described = _described(record_reads, links) if validate and len(record_reads) > 1 else []
     named = links.named
@@ -611,14 +684,15 @@ def ingest(
                 lines = read.rdf_lines
             else:
                 where = record_reads.index(read)
-                mapped = _map_source(read, links, named)
-                read.packed = []  # this source's records live on in `mapped` only
                 if validate:
                     if described:
                         described[where] = {}  # needed by earlier sources only
-                    context = _later_context(mapped, described[where + 1 :])
-                    mapped = _hold_back(read, mapped, store, replacing=replacing,
-                                        including=written, context=context)  # fmt: skip
+                    mapped = _gated(read, links, named, store, replacing=replacing,
+                                    including=written, later=described[where + 1 :])  # fmt: skip
+                else:
+                    mapped = _map_source(read, links, named)
+                read.packed = []  # this source's records live on in `mapped` only
+                _notes(read, mapped)
                 lines = [line for m in mapped for line in m.lines]
                 read.report.records_out = len(mapped)
                 del mapped
