@@ -28,6 +28,7 @@ from kg.mapping import (
     provenance_lines,
     record_iri,
 )
+from kg.records.clean import record_problems, trim_record
 from kg.records.schema import RecordIssue, check_record
 from kg.records.sources import RawRecord, RdfSource, RecordSource, SourceOptions, open_source
 from kg.resolve import EntityIndex, Resolution, known_names, load_index, resolve
@@ -171,6 +172,8 @@ class _Read:
 def _read_records(source: RecordSource, report: SourceReport, progress: Progress | None) -> _Read:
     read = _Read(source, report)
     lim = limits.current()
+    today = datetime.now(UTC).date()
+    trimmed = 0
     for raw in source.iter_records():
         report.records_in += 1
         limits.check_count(report.records_in, where=source.label, limits=lim)
@@ -179,13 +182,28 @@ def _read_records(source: RecordSource, report: SourceReport, progress: Progress
         except KgError as exc:  # too long or not Unicode: rejected before the schema check
             report.rejected.append(_rejection(source, raw, [str(exc)]))
             continue
+        # cleaned before it is checked: surrounding white space is a repair, not a rejection
+        data, n = trim_record(raw.data)
+        if n:
+            trimmed += n
+            raw = RawRecord(raw.number, data)
         issues = check_record(raw.data)
+        problems = record_problems(raw.data, today=today) if not issues else None
         if issues:
             report.rejected.append(_rejection(source, raw, issues))
+        elif problems is not None and problems.errors:
+            report.rejected.append(_rejection(source, raw, list(problems.errors)))
         else:
             read.valid.append(raw)
+        if problems is not None and problems.warnings:
+            rid = f" (id {raw.record_id})" if raw.record_id else ""
+            report.warnings.extend(
+                f"{source.label}: record {raw.number}{rid}: {w}" for w in problems.warnings
+            )
         if progress and report.records_in % 1000 == 0:
             progress(source.label, 1000)
+    if trimmed:
+        report.stats["trimmed"] = trimmed
     return read
 
 
@@ -287,8 +305,8 @@ def _read(source: Source, progress: Progress | None) -> _Read:
     except KgError as exc:
         report.status, report.error = "failed", str(exc)
         read = _Read(source, report)
-    report.stats = dict(getattr(source, "stats", {}) or {})
-    report.warnings = list(getattr(source, "warnings", []) or [])
+    report.stats = {**dict(getattr(source, "stats", {}) or {}), **report.stats}
+    report.warnings = [*list(getattr(source, "warnings", []) or []), *report.warnings]
     if report.error is None:  # a refused file is not read again (it may be 3 GB)
         read.content_hash = _hash_of(source)
     return read
@@ -699,7 +717,8 @@ def ingest(
             load = SourceLoad(
                 graph=g,
                 source_key=read.report.key,
-                label=read.source.label,
+                # the source's name (kg sources, kg remove), never the path as typed
+                label=getattr(read.source, "source_name", read.source.label),
                 records_in=read.report.records_in,
                 records_out=read.report.records_out,
                 content_hash=read.content_hash,

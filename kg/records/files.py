@@ -366,7 +366,8 @@ class _LocalFile:
 
     @property
     def label(self) -> str:
-        return self.source_name
+        """How messages name the file: the path as given. The store keeps :attr:`source_name`."""
+        return str(self.path)
 
 
 @dataclass(frozen=True)
