@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from kg import __version__
 from kg.errors import EXIT_USAGE, KgError, UsageError
-from kg.ingest import IngestReport, SourceReport, extract, ingest
+from kg.ingest import IngestReport, SourceReport, extract, ingest, remove
 from kg.queries import (
     FORMATS,
     Limits,
@@ -31,7 +31,7 @@ from kg.queries import (
 )
 from kg.queries.library import parse_param_args, render_docs
 from kg.records import SourceOptions
-from kg.store import DUMP_FORMATS, open_store, stats
+from kg.store import DUMP_FORMATS, open_store, sources, stats
 from kg.validate import ENGINES, PURPOSES, validate
 
 __all__ = ["entrypoint", "main"]
@@ -176,6 +176,25 @@ def cmd_stats(args: argparse.Namespace) -> int:
     else:
         for key, value in result.as_dict().items():
             print(f"{key:>14}  {value:,}")
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    with _opened(args, read_only=True) as store:
+        listed = sources(store)
+    if args.json:
+        print(json.dumps([s.as_json() for s in listed], indent=2, ensure_ascii=False))
+        return 0
+    for s in listed:
+        print(f"{s.name}\t{s.records} records\t{s.triples} triples\t{s.loaded_at}\t"
+              f"{s.content_hash or '-'}")  # fmt: skip
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    with _opened(args) as store:
+        gone = remove(args.source, store)
+    print(f"removed {gone.name} ({gone.records} records, {gone.triples} triples)", file=sys.stderr)
     return 0
 
 
@@ -385,6 +404,17 @@ def _build_parser() -> _Parser:
     p = command("stats", "Count triples, people, organizations, publications and graphs.",
                 "kg stats --json", cmd_stats)  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON")
+    _store_options(p)
+
+    p = command("sources", "List the sources in the store: name, records, triples, loaded at, "
+                "content hash.", "kg sources --json", cmd_sources)  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _store_options(p)
+
+    p = command("remove", "Drop one source (all its triples) from the store, atomically.",
+                "kg remove examples/group/people.json", cmd_remove)  # fmt: skip
+    p.add_argument("source", metavar="SOURCE",
+                   help="a source's name or key as kg sources lists it, or a file's path")  # fmt: skip
     _store_options(p)
 
     p = command("dump", "Serialize the graph (or one named graph).",

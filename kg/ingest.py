@@ -32,7 +32,15 @@ from kg.records.clean import record_problems, trim_record
 from kg.records.schema import RecordIssue, check_record
 from kg.records.sources import RawRecord, RdfSource, RecordSource, SourceOptions, open_source
 from kg.resolve import EntityIndex, Resolution, known_names, load_index, resolve
-from kg.store import SelectResult, Store, graph_hashes, values_chunks
+from kg.records.files import source_name
+from kg.store import (
+    SelectResult,
+    SourceInfo,
+    Store,
+    graph_hashes,
+    remove_source,
+    values_chunks,
+)
 from kg.validate import gate
 from kg.vocab import KG, SCHEMA
 
@@ -44,6 +52,7 @@ __all__ = [
     "extract",
     "ingest",
     "open_sources",
+    "remove",
 ]
 
 Source = RecordSource | RdfSource
@@ -784,3 +793,16 @@ def extract(specs: Sequence[str], *, options: SourceOptions | None = None) -> Ex
         records.extend(r.data for r in read.valid)
         reports.append(read.report)
     return ExtractReport(reports, records)
+
+
+def remove(spec: str, store: Store) -> SourceInfo:
+    """Drop the source ``spec`` names from ``store`` (:func:`kg.store.remove_source`): a name or
+    key as ``kg sources`` lists them, or the path of a local file, named as ``kg ingest`` names
+    it (relative to the project root)."""
+    try:
+        return remove_source(store, spec)
+    except UsageError:
+        path = Path(spec)
+        if ":" in spec.split("/", 1)[0] or not path.exists():
+            raise
+        return remove_source(store, source_name(path))
