@@ -29,10 +29,10 @@ from kg.mapping import (
     record_iri,
 )
 from kg.records.clean import record_problems, trim_record
+from kg.records.files import source_name
 from kg.records.schema import RecordIssue, check_record
 from kg.records.sources import RawRecord, RdfSource, RecordSource, SourceOptions, open_source
 from kg.resolve import EntityIndex, Resolution, known_names, load_index, resolve
-from kg.records.files import source_name
 from kg.store import (
     SelectResult,
     SourceInfo,
