@@ -94,7 +94,9 @@ def test_source_name_names_a_file_or_a_directory(tmp_path: Path) -> None:
                                         if f.startswith("group/"))])  # fmt: skip
 
 
-def test_sources_and_remove_then_reingest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_sources_and_remove_then_reingest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = copy_examples(tmp_path / "root")
     store_dir = str(tmp_path / "store")
     with pytest.MonkeyPatch.context() as mp:
@@ -126,7 +128,9 @@ def test_sources_and_remove_then_reingest(tmp_path: Path, capsys: pytest.Capture
         store.close()
     # The same data; only resolution's near-miss notes may differ (docs/architecture.md,
     # "Determinism": a source ingested alone is compared with the store by exact name only).
-    assert {q for q in after if "#nearmiss-" not in q} == {q for q in before if "#nearmiss-" not in q}
+    assert {q for q in after if "#nearmiss-" not in q} == {
+        q for q in before if "#nearmiss-" not in q
+    }
 
 
 def test_remove_on_an_endpoint(oxigraph_server: object, tmp_path: Path) -> None:
