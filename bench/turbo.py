@@ -49,7 +49,7 @@ def _parse(path: str) -> Graph:
         return Graph().parse(path.replace("file://", ""), format="turtle", publicID=path)
 
 
-def keys_of(report: Graph, shapes: Graph) -> Counter[Key]:
+def keys_of(report: Any, shapes: Graph) -> Counter[Key]:
     """The results of an ``sh:ValidationReport`` graph as comparable keys."""
     out: Counter[Key] = Counter()
     for r in report.objects(None, URIRef(SH + "result")):
@@ -81,7 +81,10 @@ def run(validate: Callable[..., Any], data: Graph, shapes: Graph) -> Counter[Key
         )
     except Exception as exc:  # noqa: BLE001 - engines raise many types on bad shapes
         return f"error: {type(exc).__name__}: {str(exc)[:80]}"
-    assert isinstance(report, Graph)
+    if isinstance(report, str | bytes):
+        report = Graph().parse(data=report, format="turtle")
+    if not hasattr(report, "objects"):
+        return f"error: report is a {type(report).__name__}"
     return keys_of(report, shapes)
 
 
