@@ -160,6 +160,7 @@ def open_sources(specs: Iterable[str], options: SourceOptions | None = None) -> 
     found = list(_expand(spec))
     if found == [spec]:
         return [open_source(spec, options)]
+    assert options is not None  # it holds the name
     out: list[Source] = []
     for path in found:
         inside = Path(path).relative_to(spec).as_posix()

@@ -153,8 +153,12 @@ def stable_blank_nodes(g: Graph) -> Graph:
     out = Graph()
     for prefix, ns in g.namespaces():
         out.bind(prefix, ns, override=False)
+
+    def relabel(node: Node) -> Node:
+        return mapping[node] if isinstance(node, BNode) else node
+
     for s, p, o in g:
-        out.add((mapping.get(s, s), p, mapping.get(o, o)))  # type: ignore[arg-type]
+        out.add((relabel(s), p, relabel(o)))
     return out
 
 
