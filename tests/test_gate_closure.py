@@ -168,3 +168,20 @@ def test_generated_data_after_a_gated_ingest_has_no_violation(size: int, tmp_pat
     report = ingest([str(data.records_dir)], store)
     assert report.rejected
     assert validate(store, severity="violation").counts["violation"] == 0
+
+
+def test_two_sources_repeating_an_invalid_orcid_do_not_let_each_other_through(
+    tmp_path: Path,
+) -> None:
+    # Each file alone would be held for its author's invalid ORCID iD; each used to see the
+    # other's triples as "already described" and let its own through.
+    a = write(tmp_path / "a.json", [
+        {"type": "Publication", "title": "One", "authors": [{"name": "Bo Ray", "orcid": BAD_ORCID}]},
+    ])  # fmt: skip
+    b = write(tmp_path / "b.json", [
+        {"type": "Publication", "title": "Two", "authors": [{"name": "Bo Ray", "orcid": BAD_ORCID}]},
+    ])  # fmt: skip
+    store = EmbeddedStore(None)
+    report = ingest([a, b], store)
+    assert sorted(Path(r.source).name for r in report.rejected) == ["a.json", "b.json"]
+    assert validate(store, severity="violation").conforms
