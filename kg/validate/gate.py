@@ -178,8 +178,10 @@ def _value_writers(
     for k, r in enumerate(results):
         if r.value is None or r.value == r.focus:
             continue
-        needle = f"<{r.value}>" if r.terms is not None and isinstance(r.terms.value, URIRef) else (
-            literal(r.value).rsplit('"', 1)[0] + '"'
+        needle = (
+            f"<{r.value}>"
+            if r.terms is not None and isinstance(r.terms.value, URIRef)
+            else (literal(r.value).rsplit('"', 1)[0] + '"')
         )
         wanted.setdefault(r.focus, []).append((k, needle))
     out: dict[int, list[int]] = {}
