@@ -486,8 +486,9 @@ def _notes(read: _Read, mapped: Iterable[MappedRecord]) -> None:
 
 
 def _hold_people(reads: list[_Read], links: _Links, store: Store, replacing: list[str]) -> None:
-    """Gate the batch's Person records before anything else is mapped, and take the ones held
-    back out of what other records may link to (``links.held``, ``person_keys``, ``named``).
+    """Gate the batch's Person records before anything else is mapped, and mark the ones held
+    back (``links.held``; no longer ``named``): mapping then keeps an author pointing to one as
+    printed, unlinked (:func:`kg.mapping.map_record`'s ``unlinked``).
 
     An author points to a Person record by its ``person`` key or through resolution, maybe in
     another source mapped earlier: once that source is written, holding the person back later
