@@ -313,7 +313,7 @@ def build_graph(
         if m is None:
             iri = URIRef(ids.graph_iri(source.key))
             m = mappers[source.key] = _Mapper(dataset.graph(iri))
-            m.add((iri, label_prop, Literal(source.label)))
+            m.add((iri, label_prop, Literal(source.source_name)))  # as kg stores it
         graph, scope = m.g, source.key
         focus = URIRef(record_iri(rec, scope=scope, number=number))
         if rec["type"] == "Person":

@@ -219,7 +219,14 @@ def gate_held(records_dir: Path) -> list[tuple[str, int]]:
     }
     # kg gates a record repeated exactly within its file once (resolution kept it once): the
     # baseline, which keeps every repeat, must leave the repeats out too.
-    repeats = {rec for rec, of in exact_repeats(records_dir).items() if of in first}
+    from kg.records.files import source_name
+
+    label = {source_name(p): str(p) for p in records_dir.iterdir()}  # name -> label as read
+    repeats = {
+        (label[rec[0]], rec[1])
+        for rec, of in exact_repeats(records_dir).items()
+        if (label[of[0]], of[1]) in first
+    }
     held = sorted(first | repeats)
     cache.write_text(json.dumps(held), encoding="utf-8")
     return held
@@ -248,7 +255,7 @@ Select = Callable[[str], list[tuple[str | None, ...]]]
 
 
 def exact_repeats(records_dir: Path) -> dict[tuple[str, int], tuple[str, int]]:
-    """``(file label, record number)`` of every record that repeats an earlier record of the same
+    """``(source name, record number)`` of every record that repeats an earlier record of the same
     file exactly, mapped to that earlier record (kg's resolution keeps such a record once: a
     ``duplicate-in-batch`` merge, kg/resolve.py; same fingerprint as there)."""
     from kg.records.files import RecordFile
@@ -260,8 +267,8 @@ def exact_repeats(records_dir: Path) -> dict[tuple[str, int], tuple[str, int]]:
         first: dict[str, int] = {}
         for raw in source.iter_records():
             fingerprint = json.dumps(raw.data, sort_keys=True, ensure_ascii=False)
-            if fingerprint in first:
-                out[source.label, raw.number] = (source.label, first[fingerprint])
+            if fingerprint in first:  # named as kg:sourceLabel names the file
+                out[source.source_name, raw.number] = (source.source_name, first[fingerprint])
             else:
                 first[fingerprint] = raw.number
     return out

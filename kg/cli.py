@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from kg import __version__
 from kg.errors import EXIT_USAGE, KgError, UsageError
-from kg.ingest import IngestReport, SourceReport, extract, ingest
+from kg.ingest import IngestReport, SourceReport, extract, ingest, remove
 from kg.queries import (
     FORMATS,
     Limits,
@@ -32,8 +32,8 @@ from kg.queries import (
 from kg.queries.library import parse_param_args, render_docs
 from kg.records import SourceOptions
 from kg.records.pages import explain as explain_page
-from kg.store import DUMP_FORMATS, open_store, stats
-from kg.validate import ENGINES, validate
+from kg.store import DUMP_FORMATS, open_store, sources, stats
+from kg.validate import ENGINES, PURPOSES, validate
 
 __all__ = ["entrypoint", "main"]
 
@@ -64,10 +64,14 @@ def _source_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--cache", metavar="DIR", type=Path, help="on-disk cache of API responses")
     g.add_argument("--person", metavar="NAME", help="page sources: the profile owner's name")
     g.add_argument("--org", metavar="NAME", help="page sources: the page's organization")
+    g.add_argument("--source-name", metavar="NAME",
+                   help="a local file's identity in the store instead of its path relative to "
+                        "the project root (the directory of kg.toml, else the current one)")  # fmt: skip
 
 
 def _options(args: argparse.Namespace) -> SourceOptions:
-    return SourceOptions(mailto=args.mailto, cache_dir=args.cache, person=args.person, org=args.org)
+    return SourceOptions(mailto=args.mailto, cache_dir=args.cache, person=args.person,
+                         org=args.org, source_name=args.source_name)  # fmt: skip
 
 
 @contextmanager
@@ -184,6 +188,25 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sources(args: argparse.Namespace) -> int:
+    with _opened(args, read_only=True) as store:
+        listed = sources(store)
+    if args.json:
+        print(json.dumps([s.as_json() for s in listed], indent=2, ensure_ascii=False))
+        return 0
+    for s in listed:
+        print(f"{s.name}\t{s.records} records\t{s.triples} triples\t{s.loaded_at}\t"
+              f"{s.content_hash or '-'}")  # fmt: skip
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    with _opened(args) as store:
+        gone = remove(args.source, store)
+    print(f"removed {gone.name} ({gone.records} records, {gone.triples} triples)", file=sys.stderr)
+    return 0
+
+
 def cmd_dump(args: argparse.Namespace) -> int:
     with _opened(args, read_only=True) as store:
         if args.out:
@@ -209,7 +232,8 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     with _opened(args, read_only=True) as store:
-        report = validate(store, shapes_dir=args.shapes, severity=args.severity, engine=args.engine)
+        report = validate(store, shapes_dir=args.shapes, severity=args.severity,
+                          engine=args.engine, for_=args.for_)  # fmt: skip
     text = {"text": report.to_text, "json": report.to_json, "ttl": report.to_turtle}[args.format]()
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
@@ -394,6 +418,17 @@ def _build_parser() -> _Parser:
     p.add_argument("--json", action="store_true", help="print JSON")
     _store_options(p)
 
+    p = command("sources", "List the sources in the store: name, records, triples, loaded at, "
+                "content hash.", "kg sources --json", cmd_sources)  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _store_options(p)
+
+    p = command("remove", "Drop one source (all its triples) from the store, atomically.",
+                "kg remove examples/group/people.json", cmd_remove)  # fmt: skip
+    p.add_argument("source", metavar="SOURCE",
+                   help="a source's name or key as kg sources lists it, or a file's path")  # fmt: skip
+    _store_options(p)
+
     p = command("dump", "Serialize the graph (or one named graph).",
                 "kg dump --format ttl --out graph.ttl", cmd_dump)  # fmt: skip
     p.add_argument("--format", choices=sorted(DUMP_FORMATS), default="nq")
@@ -409,6 +444,9 @@ def _build_parser() -> _Parser:
                    help="report results of this severity and above (default: info)")  # fmt: skip
     p.add_argument("--engine", choices=list(ENGINES), default="auto",
                    help="sparql (Oxigraph), pyshacl, or auto: sparql with pySHACL for the rest")  # fmt: skip
+    p.add_argument("--for", dest="for_", choices=list(PURPOSES), default="data",
+                   help="data: problems in the records (default); web: Google's and Scholar's "
+                        "publishing rules for the exported pages; all: both")  # fmt: skip
     p.add_argument("--out", metavar="FILE", help="write the report to FILE instead of stdout")
     _store_options(p)
 

@@ -31,6 +31,7 @@ __all__ = [
     "ror",
     "slug",
     "source_family",
+    "source_key",
     "work_iri",
 ]
 
@@ -271,6 +272,18 @@ def authorship_iri(work: str, position: int | None, person: str) -> str:
     if position is not None:
         return f"{work}#author-{position}"
     return f"{work}#author-x{hash_key(person, length=10)}"
+
+
+def source_key(name: str) -> str:
+    """The identity IRI of a local source from its name: the file's path relative to the project
+    root, or the name given with ``--source-name``. Never an absolute path: the same folder
+    moved, or checked out elsewhere, keeps its IRIs and graph names (docs/architecture.md,
+    "Identity").
+
+    >>> source_key("examples/people.json")
+    'https://w3id.org/kg/id/source/examples/people.json'
+    """
+    return f"{ID_BASE}source/{quote(name, safe=_SAFE)}"
 
 
 def graph_iri(source_key: str) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import __version__, limits
-from kg.errors import DataError, KgError
-from kg.ids import graph_iri, load_graph_iri, person_iri
+from kg.errors import DataError, KgError, UsageError
+from kg.ids import graph_iri, load_graph_iri, person_iri, source_family
 from kg.mapping import (
     MappedRecord,
     SourceLoad,
@@ -28,10 +28,19 @@ from kg.mapping import (
     provenance_lines,
     record_iri,
 )
+from kg.records.clean import record_problems, trim_record
+from kg.records.files import source_name
 from kg.records.schema import RecordIssue, check_record
 from kg.records.sources import RawRecord, RdfSource, RecordSource, SourceOptions, open_source
 from kg.resolve import EntityIndex, Resolution, known_names, load_index, resolve
-from kg.store import SelectResult, Store, graph_hashes, values_chunks
+from kg.store import (
+    SelectResult,
+    SourceInfo,
+    Store,
+    graph_hashes,
+    remove_source,
+    values_chunks,
+)
 from kg.validate import gate
 from kg.vocab import KG, SCHEMA
 
@@ -43,6 +52,7 @@ __all__ = [
     "extract",
     "ingest",
     "open_sources",
+    "remove",
 ]
 
 Source = RecordSource | RdfSource
@@ -141,8 +151,27 @@ def _expand(spec: str) -> Iterator[str]:
 
 
 def open_sources(specs: Iterable[str], options: SourceOptions | None = None) -> list[Source]:
-    """Open every spec (directories expand to the record and RDF files below them)."""
-    return [open_source(s, options) for spec in specs for s in _expand(spec)]
+    """Open every spec (directories expand to the record and RDF files below them).
+
+    With ``options.source_name`` there must be one spec: a file takes that name, the files of a
+    directory ``NAME/<path inside the directory>``.
+    """
+    specs = list(specs)
+    name = options.source_name if options is not None else None
+    if name is None:
+        return [open_source(s, options) for spec in specs for s in _expand(spec)]
+    if len(specs) != 1:
+        raise UsageError("--source-name names one source: give one file or one directory")
+    (spec,) = specs
+    found = list(_expand(spec))
+    if found == [spec]:
+        return [open_source(spec, options)]
+    assert options is not None  # it holds the name
+    out: list[Source] = []
+    for path in found:
+        inside = Path(path).relative_to(spec).as_posix()
+        out.append(open_source(path, replace(options, source_name=f"{name.strip()}/{inside}")))
+    return out
 
 
 @dataclass
@@ -159,6 +188,8 @@ class _Read:
 def _read_records(source: RecordSource, report: SourceReport, progress: Progress | None) -> _Read:
     read = _Read(source, report)
     lim = limits.current()
+    today = datetime.now(UTC).date()
+    trimmed = 0
     for raw in source.iter_records():
         report.records_in += 1
         limits.check_count(report.records_in, where=source.label, limits=lim)
@@ -167,13 +198,28 @@ def _read_records(source: RecordSource, report: SourceReport, progress: Progress
         except KgError as exc:  # too long or not Unicode: rejected before the schema check
             report.rejected.append(_rejection(source, raw, [str(exc)]))
             continue
+        # cleaned before it is checked: surrounding white space is a repair, not a rejection
+        data, n = trim_record(raw.data)
+        if n:
+            trimmed += n
+            raw = RawRecord(raw.number, data)
         issues = check_record(raw.data)
+        problems = record_problems(raw.data, today=today) if not issues else None
         if issues:
             report.rejected.append(_rejection(source, raw, issues))
+        elif problems is not None and problems.errors:
+            report.rejected.append(_rejection(source, raw, list(problems.errors)))
         else:
             read.valid.append(raw)
+        if problems is not None and problems.warnings:
+            rid = f" (id {raw.record_id})" if raw.record_id else ""
+            report.warnings.extend(
+                f"{source.label}: record {raw.number}{rid}: {w}" for w in problems.warnings
+            )
         if progress and report.records_in % 1000 == 0:
             progress(source.label, 1000)
+    if trimmed:
+        report.stats["trimmed"] = trimmed
     return read
 
 
@@ -275,15 +321,23 @@ def _read(source: Source, progress: Progress | None) -> _Read:
     except KgError as exc:
         report.status, report.error = "failed", str(exc)
         read = _Read(source, report)
-    report.stats = dict(getattr(source, "stats", {}) or {})
-    report.warnings = list(getattr(source, "warnings", []) or [])
+    report.stats = {**dict(getattr(source, "stats", {}) or {}), **report.stats}
+    report.warnings = [*list(getattr(source, "warnings", []) or []), *report.warnings]
     report.problems = list(getattr(source, "problems", []) or [])
     if report.error is None:  # a refused file is not read again (it may be 3 GB)
         read.content_hash = _hash_of(source)
     return read
 
 
-def _stored_person_keys(store: Store, keys: set[str]) -> dict[str, str]:
+def _kept(row: dict[str, str | None], replacing: Collection[str]) -> bool:
+    """A row read from a graph the batch does not replace (see :func:`kg.ids.source_family`)."""
+    graph = row.get("g")
+    return graph is not None and source_family(graph) not in replacing
+
+
+def _stored_person_keys(
+    store: Store, keys: set[str], replacing: Collection[str] = ()
+) -> dict[str, str]:
     if not keys:
         return {}
     # N-Triples/SPARQL escaping, not json.dumps: JSON writes an astral character as a
@@ -291,23 +345,30 @@ def _stored_person_keys(store: Store, keys: set[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for values in values_chunks(literal(k) for k in sorted(keys)):
         res = store.query(
-            f"SELECT ?k ?p WHERE {{ VALUES ?k {{ {values} }} ?p <{KG}localKey> ?k }} ORDER BY ?p"
+            f"SELECT DISTINCT ?k ?p ?g WHERE {{ VALUES ?k {{ {values} }} "
+            f"GRAPH ?g {{ ?p <{KG}localKey> ?k }} }} ORDER BY ?p"
         )
         assert isinstance(res, SelectResult)
-        # a key is in one block only, so the order within the block decides as before
-        found.update({r["k"]: r["p"] for r in res.dicts() if r["k"] and r["p"]})
+        # the largest IRI wins, whatever the order of the rows (as before)
+        found.update(
+            {r["k"]: r["p"] for r in res.dicts() if r["k"] and r["p"] and _kept(r, replacing)}
+        )
     return found
 
 
-def _stored_named(store: Store, orcid_authors: set[str]) -> set[str]:
-    """The stored people with a name among the batch's ORCID-identified authors."""
+def _stored_named(
+    store: Store, orcid_authors: set[str], replacing: Collection[str] = ()
+) -> set[str]:
+    """The stored people with a name among the batch's ORCID-identified authors (in graphs the
+    batch does not replace)."""
     found: set[str] = set()
     for values in values_chunks(f"<{iri}>" for iri in sorted(orcid_authors)):
         res = store.query(
-            f"SELECT DISTINCT ?p WHERE {{ VALUES ?p {{ {values} }} ?p <{SCHEMA}name> ?n }}"
+            f"SELECT DISTINCT ?p ?g WHERE {{ VALUES ?p {{ {values} }} "
+            f"GRAPH ?g {{ ?p <{SCHEMA}name> ?n }} }}"
         )
         assert isinstance(res, SelectResult)
-        found |= {row["p"] for row in res.dicts() if row["p"]}
+        found |= {row["p"] for row in res.dicts() if row["p"] and _kept(row, replacing)}
     return found
 
 
@@ -327,6 +388,8 @@ class _Links:
     wanted: set[str] = field(default_factory=set)  #: author ``person`` keys to look up
     named: set[str] = field(default_factory=set)  #: person IRIs that already have a name
     orcid_authors: set[str] = field(default_factory=set)
+    #: people whose Person records the gate holds back: nothing links to them
+    held: frozenset[str] = frozenset()
 
     def add(self, key: str, records: Iterable[dict[str, Any]]) -> None:
         for rec in records:
@@ -343,17 +406,22 @@ class _Links:
                     if a.get("orcid"):
                         self.orcid_authors.add(person_iri(orcid_id=a["orcid"]))
 
-    def finish(self, store: Store | None) -> None:
+    def finish(self, store: Store | None, replacing: Collection[str] = ()) -> None:
         self.wanted -= self.person_keys.keys()
         if store is not None:
-            self.person_keys.update(_stored_person_keys(store, self.wanted))
+            self.person_keys.update(_stored_person_keys(store, self.wanted, replacing))
             # People who have a name already: Person records of the batch, and stored people
             # the batch's ORCID-identified authors point to.
-            self.named |= _stored_named(store, self.orcid_authors)
+            self.named |= _stored_named(store, self.orcid_authors, replacing)
 
 
 def _resolve(
-    reads: list[_Read], index: EntityIndex, store: Store | None, *, aggressive: bool
+    reads: list[_Read],
+    index: EntityIndex,
+    store: Store | None,
+    *,
+    aggressive: bool,
+    replacing: Collection[str] = (),
 ) -> tuple[Resolution, _Links]:
     """Entity resolution (kg/resolve.py) over the batch, one source in memory at a time: each
     read's records are replaced by their annotated copies (with the IRIs of the entities they
@@ -386,28 +454,77 @@ def _resolve(
 
     done: list[str] = []
     resolution = resolve(batch(), index, aggressive=aggressive, on_source=annotated)
-    links.finish(store)
+    links.finish(store, replacing)
     return resolution, links
 
 
-def _map_source(read: _Read, links: _Links, named: set[str]) -> list[MappedRecord]:
-    """Map one source's resolved records; a record that fails to map is rejected with the
-    reason. ``named`` is shared by the whole batch, in source order: the first printed name of an
-    otherwise unnamed person wins."""
+def _map_source(
+    read: _Read, links: _Links, named: set[str], *, skip: Collection[int] = ()
+) -> list[MappedRecord]:
+    """Map one source's resolved records (but those numbered in ``skip``); a record that fails
+    to map is rejected with the reason and added to ``skip``. ``named`` is shared by the whole
+    batch, in source order: the first printed name of an otherwise unnamed person wins."""
     mapped: list[MappedRecord] = []
     key = read.report.key
     for number, text in read.packed:
+        if number in skip:
+            continue
         rec = json.loads(text)
         try:
-            mapped.append(
-                map_record(
-                    rec, number=number, scope=key, person_keys=links.person_keys, named=named
-                )
-            )
+            m = map_record(rec, number=number, scope=key, person_keys=links.person_keys,
+                           named=named, unlinked=links.held)  # fmt: skip
         except ValueError as exc:
             raw = RawRecord(number, rec)
             read.report.rejected.append(_rejection(read.source, raw, [f"$: {exc}"]))
+            if isinstance(skip, set):
+                skip.add(number)
+            continue
+        mapped.append(m)
     return mapped
+
+
+def _notes(read: _Read, mapped: Iterable[MappedRecord]) -> None:
+    """What mapping the committed records had to say, as the source's warnings."""
+    for m in mapped:
+        rid = f" (id {m.record['id']})" if m.record.get("id") else ""
+        read.report.warnings.extend(
+            f"{read.source.label}: record {m.number}{rid}: {note}" for note in m.notes
+        )
+
+
+def _hold_people(reads: list[_Read], links: _Links, store: Store, replacing: list[str]) -> None:
+    """Gate the batch's Person records before anything else is mapped, and mark the ones held
+    back (``links.held``; no longer ``named``): mapping then keeps an author pointing to one as
+    printed, unlinked (:func:`kg.mapping.map_record`'s ``unlinked``).
+
+    An author points to a Person record by its ``person`` key or through resolution, maybe in
+    another source mapped earlier: once that source is written, holding the person back later
+    would leave the author's node without the name the record was to give it. Judging people
+    first closes the gate (docs/architecture.md, "The gate invariant").
+    """
+    held: set[str] = set()
+    accepted: set[str] = set()
+    for read in reads:
+        people: list[MappedRecord] = []
+        for number, text in read.packed:
+            rec = json.loads(text)
+            if rec.get("type") != "Person":
+                continue
+            try:
+                people.append(map_record(rec, number=number, scope=read.report.key))
+            except ValueError:
+                continue  # rejected when the source is mapped
+        if not people:
+            continue
+        result = gate(people, store, replacing=replacing)
+        for i, m in enumerate(people):
+            if i in result.held:
+                held.add(m.focus)
+            else:
+                accepted.add(m.focus)
+    # person_keys keep pointing to them: mapping sees the author refers to a held record
+    links.held = frozenset(held - accepted)
+    links.named -= links.held
 
 
 def _described(reads: list[_Read], links: _Links) -> list[dict[str, set[str]]]:
@@ -429,9 +546,12 @@ def _described(reads: list[_Read], links: _Links) -> list[dict[str, set[str]]]:
         for number, text in read.packed:
             try:
                 m = map_record(json.loads(text), number=number, scope=read.report.key,
-                               person_keys=links.person_keys, named=named)  # fmt: skip
+                               person_keys=links.person_keys, named=named,
+                               unlinked=links.held)  # fmt: skip
             except ValueError:
                 continue  # rejected when the source is mapped for real
+            if m.focus in links.held:
+                continue  # held back: it says nothing about anyone
             links_here |= m.links
             if position == 0:
                 continue  # mapped for the names it gives; no earlier source needs its triples
@@ -461,30 +581,48 @@ def _later_context(
     return [MappedRecord(0, {}, "", "context", lines=sorted(lines))]
 
 
-def _hold_back(
+def _gated(
     read: _Read,
-    records: list[MappedRecord],
+    links: _Links,
+    named: set[str],
     store: Store,
     *,
     replacing: list[str],
     including: list[str],
-    context: list[MappedRecord],
+    later: Sequence[dict[str, set[str]]],
 ) -> list[MappedRecord]:
-    """The SHACL gate: records with violations leave the batch and join the rejected.
+    """Map a source and pass it through the SHACL gate until nothing more is held back.
+
+    Records with violations leave the batch and join the rejected. The rest are mapped again
+    without them, from the same starting ``named``: a held record must not have given an author
+    the name the others rely on, nor leave a node it linked to half described (an author's
+    invalid ORCID iD that the held Person record also had). So after the last round, what is
+    written raises no violation the gate can see (docs/architecture.md, "The gate invariant").
 
     Each source is judged on its own records (and the stored nodes they link to): two sources that
     disagree about one entity (two titles for one DOI) are a conflict kept with its provenance
     (the `quality-conflicts` query, `kg validate`), not a reason to drop either record.
     """
-    if not records:
-        return records
-    result = gate(records, store, replacing=replacing, including=including, context=context)
-    for i in sorted(result.held):
-        m = records[i]
-        read.report.rejected.append(
-            Rejection(read.source.label, m.number, m.record.get("id"), result.reasons(i), m.record)
-        )
-    return [m for i, m in enumerate(records) if i not in result.held]
+    before = set(named)
+    skip: set[int] = set()
+    while True:
+        named.clear()
+        named |= before
+        mapped = _map_source(read, links, named, skip=skip)
+        if not mapped:
+            return mapped
+        context = _later_context(mapped, later)
+        result = gate(mapped, store, replacing=replacing, including=including, context=context)
+        if not result.held:
+            return mapped
+        for i in sorted(result.held):
+            m = mapped[i]
+            skip.add(m.number)
+            read.report.rejected.append(
+                Rejection(
+                    read.source.label, m.number, m.record.get("id"), result.reasons(i), m.record
+                )
+            )
 
 
 def ingest(
@@ -522,6 +660,8 @@ def ingest(
     >>> ingest([str(f)], s).exit_code, stats(s).people
     (0, 1)
     """
+    if options is not None and options.source_name is not None and len(specs) > 1:
+        raise UsageError("--source-name names one source: give one file or one directory")
     sources = [
         s
         for spec in specs
@@ -533,7 +673,9 @@ def ingest(
     batch_names: set[str] = set()
     # Page sources repair ambiguous names only where another source confirms the spelling: the
     # store, or the record sources of this batch, which are therefore read first.
-    ordered = sorted(sources, key=lambda s: hasattr(s, "known_names"))
+    # Sources are taken in the order of their keys, not of the command line: where the first
+    # mention decides (an author's printed name, resolution), any order gives the same graph.
+    ordered = sorted(sources, key=lambda s: (hasattr(s, "known_names"), s.key))
     for source in ordered:
         if hasattr(source, "known_names"):
             source.known_names = names | batch_names | source.known_names
@@ -553,12 +695,20 @@ def ingest(
         read.valid = []
         reads.append(read)
     active = [r for r in reads if r.report.status == "pending"]
-    index = load_index(store, (json.loads(text) for r in active for _, text in r.packed))
-    resolution, links = _resolve(active, index, store, aggressive=aggressive)
+    replacing = [graph_iri(read.report.key) for read in active]
+    # What the store says is read without the graphs this batch replaces: the same input gives
+    # the same graph with or without --force (docs/architecture.md, "Determinism").
+    index = load_index(
+        store, (json.loads(text) for r in active for _, text in r.packed), exclude=replacing
+    )
+    resolution, links = _resolve(
+        active, index, store, aggressive=aggressive, replacing=set(replacing)
+    )
     reports = [r.report for r in reads]
     load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
-    replacing = [graph_iri(read.report.key) for read in active]
     record_reads = [r for r in active if r.rdf_lines is None]
+    if validate:
+        _hold_people(record_reads, links, store, replacing)
     # a single source is context for no other: never mapped twice
     described = _described(record_reads, links) if validate and len(record_reads) > 1 else []
     named = links.named
@@ -570,21 +720,23 @@ def ingest(
                 lines = read.rdf_lines
             else:
                 where = record_reads.index(read)
-                mapped = _map_source(read, links, named)
-                read.packed = []  # this source's records live on in `mapped` only
                 if validate:
                     if described:
                         described[where] = {}  # needed by earlier sources only
-                    context = _later_context(mapped, described[where + 1 :])
-                    mapped = _hold_back(read, mapped, store, replacing=replacing,
-                                        including=written, context=context)  # fmt: skip
+                    mapped = _gated(read, links, named, store, replacing=replacing,
+                                    including=written, later=described[where + 1 :])  # fmt: skip
+                else:
+                    mapped = _map_source(read, links, named)
+                read.packed = []  # this source's records live on in `mapped` only
+                _notes(read, mapped)
                 lines = [line for m in mapped for line in m.lines]
                 read.report.records_out = len(mapped)
                 del mapped
             load = SourceLoad(
                 graph=g,
                 source_key=read.report.key,
-                label=read.source.label,
+                # the source's name (kg sources, kg remove), never the path as typed
+                label=getattr(read.source, "source_name", read.source.label),
                 records_in=read.report.records_in,
                 records_out=read.report.records_out,
                 content_hash=read.content_hash,
@@ -650,3 +802,16 @@ def extract(specs: Sequence[str], *, options: SourceOptions | None = None) -> Ex
         records.extend(r.data for r in read.valid)
         reports.append(read.report)
     return ExtractReport(reports, records)
+
+
+def remove(spec: str, store: Store) -> SourceInfo:
+    """Drop the source ``spec`` names from ``store`` (:func:`kg.store.remove_source`): a name or
+    key as ``kg sources`` lists them, or the path of a local file, named as ``kg ingest`` names
+    it (relative to the project root)."""
+    try:
+        return remove_source(store, spec)
+    except UsageError:
+        path = Path(spec)
+        if ":" in spec.split("/", 1)[0] or not path.exists():
+            raise
+        return remove_source(store, source_name(path))

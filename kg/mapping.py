@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -105,6 +105,8 @@ class MappedRecord:
     lines: list[str] = field(default_factory=list)
     #: every entity IRI this record mentions (authors, organizations...), for the ingest gate
     links: set[str] = field(default_factory=set)
+    #: what the caller should tell the user (an author kept unlinked, a key that names nobody)
+    notes: list[str] = field(default_factory=list)
 
 
 class _Writer:
@@ -276,6 +278,7 @@ def _map_publication(
     scope: str,
     person_keys: Mapping[str, str],
     named: set[str],
+    unlinked: Collection[str] = (),
 ) -> None:
     w.types(
         work,
@@ -330,6 +333,28 @@ def _map_publication(
     position = 0
     for author in rec["authors"]:
         person = _author_iri(author, scope=scope, person_keys=person_keys)
+        linked = bool(author.get("_person_iri") or author.get("person") in person_keys)
+        if person in unlinked and author.get("orcid"):
+            linked = False  # the ORCID is this record's own word: linked, named as printed
+        elif person in unlinked:
+            # The record this author points to was held back by the gate: nothing of it may
+            # enter through this record (docs/architecture.md, "The gate invariant"), so the
+            # author is kept as printed, under the IRI of its own ``person`` key (the same in
+            # every source that prints the work) or else a name IRI of this source.
+            w.mapped.notes.append(
+                f"author {author['name']!r} refers to a person record that was held back; "
+                "kept as printed, unlinked"
+            )
+            key = author.get("person")
+            person = (
+                ids.person_iri(key=key) if key else ids.person_iri(name=author["name"], scope=scope)
+            )
+            linked = False
+        elif author.get("person") and not linked and not author.get("orcid"):
+            w.mapped.notes.append(
+                f"author {author['name']!r}: person key {author['person']!r} matches no Person "
+                "record"
+            )
         pos: int | None = None
         if not author.get("position_unknown"):
             position += 1
@@ -346,7 +371,6 @@ def _map_publication(
         w.lit(node, KG + "printedName", author["name"])
         w.types(person, SCHEMA + "Person", FOAF + "Person")
         w.mapped.links.add(person)
-        linked = author.get("_person_iri") or author.get("person") in person_keys
         if person not in named and not linked:
             # An author no Person record (nor an earlier mention) names: the printed name is all
             # we know. The first name seen wins, so a person never gets two schema:name values.
@@ -425,6 +449,7 @@ def map_record(
     scope: str,
     person_keys: Mapping[str, str] | None = None,
     named: set[str] | None = None,
+    unlinked: Collection[str] = (),
 ) -> MappedRecord:
     """Map one checked record to N-Triples lines.
 
@@ -432,7 +457,9 @@ def map_record(
     maps Person record ids to IRIs (see :func:`person_key_iris`). ``named`` holds the person IRIs
     that already have a name (Person records of the batch, people in the store); an author's
     printed name becomes a person's ``schema:name`` only when it is not among them, and is then
-    added, so one batch shared set gives every person one name.
+    added, so one batch shared set gives every person one name. ``unlinked`` holds the IRIs of
+    people whose records the ingest gate held back: an author pointing to one (by ``person`` key
+    or by resolution) is kept as printed and unlinked, with a note.
 
     >>> m = map_record({"type": "Publication", "title": "T", "authors": [{"name": "A B"}]},
     ...                number=1, scope="file:///x.json")
@@ -455,6 +482,7 @@ def map_record(
             scope=scope,
             person_keys=person_keys or {},
             named=named if named is not None else set(),
+            unlinked=unlinked,
         )
     w.t(focus, KG + "recordNumber", _int(number))
     mapped.links.discard(focus)

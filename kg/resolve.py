@@ -1154,13 +1154,21 @@ def known_names(store: Any) -> frozenset[str]:
     return frozenset(r["name"] for r in _select(store, PERSON_NAMES_QUERY) if r["name"])
 
 
-def load_index(store: Any, records: Iterable[Mapping[str, Any]] | None = None) -> EntityIndex:
+def load_index(
+    store: Any,
+    records: Iterable[Mapping[str, Any]] | None = None,
+    *,
+    exclude: Iterable[str] = (),
+) -> EntityIndex:
     """The :class:`EntityIndex` of what ``store`` (a :class:`kg.store.Store`) holds — only what
     ``records`` could match when they are given (:func:`index_queries`), else everything.
 
     Load graphs ``{source family}/{load id}`` are folded onto their family, the identity of a
-    source that :func:`resolve` compares against.
+    source that :func:`resolve` compares against. The families in ``exclude`` (the sources a
+    batch replaces) are left out: what a source said last time must not steer how it is read
+    this time, or ``--force`` of unchanged data would give another graph.
     """
+    skip = set(exclude)
     if records is None:
         rows = _select(store, INDEX_QUERY)
     else:
@@ -1169,6 +1177,8 @@ def load_index(store: Any, records: Iterable[Mapping[str, Any]] | None = None) -
     for row in rows:
         if row.get("graph"):
             row["graph"] = ids.source_family(str(row["graph"]))
+    if skip:
+        rows = [row for row in rows if row.get("graph") not in skip]
     return EntityIndex.from_rows(rows)
 
 

@@ -215,3 +215,22 @@ def test_page_size_is_limited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     page.write_text("<p>" + "x" * 2000 + "</p>")
     with pytest.raises(Exception, match="KG_MAX_RESPONSE_BYTES"):
         PageSource(page).records()
+
+
+def test_a_page_moved_to_another_folder_keeps_its_identity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = require_shared(*DEV, "rabbah-copied-text.txt")
+    records = []
+    for folder in ("one", "two/deeper"):
+        root = tmp_path / folder
+        (root / "pages").mkdir(parents=True)
+        (root / "kg.toml").write_text("")
+        (root / "pages" / "rabbah.txt").write_bytes(page.read_bytes())
+        monkeypatch.chdir(root)
+        source = open_page("pages/rabbah.txt", SourceOptions())
+        assert source.key.endswith("/source/pages/rabbah.txt")
+        records.append(source.records())
+    assert records[0] == records[1]  # the same person keys, the same records
+    named = open_page("pages/rabbah.txt", SourceOptions(source_name="rabbah"))
+    assert named.key.endswith("/source/rabbah")

@@ -149,7 +149,7 @@ def test_kg_validate_reports_each_planted_error_once(
     planted_store: Path, shapes_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["validate", "--store", str(planted_store), "--shapes", str(shapes_dir)]
-    assert main([*args, "--format", "json", "--severity", "violation"]) == 1
+    assert main([*args, "--for", "all", "--format", "json", "--severity", "violation"]) == 1
     doc = json.loads(capsys.readouterr().out)
     by_kind = {
         "orcid": [r for r in doc["results"] if "ORCID" in r["message"]],
@@ -166,7 +166,7 @@ def test_kg_validate_reports_each_planted_error_once(
     assert by_kind["gap"][0]["source"].endswith("planted.ttl")
     assert by_kind["title"][0]["value"] is None and by_kind["title"][0]["path"].endswith("name")
 
-    assert main([*args, "--format", "text", "--severity", "violation"]) == 1
+    assert main([*args, "--for", "all", "--format", "text", "--severity", "violation"]) == 1
     text = capsys.readouterr().out
     assert text.count("ORCID iD 0000-0002-1825-0098 is not valid") == 1
     assert text.count("follows a gap") == 1
@@ -175,10 +175,10 @@ def test_kg_validate_reports_each_planted_error_once(
     assert "Person 'Typo Person' <https://w3id.org/kg/id/person/orcid/0000-0002-1825-0098>" in text
     assert text.rstrip().splitlines()[-1].startswith("4 violations")
     # With warnings, Google's recommendation for the same missing title is one warning more.
-    assert main([*args, "--format", "text"]) == 1
+    assert main([*args, "--for", "all", "--format", "text"]) == 1
     assert "publication has no title" in capsys.readouterr().out
 
-    assert main([*args, "--format", "ttl"]) == 1
+    assert main([*args, "--for", "all", "--format", "ttl"]) == 1
     g = Graph().parse(data=capsys.readouterr().out, format="turtle")
     violations = list(g.subjects(URIRef(SH + "resultSeverity"), URIRef(SH + "Violation")))
     assert len(violations) == 4

@@ -22,10 +22,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 __all__ = [
     "Cleaned",
     "Note",
+    "RecordProblems",
     "ambiguous_traces",
     "clean_abstract",
     "clean_name",
@@ -36,7 +39,9 @@ __all__ = [
     "name_traces",
     "normalize_space",
     "polish_given_names",
+    "record_problems",
     "remove_truncation_markers",
+    "trim_record",
 ]
 
 
@@ -630,3 +635,77 @@ def has_damage(name: str) -> bool:
     (True, False)
     """
     return "\\" in name or bool(name_traces(name).repairs)
+
+
+# --- records: before they are checked ------------------------------------------------------------
+
+
+def trim_record(value: Any) -> tuple[Any, int]:
+    """Every string of a record with surrounding white space removed, and how many were changed.
+
+    A name typed as ``" Ann Lee"`` (a CSV cell, a copied line) is the name ``"Ann Lee"``:
+    trimming it is a repair, counted and reported, not a reason to reject the record (which then
+    took the author links of its publications with it). Inner white space is left alone.
+
+    >>> trim_record({"name": " Ann Lee", "topics": ["ML ", "AI"], "n": 1})
+    ({'name': 'Ann Lee', 'topics': ['ML', 'AI'], 'n': 1}, 2)
+    """
+    if isinstance(value, str):
+        stripped = value.strip()
+        return stripped, int(stripped != value)
+    if isinstance(value, list):
+        items = [trim_record(v) for v in value]
+        return [v for v, _ in items], sum(n for _, n in items)
+    if isinstance(value, dict):
+        pairs = {k: trim_record(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, sum(n for _, n in pairs.values())
+    return value, 0
+
+
+@dataclass(frozen=True)
+class RecordProblems:
+    """What :func:`record_problems` found: errors reject the record, warnings are reported."""
+
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def _periods(rec: dict[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
+    for key in ("affiliations", "status"):
+        for i, item in enumerate(rec.get(key) or ()):
+            if isinstance(item, dict):
+                yield f"$.{key}[{i}]", item
+
+
+def record_problems(rec: dict[str, Any], *, today: date) -> RecordProblems:
+    """Checks one schema-valid record needs beyond its schema.
+
+    - a role (affiliation or status) that ends before it starts: an error. Dates of different
+      precision are compared on their common prefix (``2019`` ends before ``2020-05`` starts;
+      ``2020`` and ``2020-05`` may overlap), as ISO 8601 calendar dates order
+      (https://www.w3.org/TR/xmlschema11-2/#dateTime, gYear/gYearMonth/date).
+    - a publication date after ``today``: a warning (a typo for a past year, or an announced
+      work; kept as given).
+
+    >>> record_problems({"type": "Person", "name": "A",
+    ...                  "affiliations": [{"name": "Lab", "start": "2020", "end": "2019-05"}]},
+    ...                 today=date(2026, 1, 1)).errors
+    ('$.affiliations[0]: ends (2019-05) before it starts (2020)',)
+    >>> record_problems({"type": "Publication", "date": "2031"}, today=date(2026, 1, 1)).warnings
+    ('$.date: 2031 is in the future',)
+    """
+    errors: list[str] = []
+    warnings: list[str] = []
+    for where, item in _periods(rec):
+        start, end = item.get("start"), item.get("end")
+        if isinstance(start, str) and isinstance(end, str):
+            n = min(len(start), len(end))
+            if end[:n] < start[:n]:
+                errors.append(f"{where}: ends ({end}) before it starts ({start})")
+    published = rec.get("date")
+    if rec.get("type") == "Publication" and isinstance(published, str):
+        now = today.isoformat()
+        n = min(len(published), len(now))
+        if published[:n] > now[:n]:
+            warnings.append(f"$.date: {published} is in the future")
+    return RecordProblems(tuple(errors), tuple(warnings))

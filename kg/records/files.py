@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +18,20 @@ from typing import Any
 
 import yaml
 
-from kg import limits
+from kg import ids, limits
 from kg.errors import DataError, SourceError, UsageError
 from kg.records.sources import RDF_SUFFIXES, RECORD_SUFFIXES, RawRecord
 
-__all__ = ["CSV_COLUMNS", "LIST_SEPARATOR", "RdfFile", "RecordFile", "open_file"]
+__all__ = [
+    "CSV_COLUMNS",
+    "LIST_SEPARATOR",
+    "ROOT_MARKER",
+    "RdfFile",
+    "RecordFile",
+    "open_file",
+    "source_name",
+    "source_root",
+]
 
 #: Separator of list values inside one CSV cell ("topics": "Deep Learning|Optimization").
 LIST_SEPARATOR = "|"
@@ -314,23 +324,55 @@ _READERS = {
 }
 
 
-def _file_key(path: Path) -> str:
-    return path.resolve().as_uri()
+#: The file that marks a project root: source names are paths relative to its directory.
+ROOT_MARKER = "kg.toml"
+
+
+def source_root(start: Path | None = None) -> Path:
+    """The project root that names local sources: the nearest directory from ``start`` (the
+    current directory) upwards that holds a ``kg.toml``, else ``start`` itself."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ROOT_MARKER).is_file():
+            return folder
+    return here
+
+
+def source_name(path: Path, root: Path | None = None) -> str:
+    """A file's name as a source: its path relative to the project root (:func:`source_root`),
+    with ``/`` separators; ``..`` steps when the file lies outside the root.
+
+    >>> source_name(Path("/data/lab/people.json"), Path("/data"))
+    'lab/people.json'
+    """
+    base = (root or source_root()).resolve()
+    return Path(os.path.relpath(path.resolve(), base)).as_posix()
 
 
 @dataclass(frozen=True)
-class RecordFile:
-    """A record file; :meth:`iter_records` reads and decodes it, raising DataError when malformed."""
-
+class _LocalFile:
     path: Path
+    #: the source's name (``--source-name``, or the path relative to the project root)
+    name: str = ""
+
+    @property
+    def source_name(self) -> str:
+        return self.name or source_name(self.path)
 
     @property
     def key(self) -> str:
-        return _file_key(self.path)
+        """``https://w3id.org/kg/id/source/<name>``: no absolute path, no machine in it."""
+        return ids.source_key(self.source_name)
 
     @property
     def label(self) -> str:
+        """How messages name the file: the path as given. The store keeps :attr:`source_name`."""
         return str(self.path)
+
+
+@dataclass(frozen=True)
+class RecordFile(_LocalFile):
+    """A record file; :meth:`iter_records` reads and decodes it, raising DataError when malformed."""
 
     def iter_records(self) -> Iterator[RawRecord]:
         text = _read_text(self.path)
@@ -342,18 +384,8 @@ class RecordFile:
 
 
 @dataclass(frozen=True)
-class RdfFile:
+class RdfFile(_LocalFile):
     """An RDF file, loaded as it is into a named graph of its own."""
-
-    path: Path
-
-    @property
-    def key(self) -> str:
-        return _file_key(self.path)
-
-    @property
-    def label(self) -> str:
-        return str(self.path)
 
     def read_rdf(self) -> tuple[bytes, str]:
         text = _read_text(self.path, limit="max_rdf_bytes")
@@ -363,15 +395,21 @@ class RdfFile:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
 
 
-def open_file(path: Path) -> RecordFile | RdfFile:
-    """A record or RDF file, chosen by extension; UsageError for any other extension."""
+def open_file(path: Path, *, name: str | None = None) -> RecordFile | RdfFile:
+    """A record or RDF file, chosen by extension; UsageError for any other extension.
+
+    ``name`` is the source's identity (``--source-name``); by default the file's path relative
+    to the project root (:func:`source_name`)."""
     suffix = path.suffix.lower()
     if not suffix and not path.exists():
         raise SourceError(f"{path}: no such file or directory")
+    if name is not None and not name.strip():
+        raise UsageError("--source-name: the name is empty")
+    fixed = name.strip() if name is not None else source_name(path)
     if suffix in _READERS:
-        return RecordFile(path)
+        return RecordFile(path, fixed)
     if suffix in RDF_SUFFIXES:
-        return RdfFile(path)
+        return RdfFile(path, fixed)
     expected = ", ".join([*RECORD_SUFFIXES, *RDF_SUFFIXES])
     raise UsageError(
         f"{path}: unknown file type '{suffix or path.name}' (expected one of {expected})"

@@ -113,6 +113,9 @@ class SourceOptions:
     cache_dir: Path | None = None  #: on-disk HTTP response cache (``--cache``)
     person: str | None = None  #: page sources: the profile owner's name (``--person``)
     org: str | None = None  #: page sources: the organization the page belongs to (``--org``)
+    #: local files: the source's name instead of its path relative to the project root
+    #: (``--source-name``); a directory's files are named ``NAME/<path inside the directory>``
+    source_name: str | None = None
 
 
 Opener = Callable[[str, SourceOptions], RecordSource | RdfSource]
@@ -156,5 +159,6 @@ def open_source(spec: str, options: SourceOptions | None = None) -> RecordSource
             known = ", ".join(f"{s}:" for s in sorted(openers)) or "none"
             raise UsageError(f"{spec}: unknown source type '{scheme}:' (known: {known})")
         return openers[scheme](value, options or SourceOptions())
-    source: RecordSource | RdfSource = files.open_file(Path(spec))
+    name = options.source_name if options is not None else None
+    source: RecordSource | RdfSource = files.open_file(Path(spec), name=name)
     return source

@@ -10,12 +10,13 @@ default) and pySHACL (the reference, and the fallback for anything the translati
 cover). See docs/validation.md.
 """
 
-from kg.validate.core import ENGINES, default_shapes_dir, load_shapes, validate
+from kg.validate.core import ENGINES, PURPOSES, default_shapes_dir, load_shapes, validate
 from kg.validate.gate import GateResult, gate
 from kg.validate.report import Severity, ValidationError, ValidationReport, ValidationResult
 
 __all__ = [
     "ENGINES",
+    "PURPOSES",
     "GateResult",
     "Severity",
     "ValidationError",

@@ -14,13 +14,14 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.term import Node
 
 from kg.errors import DataError, UsageError
+from kg.ids import hash_key
 from kg.shared import project_root
 from kg.validate.compile import Plan, compile_shapes
 from kg.validate.engines import Data, Finding, run_pyshacl, run_sparql
 from kg.validate.report import ResultTerms, Severity, ValidationReport, ValidationResult
 from kg.vocab import KG, PROV, SCHEMA
 
-__all__ = ["ENGINES", "default_shapes_dir", "load_shapes", "validate"]
+__all__ = ["ENGINES", "PURPOSES", "default_shapes_dir", "load_shapes", "validate"]
 
 Engine = Literal["auto", "sparql", "pyshacl"]
 ENGINES: tuple[str, ...] = ("auto", "sparql", "pyshacl")
@@ -53,9 +54,17 @@ def default_shapes_dir() -> Path:
 PAGE_SHAPE_FILES = frozenset({"google.ttl", "scholar.ttl"})
 
 
-def load_shapes(shapes_dir: str | os.PathLike[str] | None = None, *, pages: bool = True) -> Graph:
+#: What ``kg validate --for`` checks: the data shapes (the default: problems in the records),
+#: the web-page shapes (Google's and Scholar's publishing rules, :data:`PAGE_SHAPE_FILES`), or all.
+PURPOSES: tuple[str, ...] = ("data", "web", "all")
+
+
+def load_shapes(
+    shapes_dir: str | os.PathLike[str] | None = None, *, pages: bool = True, data: bool = True
+) -> Graph:
     """Every ``*.ttl`` file of ``shapes_dir`` in one shapes graph (files join automatically);
-    without the web-page shapes (:data:`PAGE_SHAPE_FILES`) when ``pages`` is false.
+    without the web-page shapes (:data:`PAGE_SHAPE_FILES`) when ``pages`` is false, without the
+    data shapes (every other file) when ``data`` is false.
 
     >>> g = load_shapes()
     >>> len(g) > 0
@@ -65,6 +74,8 @@ def load_shapes(shapes_dir: str | os.PathLike[str] | None = None, *, pages: bool
     files = sorted(folder.glob("*.ttl")) if folder.is_dir() else []
     if not pages:
         files = [f for f in files if f.name not in PAGE_SHAPE_FILES]
+    if not data:
+        files = [f for f in files if f.name in PAGE_SHAPE_FILES]
     if not files:
         raise UsageError(f"no shapes (*.ttl) in {folder}")
     stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
@@ -81,7 +92,74 @@ def _parse_shapes(stamp: tuple[tuple[str, int, int], ...]) -> Graph:
             g.parse(f, format="turtle")
         except Exception as exc:  # rdflib raises several unrelated types for bad Turtle
             raise DataError(f"{f}: invalid Turtle: {exc}") from None
-    return g
+    return stable_blank_nodes(g)
+
+
+def stable_blank_nodes(g: Graph) -> Graph:
+    """A copy of ``g`` whose blank nodes are labelled from their content and position.
+
+    rdflib gives each parsed blank node a random label, so a report naming an anonymous
+    property shape (``[ sh:path schema:author ; sh:node ... ]``) named it differently on every
+    run. Here a blank node's label is a digest of its description (its triples, nested blank
+    nodes included) and of where it hangs (the subject and predicate that point to it), so two
+    runs over the same shapes files give the same ``sh:sourceShape`` and identical reports
+    (https://www.w3.org/TR/shacl/#results-source-shape). Blank nodes are kept blank: SHACL
+    reads lists and anonymous shapes the same way.
+
+    >>> from rdflib import Graph
+    >>> ttl = "@prefix sh: <http://www.w3.org/ns/shacl#> . <urn:s> sh:property [ sh:minCount 1 ] ."
+    >>> a = stable_blank_nodes(Graph().parse(data=ttl, format="turtle"))
+    >>> b = stable_blank_nodes(Graph().parse(data=ttl, format="turtle"))
+    >>> set(a) == set(b)
+    True
+    """
+    content: dict[BNode, str] = {}
+
+    def digest(node: BNode, stack: frozenset[BNode]) -> str:
+        if node in content:
+            return content[node]
+        lines = []
+        for p, o in g.predicate_objects(node):
+            if isinstance(o, BNode):
+                text = "_" if o in stack else digest(o, stack | {node})
+            else:
+                text = o.n3()
+            lines.append(f"{p.n3()} {text}")
+        value = hash_key(*sorted(lines), length=24)
+        content[node] = value
+        return value
+
+    labels: dict[BNode, str] = {}
+
+    def label(node: BNode, stack: frozenset[BNode]) -> str:
+        if node in labels:
+            return labels[node]
+        parents = sorted(
+            (
+                label(s, stack | {node}) if isinstance(s, BNode) and s not in stack else str(s),
+                str(p),
+            )
+            for s, p in g.subject_predicates(node)
+            if not (isinstance(s, BNode) and s in stack)
+        )
+        value = "s" + hash_key(
+            digest(node, frozenset()), *(f"{s} {p}" for s, p in parents), length=24
+        )
+        labels[node] = value
+        return value
+
+    nodes = {t for triple in g for t in triple if isinstance(t, BNode)}
+    mapping = {n: BNode(label(n, frozenset())) for n in nodes}
+    out = Graph()
+    for prefix, ns in g.namespaces():
+        out.bind(prefix, ns, override=False)
+
+    def relabel(node: Node) -> Node:
+        return mapping[node] if isinstance(node, BNode) else node
+
+    for s, p, o in g:
+        out.add((relabel(s), p, relabel(o)))
+    return out
 
 
 def _node_str(node: Node | None) -> str | None:
@@ -182,13 +260,23 @@ def build_report(
     severity: str,
     fallbacks: dict[str, str],
     shapes: Graph,
+    distinct: bool = True,
 ) -> ValidationReport:
-    """Attach labels and sources to findings and keep those at or above ``severity``."""
+    """Attach labels and sources to findings and keep those at or above ``severity`` (with
+    ``distinct``, one per focus, path, value, shape and component)."""
     floor = Severity(severity).rank
     kept = [f for f in findings if Severity.from_iri(str(f.severity)).rank >= floor]
     described = _describe(data, (_record_of(f.focus) for f in kept))
     results = []
+    seen: set[tuple[object, ...]] = set()
     for f in kept:
+        # one result per (focus, path, value, shape, component): a value reached along two
+        # routes of a path, or a constraint stated twice, is one problem (SHACL 3.6 leaves
+        # duplicates to the engine; pySHACL drops them, the SPARQL translation must too)
+        key = (f.focus, f.path, f.value, f.shape, f.component)
+        if distinct and key in seen:
+            continue
+        seen.add(key)
         record = _record_of(f.focus)
         label, kind, source = described.get(record or "", (None, None, None))
         path = (
@@ -260,6 +348,8 @@ def validate(
     shapes: Graph | None = None,
     severity: str = "info",
     engine: str = "auto",
+    for_: str = "data",
+    distinct: bool = True,
 ) -> ValidationReport:
     """Validate ``data`` against the SHACL shapes (https://www.w3.org/TR/shacl/).
 
@@ -269,19 +359,33 @@ def validate(
     ``shapes`` passes a shapes graph instead. ``severity`` drops results below it ("violation",
     "warning" or "info"). ``engine``: "sparql" runs the shapes as SPARQL on Oxigraph, "pyshacl"
     runs pySHACL, "auto" runs SPARQL and hands any shape it cannot translate to pySHACL.
+    ``for_`` chooses the shapes of ``shapes_dir``: "data" (the default) the data shapes, problems
+    in the records; "web" the page shapes, Google's and Google Scholar's publishing rules
+    (advice about outside co-authors the data steward cannot fix belongs here); "all" both.
+    ``distinct`` keeps one result per (focus, path, value, shape, component): a shape reached
+    twice (shared by two node shapes, a focus typed by two target classes) gives SHACL two
+    identical results (https://www.w3.org/TR/shacl/#results-validation-result); a report people
+    read and diff wants one. ``distinct=False`` keeps them, as the W3C suite expects.
 
     >>> from rdflib import Graph
     >>> g = Graph().parse(data='''@prefix schema: <https://schema.org/> .
     ... <https://w3id.org/kg/id/person/key/ada> a schema:Person .''', format="turtle")
     >>> report = validate(g)
-    >>> report.conforms, sorted(r.message for r in report.results)
-    (False, ['A person needs a name (schema:name).', 'A person on this page has no name: give the person a name before publishing.'])
+    >>> report.conforms, [r.message for r in report.results]
+    (False, ['A person needs a name (schema:name).'])
+    >>> [r.message for r in validate(g, for_="web").results]
+    ['A person on this page has no name: give the person a name before publishing.']
     """
     if severity not in SEVERITIES:
         raise UsageError(f"unknown severity {severity!r} (expected {', '.join(SEVERITIES)})")
-    shapes_graph = shapes if shapes is not None else load_shapes(shapes_dir)
+    if for_ not in PURPOSES:
+        raise UsageError(f"unknown purpose {for_!r} (expected {', '.join(PURPOSES)})")
+    shapes_graph = (
+        shapes
+        if shapes is not None
+        else load_shapes(shapes_dir, pages=for_ != "data", data=for_ != "web")
+    )
     d = data if isinstance(data, Data) else Data.of(data)
     findings, used, fallbacks = find(d, shapes_graph, engine=engine)
-    return build_report(
-        findings, d, engine=used, severity=severity, fallbacks=fallbacks, shapes=shapes_graph
-    )
+    return build_report(findings, d, engine=used, severity=severity, fallbacks=fallbacks,
+                        shapes=shapes_graph, distinct=distinct)  # fmt: skip

@@ -222,6 +222,9 @@ _SINGLE_CLASS_TARGET = re.compile(
 )
 
 
+_DISTINCT = re.compile(r"^SELECT\s+(DISTINCT|REDUCED)\b|^(?!SELECT\s)", re.IGNORECASE)
+
+
 def _without_subclass_paths(sparql: str) -> str:
     """Class membership as plain ``rdf:type`` patterns, a single class target unwrapped.
 
@@ -229,7 +232,13 @@ def _without_subclass_paths(sparql: str) -> str:
     nothing); Oxigraph plans the plain pattern much better than the path inside a sub-select.
     """
     plain = _SINGLE_CLASS_TARGET.sub(lambda m: f"?this <{RDF.type}> {m.group(1)} .", sparql)
-    return plain.replace(f"<{RDF.type}>/<{RDFS.subClassOf}>*", f"<{RDF.type}>")
+    plain = plain.replace(f"<{RDF.type}>/<{RDFS.subClassOf}>*", f"<{RDF.type}>")
+    if plain != sparql and not _DISTINCT.match(plain):
+        # The unwrapped pattern has lost the target's DISTINCT: over the union of named graphs
+        # a node typed in n graphs (an author every source mentions) matched n times, and a
+        # check such as sh:minCount gave n identical results (701 vs pySHACL's 642 at 100k).
+        plain = "SELECT DISTINCT " + plain.removeprefix("SELECT ")
+    return plain
 
 
 def run_sparql(checks: Sequence[Check], data: Data) -> list[Finding]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from kg.mapping import MappedRecord
+from kg.mapping import MappedRecord, literal
 from kg.store import GraphResult, SelectResult, Store, values_chunks
 from kg.validate.core import build_report, find, load_shapes
 from kg.validate.engines import Data, Finding
@@ -167,6 +167,38 @@ def _writers(mapped: Sequence[MappedRecord], nodes: set[str]) -> dict[str, list[
     return out
 
 
+def _value_writers(
+    mapped: Sequence[MappedRecord], results: Sequence[ValidationResult]
+) -> dict[int, list[int]]:
+    """For results on nodes the store already describes: the records that write the offending
+    value about the node themselves (``<focus> … value`` or ``<focus#…> … value``), by result
+    index. The problem predates the batch only if no record of the batch repeats it: two files
+    printing the same invalid ORCID iD for an author must not let each other through."""
+    wanted: dict[str, list[tuple[int, str]]] = {}
+    for k, r in enumerate(results):
+        if r.value is None or r.value == r.focus:
+            continue
+        needle = (
+            f"<{r.value}>"
+            if r.terms is not None and isinstance(r.terms.value, URIRef)
+            else (literal(r.value).rsplit('"', 1)[0] + '"')
+        )
+        wanted.setdefault(r.focus, []).append((k, needle))
+    out: dict[int, list[int]] = {}
+    if not wanted:
+        return out
+    for i, m in enumerate(mapped):
+        for line in m.lines:
+            end = line.find("> ")
+            if end <= 0:
+                continue
+            subject = line[1:end].split("#", 1)[0]
+            for k, needle in wanted.get(subject, ()):
+                if needle in line[end + 2 :] and i not in out.get(k, []):
+                    out.setdefault(k, []).append(i)
+    return out
+
+
 def _owner(focus: str, by_focus: dict[str, list[int]]) -> list[int]:
     """The record whose entity is the focus, or owns it as a ``#fragment`` node."""
     if focus in by_focus:
@@ -223,10 +255,13 @@ def gate(
     # unless the store already describes it: then the problem predates this batch.
     loose = {r.focus for r in violations if not _owner(r.focus, by_focus)} - stored
     writers = _writers(mapped, loose) if loose else {}
+    on_stored = [r for r in violations if not _owner(r.focus, by_focus) and r.focus in stored]
+    repeated = _value_writers(mapped, on_stored)
+    repeaters = {id(r): repeated.get(k, []) for k, r in enumerate(on_stored)}
     held: dict[int, list[ValidationResult]] = {}
     unattributed: list[ValidationResult] = []
     for r in violations:
-        owners = _owner(r.focus, by_focus) or writers.get(r.focus, [])
+        owners = _owner(r.focus, by_focus) or writers.get(r.focus, []) or repeaters.get(id(r), [])
         if not owners:
             unattributed.append(r)
         for i in owners:

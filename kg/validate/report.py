@@ -139,7 +139,18 @@ class ValidationResult:
 
 
 def _sort_key(r: ValidationResult) -> tuple[Any, ...]:
-    return (r.record or r.focus, -r.severity.rank, r.path or "", r.shape, r.value or "", r.message)
+    # a total order over what is printed: two runs on one store give byte-identical reports
+    return (
+        r.record or r.focus,
+        -r.severity.rank,
+        r.path or "",
+        r.shape,
+        r.value or "",
+        r.focus,
+        r.component,
+        r.message,
+        r.source or "",
+    )
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from kg import ids, limits
 from kg.errors import DataError, SourceError
 from kg.http import HttpClient, HttpError
 from kg.records import clean
+from kg.records.files import source_name
 from kg.records.pages import structured as embedded
 from kg.records.pages.blocks import HtmlPage, Line, html_page, text_lines
 from kg.records.pages.fields import NOISE, Entry, strip_markers
@@ -214,7 +215,9 @@ class _Pub:
 class PageSource:
     """A profile page read into Person, Organization and Publication records.
 
-    ``key`` is the page's file URI; ``stats`` and ``warnings`` are filled while iterating.
+    ``key`` is the page's URL, or for a saved page its identity from the path relative to the
+    project root (:func:`kg.ids.source_key`); ``stats`` and ``warnings`` are filled while
+    iterating.
     ``known_names`` are spellings confirmed elsewhere (ORCID, DBLP, another page) that let the
     cleaner repair ambiguous name damage.
     """
@@ -228,13 +231,18 @@ class PageSource:
         known_names: Iterable[str] = (),
         url: str | None = None,
         client: HttpClient | None = None,
+        name: str | None = None,
     ) -> None:
         if path is None and url is None:
             raise ValueError("a page source needs a path or a URL")
         self.path = path
         self.url = url
         self.client = client
-        self.key = url if url else path.resolve().as_uri()  # type: ignore[union-attr]
+        if url:
+            self.key = url
+        else:  # the page's path relative to the project root (or --source-name): no machine
+            assert path is not None
+            self.key = ids.source_key(name.strip() if name else source_name(path))
         self.label = url if url else str(path)
         self.person = person
         self.org = org
