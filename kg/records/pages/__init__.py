@@ -61,9 +61,7 @@ def open_page(value: str, options: SourceOptions) -> PageSource:
         from urllib.parse import unquote, urlparse
 
         value = unquote(urlparse(value).path)
-    return PageSource(
-        Path(value), person=options.person, org=options.org, name=options.source_name
-    )
+    return PageSource(Path(value), person=options.person, org=options.org, name=options.source_name)
 
 
 def explain(value: str, options: SourceOptions | None = None) -> str:

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from kg.records import clean
 from kg.records.pages.blocks import Line
 from kg.records.pages.citations import YEAR, Citation, parse_citation
-from kg.records.pages.names import Author, is_name, name_key, parse_authors, parse_name_lines
+from kg.records.pages.names import (
+    Author,
+    is_name,
+    name_key,
+    parse_authors,
+    parse_marked_authors,
+    parse_name_lines,
+)
 from kg.records.pages.structured import BibEntry
 
 __all__ = ["Entry", "fill_from_bibtex", "line_kind", "read_entry"]
@@ -189,7 +196,7 @@ def line_kind(line: Line, *, owner_keys: frozenset[str] = frozenset()) -> str:
         return "abstract"
     words = len(text.split())
     if line.hint == "authors":
-        return "authors" if parse_authors(text) else "text"
+        return "authors" if parse_marked_authors(text) else "text"
     authors = parse_authors(text)
     if not authors and (_YEAR_TAIL.search(text) or "[" in text):
         core, year = author_text(text)
@@ -203,6 +210,8 @@ def line_kind(line: Line, *, owner_keys: frozenset[str] = frozenset()) -> str:
         if name_key(authors[0].display) in owner_keys or name_key(text) in owner_keys:
             return "authors"
         return "name"
+    if not authors and parse_marked_authors(text, share=0.8, least=5):
+        return "authors"  # a long list whose names all but one or two read (mojibake)
     if _MORE_MARK.search(text) and words >= 8:
         return "abstract"
     if line.hint in ("venue", "date") or (line.hint != "title" and is_venue(text)):
@@ -295,6 +304,8 @@ def read_entry(
             continue
         if kind == "authors":
             parsed = parse_authors(text)
+            if parsed is None:
+                parsed = parse_marked_authors(text, share=0.6 if line.hint == "authors" else 0.8)
             if parsed is None:
                 core, year = author_text(text)
                 parsed = parse_authors(core)

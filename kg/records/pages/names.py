@@ -371,6 +371,31 @@ def parse_authors(text: str) -> tuple[Author, ...] | None:
     return None
 
 
+def parse_marked_authors(
+    text: str, *, share: float = 0.6, least: int = 2
+) -> tuple[Author, ...] | None:
+    """An author list the page's markup marks as one (``itemprop="author"``, ``class="authors"``)
+    whose names the grammar does not all read (mojibake such as "K. PlA(C)h"): names kept as
+    printed when most of them read as names.
+
+    >>> [a.printed for a in parse_marked_authors("J.F. Gogarten, K. PlA(C)h, A. Mielke")]
+    ['J.F. Gogarten', 'K. PlA(C)h', 'A. Mielke']
+    """
+    parsed = parse_authors(text)
+    if parsed:
+        return parsed
+    parts = [p for p in _split(_clean(text)) if p]
+    read = [_natural(p) for p in parts]
+    if len(parts) < least or sum(1 for a in read if a) < share * len(parts):
+        return None
+    out = []
+    for part, author in zip(parts, read, strict=True):
+        if author is None and (len(part) > 40 or len(part.split()) > 4):
+            return None
+        out.append(author or Author(part, part))
+    return tuple(out)
+
+
 def parse_name_lines(lines: list[str]) -> list[Author] | None:
     """A block of lines holding one author each (the one-name-per-line layout), or None.
 

@@ -47,6 +47,11 @@ _HONORIFIC = re.compile(
     re.I,
 )
 _DEGREE = re.compile(r",?\s+(?:ph\.?\s?d\.?|m\.?d\.?|m\.?sc\.?|mba|frs|fba)\.?$", re.I)
+_SITE_WORDS = re.compile(
+    r"(?:['’]s)?\s*[-–|]?\s*(?:personal\s+|academic\s+|official\s+)?"
+    r"(?:home\s?page|web\s?site|web\s?page|site|blog|home)$",
+    re.I,
+)
 _NICK = re.compile(r"\s*[(\"“][^)\"”]{1,20}[)\"”]\s*")
 _NOT_OWNER_WORDS = NOT_NAME | frozenset(
     [
@@ -98,10 +103,11 @@ def plausible(text: str) -> str | None:
     """The personal name in a candidate string, or None ("Group Members" is not one).
 
     >>> [plausible(t) for t in ["PD Dr. Stefan Groth", "Boqi (Percy) Chen", "Group Members",
-    ...     "Multimedia Player", "HAKAN BILEN", "Full List Of Publications"]]
-    ['Stefan Groth', 'Boqi Chen', None, None, 'Hakan Bilen', None]
+    ...     "Multimedia Player", "HAKAN BILEN", "Full List Of Publications", "Alex Mielke Homepage"]]
+    ['Stefan Groth', 'Boqi Chen', None, None, 'Hakan Bilen', None, 'Alex Mielke']
     """
     text = " ".join(text.split()).strip(" .,;:|")
+    text = _SITE_WORDS.sub("", text).strip(" -–|")  # "Alex Mielke Homepage", "Ada's website"
     text = _DEGREE.sub("", _HONORIFIC.sub("", text))
     text = _NICK.sub(" ", text).strip()
     if not text or any(w.casefold().strip(".,") in _NOT_OWNER_WORDS for w in text.split()):
