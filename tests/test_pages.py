@@ -9,8 +9,8 @@ import pytest
 
 from kg import ids
 from kg.errors import DataError, SourceError, UsageError
-from kg.records.files import source_name
 from kg.records import SourceOptions, check_record, open_source
+from kg.records.files import source_name
 from kg.records.pages import PageSource, html_page, parse_authors
 from kg.shared import shared_dir
 
