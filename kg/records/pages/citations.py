@@ -161,6 +161,15 @@ def _emphasised_title(rest: str, emphasised: tuple[str, ...]) -> tuple[str, str]
     return None
 
 
+def _title_and_rest(rest: str, emphasised: tuple[str, ...]) -> tuple[str, str] | None:
+    """The title where the style puts it (the emphasised span there, else the next sentence)
+    and what follows it; None when what is left is no title."""
+    picked = _emphasised_title(rest, emphasised)
+    title, after = picked if picked else _first_sentence(rest)
+    title = _title(title)
+    return (title, after) if _ok_title(title) else None
+
+
 def _author_year(text: str, emphasised: tuple[str, ...]) -> Citation | None:
     # APA / Harvard: Authors (2017). Title. Venue.
     m = re.match(
@@ -176,15 +185,10 @@ def _author_year(text: str, emphasised: tuple[str, ...]) -> Citation | None:
     authors, editors = _authors(m.group("a"))
     if not authors:
         return None
-    rest = m.group("r")
-    picked = _emphasised_title(rest, emphasised)
-    if picked:
-        title, after = picked
-    else:
-        title, after = _first_sentence(rest)
-    title = _title(title)
-    if not _ok_title(title):
+    found = _title_and_rest(m.group("r"), emphasised)
+    if found is None:
         return None
+    title, after = found
     return Citation(authors, title, m.group("y"), _venue(after), style, editors)
 
 
@@ -216,17 +220,10 @@ def _leading_authors(text: str, emphasised: tuple[str, ...]) -> Citation | None:
     if best is None:
         return None
     authors, editors, end = best
-    rest = text[end:]
-    picked = _emphasised_title(rest, emphasised)
-    if picked:
-        title, after = picked
-    else:
-        title, after = _first_sentence(rest)
-    title = _title(title)
-    if not _ok_title(title):
+    found = _title_and_rest(text[end:], emphasised)
+    if found is None or YEAR.fullmatch(found[0]):
         return None
-    if YEAR.fullmatch(title.strip()):
-        return None
+    title, after = found
     return Citation(authors, title, _year(after, title), _venue(after), "authors-title", editors)
 
 
