@@ -274,6 +274,7 @@ _FORMAT = re.compile(
     r"mathbb|text|operatorname|url|mbox)\s*\{([^{}]*)\}"
 )
 _MATH = re.compile(r"(?<!\\)\$([^$]{1,200})(?<!\\)\$")
+_MATHJAX = re.compile(r"\\\(\s*([^$]{1,200}?)\s*\\\)")  # MathJax/KaTeX inline math: \( x \)
 _SYMBOL_CMD = re.compile(r"\\([A-Za-z]+|[%&_#$])")
 _STRAY = re.compile(r"\\(?=[A-Za-z])|\\(?=\s)|(?<=\s)\\$|\\\\")
 _GROUP_BRACES = re.compile(r"\{([\w\s.,:;'’\-]*)\}")
@@ -298,12 +299,15 @@ def latex_markup(text: str) -> Cleaned:
     'a 2× speed-up with self-guided training and BERT'
     >>> latex_markup(r"an \\emph{ad hoc} \\method for $O(n^2)$ cost").value
     'an ad hoc method for O(n²) cost'
+    >>> latex_markup(r"Learning the \\( ARTS \\) of Search").value
+    'Learning the ARTS of Search'
     """
     if "\\" not in text and "$" not in text and "{" not in text:
         return Cleaned(text)
     out = text
     for _ in range(3):  # nested \textbf{\textit{x}}
         out = _FORMAT.sub(lambda m: m.group(1), out)
+    out = _MATHJAX.sub(lambda m: f"${m.group(1)}$", out)
     out = _MATH.sub(_math, out)
     out = _SYMBOL_CMD.sub(
         lambda m: _MATH_SYMBOLS[m.group(1)] if m.group(1) in _MATH_SYMBOLS else m.group(0), out
