@@ -92,6 +92,8 @@ class Limits:
     )
     #: nesting depth of a SPARQL query (``{ }`` and ``( )`` levels)
     max_sparql_depth: int = dataclasses.field(default=64, metadata={"env": "KG_MAX_SPARQL_DEPTH"})  # fmt: skip
+    #: bytes of address space one query on the embedded store may use (its child process)
+    max_query_bytes: int = dataclasses.field(default=2048 * _MiB, metadata={"env": "KG_MAX_QUERY_BYTES"})  # fmt: skip
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:

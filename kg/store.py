@@ -414,11 +414,15 @@ class EmbeddedStore:
     """pyoxigraph's persistent store in a directory (``None`` = in memory, for tests and docs).
 
     A second writer gets :class:`~kg.errors.StoreLockedError`. ``read_only=True`` opens without
-    taking the write lock, so queries run while another process ingests.
+    taking the write lock, so queries run while another process ingests; such a reader's queries
+    see committed loads only (:meth:`visible_graphs`), never half an ingest.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None, *, read_only: bool = False, reader: bool = False
+    ) -> None:
         self.path = Path(path) if path is not None else None
+        reader = reader or read_only
         try:
             if path is None:
                 self._store = ox.Store()
@@ -439,12 +443,43 @@ class EmbeddedStore:
                     "wait for it to finish or use another --store"
                 ) from None
             raise StoreError(f"cannot open store {path}: {exc}") from None
+        #: a reader (``read_only=True`` asked) sees committed loads only, even when it could
+        #: open the store writable; a writer sees its own batch's uncommitted graphs (the gate
+        #: reads them back)
+        self.reader = reader
         if not read_only:
             recover(self)
 
+    def visible_graphs(self) -> list[ox.NamedNode] | None:
+        """The named graphs a reader's queries see: every graph but uncommitted and superseded
+        source loads (an ingest in progress, or one between its commit and its drop of the
+        old load). ``None`` for a writer: it sees the union of all graphs."""
+        if not self.reader:
+            return None
+        committed = ox.NamedNode(KG + "committed")
+        loads: dict[str, bool] = {}
+        others: list[ox.NamedNode] = []
+        for g in self._store.named_graphs():
+            if not isinstance(g, ox.NamedNode):
+                continue
+            if g.value.startswith(SOURCE_BASE):
+                marks = self._store.quads_for_pattern(g, committed, None, g)
+                loads[g.value] = next(iter(marks), None) is not None
+            else:
+                others.append(g)
+        hidden = set(_superseded(loads))
+        return others + [ox.NamedNode(g) for g in sorted(loads) if g not in hidden]
+
+    def query_options(self) -> dict[str, Any]:
+        """The dataset options of pyoxigraph's ``Store.query`` for this store's queries."""
+        visible = self.visible_graphs()
+        if visible is None:
+            return {"use_default_graph_as_union": True}
+        return {"default_graph": visible, "named_graphs": visible}
+
     def query(self, sparql: str) -> QueryResult:
         try:
-            return _to_result(self._store.query(sparql, use_default_graph_as_union=True))
+            return _to_result(self._store.query(sparql, **self.query_options()))
         except SyntaxError as exc:
             raise UsageError(f"SPARQL syntax error: {exc}") from None
         except OSError as exc:
