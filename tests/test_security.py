@@ -1,0 +1,199 @@
+"""Security and fault tolerance, round two (docs/reliability.md, "Attack campaign, round two"):
+the query guard reads what the engine reads, no query text can crash kg or a server, readers
+see committed data only, queries are bounded in memory."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kg.cli import main
+from kg.ingest import ingest
+from kg.queries import Permissions, check_sparql, run_sparql
+from kg.store import SOURCE_BASE, EmbeddedStore
+from tests.servers import OxigraphServer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Listener:
+    """An HTTP server on 127.0.0.1 that counts the requests it gets (a SERVICE/LOAD target)."""
+
+    def __init__(self) -> None:
+        hits: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _any(self) -> None:
+                hits.append(self.command)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.end_headers()
+                self.wfile.write(b'{"head":{"vars":[]},"results":{"bindings":[]}}')
+
+            do_GET = do_POST = _any
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.hits = hits
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/x"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    server = Listener()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def disk_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sec") / "store"
+    store = EmbeddedStore(path)
+    ingest([str(ROOT / "examples" / "group")], store)
+    store.close()
+    return path
+
+
+def _smuggle(url: str) -> str:
+    # the campaign's query: the old lexer read `_:b"x ") } } SERVICE ... BIND("` as one label
+    return (
+        'SELECT * WHERE { { OPTIONAL { ?s ?p (_:b"x ") } } '
+        f'SERVICE <{url}> {{ ?a ?b ?c }} BIND(" _:c" AS ?q) }}'
+    )
+
+
+def test_label_then_string_cannot_smuggle_service(
+    listener: Listener, disk_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    query = _smuggle(listener.url)
+    assert main(["sparql", query, "--store", str(disk_store)]) == 2
+    assert "SERVICE" in capsys.readouterr().err
+    rq = tmp_path / "q.rq"
+    rq.write_text(query, encoding="utf-8")
+    assert main(["sparql", f"@{rq}", "--store", str(disk_store)]) == 2
+    assert listener.hits == []
+
+
+def test_smuggled_service_never_reaches_a_server(
+    listener: Listener, oxigraph_server: OxigraphServer
+) -> None:
+    oxigraph_server.clear()
+    assert main(["sparql", _smuggle(listener.url), "--endpoint", f"{oxigraph_server.url}/query"]) == 2
+    assert listener.hits == []
+
+
+def test_smuggled_load_needs_allow_load(listener: Listener, tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    EmbeddedStore(store).close()
+    update = f'INSERT DATA {{ <urn:a> <urn:b> (_:b"x ") }} ; LOAD <{listener.url}> ; INSERT DATA {{ <urn:c> <urn:d> " _:c" }}'  # fmt: skip
+    assert main(["sparql", update, "--allow-update", "--store", str(store)]) == 2
+    assert listener.hits == []
+
+
+def test_guard_runs_its_own_reading() -> None:
+    checked = check_sparql('SELECT * WHERE { ?s ?p (_:b"x ") } # SERVICE')
+    assert checked.text == 'SELECT * WHERE { ?s ?p ( _:b "x " ) }'
+    for bad in ("SELECT * WHERE { ?s ?p ?o } SERVICEX", 'SELECT * WHERE { ?s ?p "\\q" }'):
+        with pytest.raises(Exception, match="unknown keyword|syntax|escape"):
+            check_sparql(bad)
+
+
+def _kg(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kg", *args], capture_output=True, text=True, timeout=120,
+        cwd=ROOT, env={**os.environ, **(env or {})}, input=stdin,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ?x WHERE { BIND(" + "+".join(["1"] * 10_000) + " AS ?x) }",
+        "SELECT ?x WHERE { BIND(" + "!" * 10_000 + "true AS ?x) }",
+        "SELECT * WHERE { " + " UNION ".join(["{ BIND(1 AS ?x) }"] * 5_000) + " }",
+        "SELECT * WHERE { " + " ".join(f"BIND(1 AS ?x{i})" for i in range(10_000)) + " }",
+        'SELECT * WHERE { ?s ?p (_:b"x ") } BIND("' + "{" * 5_000 + "}" * 5_000 + '" AS ?q)',
+    ],
+    ids=["add-chain", "not-chain", "union-chain", "bind-chain", "label-then-string"],
+)
+def test_no_short_query_crashes_kg(query: str, disk_store: Path) -> None:
+    done = _kg("sparql", "@-", "--store", str(disk_store), stdin=query)
+    assert done.returncode in {0, 2}, done.stderr[-500:]
+    assert done.stderr.count("\n") <= 1 and "Traceback" not in done.stderr
+
+
+def test_no_short_query_crashes_a_server(oxigraph_server: OxigraphServer) -> None:
+    query = "SELECT ?x WHERE { BIND(" + "+".join(["1"] * 10_000) + " AS ?x) }"
+    assert main(["sparql", query, "--endpoint", f"{oxigraph_server.url}/query"]) == 2
+    assert oxigraph_server.proc.poll() is None
+    assert main(["sparql", "ASK {}", "--endpoint", f"{oxigraph_server.url}/query"]) == 0
+
+
+def test_from_a_missing_graph_reads_nothing(disk_store: Path) -> None:
+    store = EmbeddedStore(disk_store, read_only=True)
+    try:
+        missing = "https://w3id.org/kg/graph/source/none/0"
+        answer = run_sparql(f"SELECT (COUNT(*) AS ?n) FROM <{missing}> WHERE {{ ?s ?p ?o }}", store=store)  # fmt: skip
+        assert answer.records() == [{"n": 0}]
+        allowed = Permissions(remote_from=True)
+        answer = run_sparql("SELECT (COUNT(*) AS ?n) FROM <urn:x> WHERE { ?s ?p ?o }", store=store, allow=allowed)  # fmt: skip
+        assert answer.records() == [{"n": 0}]
+    finally:
+        store.close()
+
+
+def test_query_memory_is_bounded(disk_store: Path) -> None:
+    query = (
+        "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i ?a ?d ?g"
+    )  # a cartesian product of the store with itself, three times, sorted
+    done = _kg("sparql", query, "--store", str(disk_store), "--timeout", "100",
+               env={"KG_MAX_QUERY_BYTES": str(1536 * 1024 * 1024)})  # fmt: skip
+    assert done.returncode == 1, done.stderr[-500:]
+    assert done.stderr.strip().count("\n") == 0
+    assert "KG_MAX_QUERY_BYTES" in done.stderr
+    assert _kg("stats", "--store", str(disk_store)).returncode == 0
+
+
+def test_readers_see_committed_loads_only(tmp_path: Path) -> None:
+    records = [{"type": "Publication", "id": f"p{i}", "title": f"Work {i} v1", "date": "2020",
+                "authors": [{"name": "Ada Lovelace"}]} for i in range(20)]  # fmt: skip
+    src = tmp_path / "works.json"
+    src.write_text(json.dumps(records), encoding="utf-8")
+    writer = EmbeddedStore(tmp_path / "store")
+    ingest([str(src)], writer)
+    # a second version half-way: written into a new load graph of the same source, not committed
+    works = run_sparql("SELECT ?w WHERE { ?w <https://schema.org/headline> ?t }", store=writer)
+    old = next(g.value for g in writer._store.named_graphs() if g.value.startswith(SOURCE_BASE))
+    lines = [f'<{r["w"]}> <https://schema.org/headline> "a title v2" .' for r in works.records()]
+    assert len(lines) == 20
+    batch = writer.load_batch()
+    batch.add(old.rsplit("/", 1)[0] + "/zzzz", lines)
+    reader = EmbeddedStore(tmp_path / "store", read_only=True)
+    try:
+        titles = run_sparql(
+            "SELECT ?t WHERE { ?w <https://schema.org/headline> ?t }", store=reader
+        ).records()
+        assert titles and all(str(r["t"]).endswith("v1") for r in titles)
+        assert main(["stats", "--store", str(tmp_path / "store"), "--json"]) == 0
+    finally:
+        reader.close()
+        batch.abort()
+        writer.close()
+
