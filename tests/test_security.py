@@ -197,3 +197,40 @@ def test_readers_see_committed_loads_only(tmp_path: Path) -> None:
         batch.abort()
         writer.close()
 
+
+
+EVIL_TTL = """@prefix schema: <https://schema.org/> .
+@prefix kg: <https://w3id.org/kg/vocab#> .
+<https://w3id.org/kg/id/person/orcid/0000-0000-0000-0116>
+    schema:sameAs <javascript:alert(1)>, <data:text/html,x>, <vbscript:x>, <JavaScript:y> .
+<https://w3id.org/kg/id/person/..> a schema:Person ; schema:name "Evil" ; kg:recordNumber 1 .
+"""
+
+
+@pytest.fixture(scope="module")
+def evil_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("evil")
+    (tmp / "evil.ttl").write_text(EVIL_TTL, encoding="utf-8")
+    store = tmp / "store"
+    assert main(["ingest", "--store", str(store), str(ROOT / "examples" / "group"), str(tmp / "evil.ttl")]) == 0  # fmt: skip
+    main(["export", "html", "--store", str(store), "--out", str(tmp / "site"),
+          "--base-url", "https://lab.example.org/", "--no-publication-pages"])  # fmt: skip
+    main(["export", "jsonld", "--store", str(store), "--out", str(tmp / "jsonld"),
+          "--base-url", "https://lab.example.org/", "--no-publication-pages"])  # fmt: skip
+    return tmp
+
+
+def test_links_from_data_are_http_https_or_mailto_only(evil_site: Path) -> None:
+    pages = [*(evil_site / "site").rglob("*.html"), *(evil_site / "jsonld").rglob("*.jsonld")]
+    assert len(pages) >= 8
+    for page in pages:
+        text = page.read_text(encoding="utf-8").lower()
+        for scheme in ("javascript:", "data:text", "vbscript:"):
+            assert scheme not in text, page
+
+
+def test_an_iri_ending_in_dot_dot_gets_its_own_page(evil_site: Path) -> None:
+    index = (evil_site / "site" / "index.html").read_text(encoding="utf-8")
+    assert "<table" in index and index.count("Evil") == 1  # listed, not overwritten by the page
+    people = sorted(p.name for p in (evil_site / "site" / "people").iterdir())
+    assert len(people) == 8 and all(not n.startswith(".") for n in people)
