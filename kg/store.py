@@ -491,6 +491,8 @@ class EmbeddedStore:
             self._store.update(sparql)
         except SyntaxError as exc:
             raise UsageError(f"SPARQL Update syntax error: {exc}") from None
+        except RuntimeError as exc:  # e.g. "The graph <g> does not exist" (DROP without SILENT)
+            raise StoreError(f"update failed: {exc}") from None
         except OSError as exc:
             raise StoreError(f"writing to store {self.path} failed: {exc}") from None
 

@@ -234,3 +234,49 @@ def test_an_iri_ending_in_dot_dot_gets_its_own_page(evil_site: Path) -> None:
     assert "<table" in index and index.count("Evil") == 1  # listed, not overwritten by the page
     people = sorted(p.name for p in (evil_site / "site" / "people").iterdir())
     assert len(people) == 8 and all(not n.startswith(".") for n in people)
+
+
+def _one_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    return err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sparql", 'ASK { FILTER("\udcff") }'],
+        ["sparql", "--timeout", "nan", "ASK {}"],
+        ["sparql", "--timeout", "inf", "ASK {}"],
+        ["query", "run", "quality-loads", "--timeout", "nan"],
+    ],
+    ids=["non-utf8-argument", "timeout-nan", "timeout-inf", "saved-timeout-nan"],
+)
+def test_bad_arguments_are_one_line_usage_errors(
+    args: list[str], disk_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*args, "--store", str(disk_store)]) == 2
+    _one_line(capsys)
+
+
+def test_out_naming_the_wrong_kind_of_path(
+    disk_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a_file = tmp_path / "f"
+    a_file.write_text("x", encoding="utf-8")
+    site = ["export", "html", "--store", str(disk_store), "--base-url", "https://e.org/"]
+    assert main([*site, "--out", str(a_file)]) == 2
+    assert "is a file" in _one_line(capsys)
+    for command in (["dump"], ["validate"]):
+        assert main([*command, "--store", str(disk_store), "--out", str(tmp_path)]) == 2
+        assert "directory" in _one_line(capsys)
+
+
+def test_a_failing_allowed_update_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "s"
+    EmbeddedStore(store).close()
+    update = "DROP GRAPH <https://w3id.org/kg/graph/none>"
+    assert main(["sparql", update, "--allow-update", "--store", str(store)]) == 1
+    assert "does not exist" in _one_line(capsys)
