@@ -19,6 +19,7 @@ from typing import IO, Any
 from kg import __version__
 from kg.errors import EXIT_USAGE, KgError, UsageError
 from kg.ingest import IngestReport, SourceReport, extract, ingest
+from kg.limits import escape_controls
 from kg.queries import (
     FORMATS,
     Limits,
@@ -79,7 +80,7 @@ def _opened(args: argparse.Namespace, *, read_only: bool = False) -> Any:
 
 
 def _err(message: str) -> None:
-    print(f"kg: {message}", file=sys.stderr)
+    print(f"kg: {escape_controls(message)}", file=sys.stderr)
 
 
 def _print_source(report: SourceReport) -> None:
@@ -89,9 +90,9 @@ def _print_source(report: SourceReport) -> None:
         f"{f', {report.triples} triples' if report.triples else ''}"
         f"{f', {len(report.rejected)} rejected' if report.rejected else ''}{extra}"
     )
-    print(line, file=sys.stderr)
+    print(escape_controls(line), file=sys.stderr)
     for warning in report.warnings:
-        print(f"  warning: {warning}", file=sys.stderr)
+        print(f"  warning: {escape_controls(warning)}", file=sys.stderr)
     if report.error:
         _err(report.error)
     for rej in report.rejected:

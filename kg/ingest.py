@@ -161,6 +161,10 @@ def _read_records(source: RecordSource, report: SourceReport, progress: Progress
         except KgError as exc:  # too long or not Unicode: rejected before the schema check
             report.rejected.append(_rejection(source, raw, [str(exc)]))
             continue
+        data, removed = limits.strip_controls(raw.data)
+        if removed:  # NUL, ESC, ...: never into pages, SVG or terminals; counted
+            raw = RawRecord(raw.number, data)
+            report.stats["control_chars_removed"] = report.stats.get("control_chars_removed", 0) + removed  # fmt: skip
         issues = check_record(raw.data)
         if issues:
             report.rejected.append(_rejection(source, raw, issues))
@@ -269,7 +273,7 @@ def _read(source: Source, progress: Progress | None) -> _Read:
     except KgError as exc:
         report.status, report.error = "failed", str(exc)
         read = _Read(source, report)
-    report.stats = dict(getattr(source, "stats", {}) or {})
+    report.stats = {**report.stats, **dict(getattr(source, "stats", {}) or {})}
     report.warnings = list(getattr(source, "warnings", []) or [])
     if report.error is None:  # a refused file is not read again (it may be 3 GB)
         read.content_hash = _hash_of(source)

@@ -22,6 +22,7 @@ import contextlib
 import io
 import os
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -410,6 +411,20 @@ def _serialize_union(triples: Iterable[ox.Triple], out: IO[bytes], fmt: str) -> 
     ox.serialize(triples, out, DUMP_FORMATS[fmt], prefixes=_DUMP_PREFIXES if fmt == "ttl" else None)
 
 
+def _open_read_only(path: Path, attempts: int = 5) -> ox.Store:
+    """A read-only view of a store another process is writing to. RocksDB may delete a file
+    the view's manifest names while the writer compacts ("Corruption: ... No such file"): then
+    the manifest is read again."""
+    for attempt in range(attempts):
+        try:
+            return ox.Store.read_only(str(path))
+        except RuntimeError as exc:
+            if attempt == attempts - 1 or "No such file" not in str(exc):
+                raise StoreError(f"cannot open store {path}: {exc}") from None
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 class EmbeddedStore:
     """pyoxigraph's persistent store in a directory (``None`` = in memory, for tests and docs).
 
@@ -433,7 +448,7 @@ class EmbeddedStore:
                     self._store = ox.Store(str(path))
                     read_only = False
                 except OSError:
-                    self._store = ox.Store.read_only(str(path))
+                    self._store = _open_read_only(Path(path))
             else:
                 self._store = ox.Store(str(path))
         except OSError as exc:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from kg.cli import main
+from kg.errors import UsageError
 from kg.ingest import ingest
 from kg.queries import Permissions, check_sparql, run_sparql
 from kg.store import SOURCE_BASE, EmbeddedStore
@@ -93,7 +94,9 @@ def test_smuggled_service_never_reaches_a_server(
     listener: Listener, oxigraph_server: OxigraphServer
 ) -> None:
     oxigraph_server.clear()
-    assert main(["sparql", _smuggle(listener.url), "--endpoint", f"{oxigraph_server.url}/query"]) == 2
+    assert (
+        main(["sparql", _smuggle(listener.url), "--endpoint", f"{oxigraph_server.url}/query"]) == 2
+    )
     assert listener.hits == []
 
 
@@ -109,7 +112,7 @@ def test_guard_runs_its_own_reading() -> None:
     checked = check_sparql('SELECT * WHERE { ?s ?p (_:b"x ") } # SERVICE')
     assert checked.text == 'SELECT * WHERE { ?s ?p ( _:b "x " ) }'
     for bad in ("SELECT * WHERE { ?s ?p ?o } SERVICEX", 'SELECT * WHERE { ?s ?p "\\q" }'):
-        with pytest.raises(Exception, match="unknown keyword|syntax|escape"):
+        with pytest.raises(UsageError, match=r"unknown keyword|syntax|escape"):
             check_sparql(bad)
 
 
@@ -160,9 +163,7 @@ def test_from_a_missing_graph_reads_nothing(disk_store: Path) -> None:
 
 
 def test_query_memory_is_bounded(disk_store: Path) -> None:
-    query = (
-        "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i ?a ?d ?g"
-    )  # a cartesian product of the store with itself, three times, sorted
+    query = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i ?a ?d ?g"  # a cartesian product of the store with itself, three times, sorted
     done = _kg("sparql", query, "--store", str(disk_store), "--timeout", "100",
                env={"KG_MAX_QUERY_BYTES": str(1536 * 1024 * 1024)})  # fmt: skip
     assert done.returncode == 1, done.stderr[-500:]
@@ -196,7 +197,6 @@ def test_readers_see_committed_loads_only(tmp_path: Path) -> None:
         reader.close()
         batch.abort()
         writer.close()
-
 
 
 EVIL_TTL = """@prefix schema: <https://schema.org/> .

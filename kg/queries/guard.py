@@ -76,18 +76,131 @@ _UPDATE_WORDS = {
 #: functions (https://www.w3.org/TR/sparql11-query/#grammar), plus the SPARQL 1.2 / Oxigraph
 #: additions pyoxigraph 0.5 reads (``LATERAL``, triple terms, ``LANGDIR``...).
 KEYWORDS = frozenset(
-    """
-    BASE PREFIX SELECT CONSTRUCT DESCRIBE ASK DISTINCT REDUCED AS FROM NAMED WHERE ORDER BY ASC
-    DESC LIMIT OFFSET GROUP HAVING VALUES UNDEF OPTIONAL UNION MINUS GRAPH SERVICE SILENT BIND
-    FILTER EXISTS NOT IN A TRUE FALSE LATERAL
-    STR LANG LANGMATCHES DATATYPE BOUND IRI URI BNODE RAND ABS CEIL FLOOR ROUND CONCAT STRLEN
-    UCASE LCASE ENCODE_FOR_URI CONTAINS STRSTARTS STRENDS STRBEFORE STRAFTER YEAR MONTH DAY
-    HOURS MINUTES SECONDS TIMEZONE TZ NOW UUID STRUUID MD5 SHA1 SHA256 SHA384 SHA512 COALESCE IF
-    STRLANG STRDT SAMETERM ISIRI ISURI ISBLANK ISLITERAL ISNUMERIC REGEX SUBSTR REPLACE
-    COUNT SUM MIN MAX AVG SAMPLE GROUP_CONCAT SEPARATOR
-    TRIPLE SUBJECT PREDICATE OBJECT ISTRIPLE LANGDIR HASLANG HASLANGDIR STRLANGDIR ADJUST
-    INSERT DELETE LOAD CLEAR CREATE DROP COPY MOVE ADD WITH DATA USING INTO TO DEFAULT ALL
-    """.split()
+    [
+        "BASE",
+        "PREFIX",
+        "SELECT",
+        "CONSTRUCT",
+        "DESCRIBE",
+        "ASK",
+        "DISTINCT",
+        "REDUCED",
+        "AS",
+        "FROM",
+        "NAMED",
+        "WHERE",
+        "ORDER",
+        "BY",
+        "ASC",
+        "DESC",
+        "LIMIT",
+        "OFFSET",
+        "GROUP",
+        "HAVING",
+        "VALUES",
+        "UNDEF",
+        "OPTIONAL",
+        "UNION",
+        "MINUS",
+        "GRAPH",
+        "SERVICE",
+        "SILENT",
+        "BIND",
+        "FILTER",
+        "EXISTS",
+        "NOT",
+        "IN",
+        "A",
+        "TRUE",
+        "FALSE",
+        "LATERAL",
+        "STR",
+        "LANG",
+        "LANGMATCHES",
+        "DATATYPE",
+        "BOUND",
+        "IRI",
+        "URI",
+        "BNODE",
+        "RAND",
+        "ABS",
+        "CEIL",
+        "FLOOR",
+        "ROUND",
+        "CONCAT",
+        "STRLEN",
+        "UCASE",
+        "LCASE",
+        "ENCODE_FOR_URI",
+        "CONTAINS",
+        "STRSTARTS",
+        "STRENDS",
+        "STRBEFORE",
+        "STRAFTER",
+        "YEAR",
+        "MONTH",
+        "DAY",
+        "HOURS",
+        "MINUTES",
+        "SECONDS",
+        "TIMEZONE",
+        "TZ",
+        "NOW",
+        "UUID",
+        "STRUUID",
+        "MD5",
+        "SHA1",
+        "SHA256",
+        "SHA384",
+        "SHA512",
+        "COALESCE",
+        "IF",
+        "STRLANG",
+        "STRDT",
+        "SAMETERM",
+        "ISIRI",
+        "ISURI",
+        "ISBLANK",
+        "ISLITERAL",
+        "ISNUMERIC",
+        "REGEX",
+        "SUBSTR",
+        "REPLACE",
+        "COUNT",
+        "SUM",
+        "MIN",
+        "MAX",
+        "AVG",
+        "SAMPLE",
+        "GROUP_CONCAT",
+        "SEPARATOR",
+        "TRIPLE",
+        "SUBJECT",
+        "PREDICATE",
+        "OBJECT",
+        "ISTRIPLE",
+        "LANGDIR",
+        "HASLANG",
+        "HASLANGDIR",
+        "STRLANGDIR",
+        "ADJUST",
+        "INSERT",
+        "DELETE",
+        "LOAD",
+        "CLEAR",
+        "CREATE",
+        "DROP",
+        "COPY",
+        "MOVE",
+        "ADD",
+        "WITH",
+        "DATA",
+        "USING",
+        "INTO",
+        "TO",
+        "DEFAULT",
+        "ALL",
+    ]
 )
 #: Token kinds that are plain terms: they never open a level of the algebra tree.
 _TERMS = {"var", "iri", "pname", "string", "number", "lang", "bnode", "close"}
@@ -298,7 +411,11 @@ def check_sparql(text: str, *, allow: Permissions | None = None) -> Checked:
             iri = _graph_iri(tokens[j], prefixes)
             (named if is_named else default).append(iri)
             if not iri.startswith(GRAPH_BASE) and not allow.remote_from:
-                what = "a local file" if iri.lower().startswith("file:") else "a graph outside the store"
+                what = (
+                    "a local file"
+                    if iri.lower().startswith("file:")
+                    else "a graph outside the store"
+                )
                 raise UsageError(
                     f"FROM <{iri}> refused: it names {what}, which some engines fetch "
                     f"(only kg's own graphs under {GRAPH_BASE} are allowed; use --allow-remote-from to permit)"
@@ -318,7 +435,9 @@ def check_sparql(text: str, *, allow: Permissions | None = None) -> Checked:
         if "LOAD" in words:
             uses.add("LOAD")
             if not allow.load:
-                raise UsageError("LOAD refused: it fetches a URL or reads a file (use --allow-load)")
+                raise UsageError(
+                    "LOAD refused: it fetches a URL or reads a file (use --allow-load)"
+                )
     _probe(tokens)
     dataset = Dataset(tuple(default), tuple(named)) if default or named else None
     return Checked(_canonical(text, tokens), form, dataset, frozenset(uses))

@@ -76,12 +76,12 @@ def run_in_child(
     request = json.dumps(
         {"path": str(path), "query": text, "max_rows": max_rows, "dataset": dataset}
     ).encode("utf-8")
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+    proc = subprocess.Popen(
         [sys.executable, "-I", str(_CHILD)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        preexec_fn=lambda: _limit_memory(limit),  # noqa: PLW1509 - no threads run in the child yet
+        preexec_fn=lambda: _limit_memory(limit),
     )
     try:
         out, err = proc.communicate(request, timeout=timeout)
@@ -109,7 +109,9 @@ def run_in_child(
                 f"query stopped: it needed more than {limit // (1024 * 1024):,} MiB of memory "
                 "(KG_MAX_QUERY_BYTES); narrow it or add a LIMIT; the store is unchanged"
             )
-        last = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
+        last = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [
+            f"exit {proc.returncode}"
+        ]
         raise StoreError(f"query failed in its worker process: {last[0][:300]}")
     truncated = bool(header.get("truncated"))
     if header["form"] == "ask":

@@ -78,6 +78,5 @@ def _child() -> int:
         return fail("store", str(exc))
 
 
-
 if __name__ == "__main__":
     sys.exit(_child())

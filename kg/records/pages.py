@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kg import ids
+from kg import ids, limits
 from kg.errors import DataError, SourceError, UsageError
 from kg.records import clean
 from kg.records.sources import RawRecord, SourceOptions, register_scheme
@@ -965,7 +965,7 @@ class PageSource:
 
     def _read(self) -> bytes:
         try:
-            data = self.path.read_bytes()
+            data = limits.read_file_bytes(self.path, limit="max_response_bytes")
         except FileNotFoundError:
             raise SourceError(f"{self.path}: no such file") from None
         except IsADirectoryError:
