@@ -280,3 +280,98 @@ def test_a_failing_allowed_update_is_one_line(
     update = "DROP GRAPH <https://w3id.org/kg/graph/none>"
     assert main(["sparql", update, "--allow-update", "--store", str(store)]) == 1
     assert "does not exist" in _one_line(capsys)
+
+
+def test_only_regular_files_are_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = str(tmp_path / "s")
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)  # a reader would block on it forever
+    zero = tmp_path / "zero.json"
+    zero.symlink_to("/dev/zero")  # a reader would fill memory
+    assert main(["ingest", "--store", store, str(fifo), str(zero), f"page:{zero}"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("not a regular file (a FIFO)") == 1
+    assert err.count("not a regular file (a character device)") == 2
+
+
+def test_page_files_have_a_size_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text("Ada Lovelace\nPublications\n" + "x" * 5000, encoding="utf-8")
+    monkeypatch.setenv("KG_MAX_RESPONSE_BYTES", "1000")
+    assert main(["ingest", "--store", str(tmp_path / "s"), f"page:{page}", "--person", "Ada Lovelace"]) == 1  # fmt: skip
+    assert "exceeds KG_MAX_RESPONSE_BYTES=1000" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["!!binary aGVsbG8=", "!!set {a, b}", "!!omap [a: 1]"])
+def test_yaml_takes_safe_scalar_types_only(
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "people.yaml"
+    src.write_text(f"- type: Person\n  name: {value}\n", encoding="utf-8")
+    assert main(["ingest", "--store", str(tmp_path / "s"), str(src)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "unsupported YAML type" in err
+
+
+def test_csv_and_tsv_cells_never_start_a_formula(disk_store: Path, tmp_path: Path) -> None:
+    from kg.queries import format_answer
+
+    query = (
+        'SELECT ?a ?b ?c ?d ?n WHERE { VALUES (?a ?b ?c ?d ?n) { ("=cmd|\' /C calc\'!A0" '
+        '"=HYPERLINK(\\"http://e\\")" "+1+cmd" "@SUM(A1)" -5) } }'
+    )
+    store = EmbeddedStore(disk_store, read_only=True)
+    try:
+        answer = run_sparql(query, store=store)
+    finally:
+        store.close()
+    csv_rows = format_answer(answer, "csv").splitlines()[1]
+    cells = next(iter(__import__("csv").reader([csv_rows])))
+    assert cells[:4] == ["'=cmd|' /C calc'!A0", "'=HYPERLINK(\"http://e\")", "'+1+cmd", "'@SUM(A1)"]
+    assert cells[4] == "-5"  # a number is no formula
+    tsv = format_answer(answer, "tsv").splitlines()[1].split("\t")
+    assert all(not c.strip('"').startswith(("=", "+", "@")) for c in tsv[:4])
+    # the TSV cells are still N-Triples terms with the same values
+    import pyoxigraph as ox
+
+    values = [ox.parse(f"<urn:s> <urn:p> {c} .".encode(), ox.RdfFormat.N_TRIPLES) for c in tsv[:4]]
+    assert [next(iter(v)).object.value for v in values][0].startswith("=cmd")
+
+
+def test_control_characters_are_removed_and_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records = [
+        {"type": "Person", "id": "ada", "name": "Ada\u0000 Love\u001b[2Jlace"},
+        {"type": "Publication", "id": "w", "title": "On\u0007 engines", "date": "2020",
+         "authors": [{"name": "Ada\u0000 Love\u001b[2Jlace", "person": "ada"}, {"name": "B\u001bob Smith"}]},
+        {"type": "Publication", "id": "\u001b[31mbad", "title": 7, "authors": []},
+    ]  # fmt: skip
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps(records), encoding="utf-8")
+    store = str(tmp_path / "s")
+    main(["ingest", "--store", store, str(src)])
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x00" not in err
+    assert "control_chars_removed 7" in err
+    main(["ingest", "--store", store, str(tmp_path / "a\x1b[2J.json")])  # a name with ESC
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "a\\x1b[2J.json" in err
+    assert main(["export", "html", "--store", store, "--out", str(tmp_path / "site"),
+                 "--base-url", "https://e.org/", "--no-publication-pages"]) in {0, 1}  # fmt: skip
+    for page in (tmp_path / "site").rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not any(c in text for c in "\x00\x07\x1b"), page
+    svg = tmp_path / "c.svg"
+    people = run_sparql(
+        "SELECT ?p WHERE { ?p a <https://schema.org/Person> ; <https://schema.org/name> ?n "
+        'FILTER(CONTAINS(?n, "Ada")) }',
+        store=EmbeddedStore(tmp_path / "s", read_only=True),
+    ).records()
+    person = str(people[0]["p"])
+    assert main(["plot", "coauthors", "--store", store, "--person", person, "--out", str(svg)]) == 0
+    import xml.etree.ElementTree as ET
+
+    ET.parse(svg)  # well-formed XML
