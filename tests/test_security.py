@@ -375,3 +375,49 @@ def test_control_characters_are_removed_and_escaped(
     import xml.etree.ElementTree as ET
 
     ET.parse(svg)  # well-formed XML
+
+
+def _works(store: Path) -> int:
+    s = EmbeddedStore(store, read_only=True)
+    try:
+        answer = run_sparql("SELECT (COUNT(*) AS ?n) WHERE { ?w a <https://schema.org/ScholarlyArticle> }", store=s)  # fmt: skip
+        return int(answer.records()[0]["n"] or 0)  # type: ignore[arg-type]
+    finally:
+        s.close()
+
+
+def _batch(tmp_path: Path) -> Path:
+    src = tmp_path / "works.json"
+    good = {"type": "Publication", "id": "ok", "title": "Fine", "date": "2020", "authors": [{"name": "Ada Lovelace"}]}  # fmt: skip
+    src.write_text(
+        json.dumps([good, {**good, "id": "bad", "title": "\ud800 lone"}], ensure_ascii=True),
+        encoding="utf-8",
+    )
+    return src
+
+
+def test_a_rejected_record_with_a_lone_surrogate_reaches_the_quarantine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    q = tmp_path / "q.jsonl"
+    assert main(["ingest", "--store", str(tmp_path / "s"), "--quarantine", str(q), str(_batch(tmp_path))]) == 1  # fmt: skip
+    assert "Traceback" not in capsys.readouterr().err
+    (line,) = q.read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["record"]["title"] == "\ud800 lone"
+    assert _works(tmp_path / "s") == 1
+
+
+def test_nothing_is_committed_when_the_quarantine_cannot_be_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests._audit import allow
+
+    src = str(_batch(tmp_path))
+    store = tmp_path / "s"
+    assert main(["ingest", "--store", str(store), "--quarantine", str(tmp_path), src]) == 2
+    assert "is a directory" in _one_line(capsys)
+    with allow(paths=("/dev/full",)):  # every write fails with ENOSPC
+        assert main(["ingest", "--store", str(store), "--quarantine", "/dev/full", src]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write quarantine file /dev/full" in err and "Traceback" not in err
+    assert _works(store) == 0
