@@ -32,6 +32,7 @@ import pyoxigraph as ox
 import requests
 
 from kg.errors import DataError, KgError, StoreError, StoreLockedError, UsageError
+from kg.store_lock import LOCK_GRAPH, WriterLease
 from kg.vocab import GRAPH_BASE, KG, PREFIXES
 
 __all__ = [
@@ -143,9 +144,14 @@ SELECT ?kind (COUNT(DISTINCT ?x) AS ?n) WHERE {
   ?x a ?class .
 } GROUP BY ?kind
 """
-_TRIPLES_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+# a remote writer's lease (kg.store_lock) is not data
+_TRIPLES_QUERY = (
+    "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o "
+    f"FILTER(?s != <{LOCK_GRAPH}>) }} }}"
+)
 _QUADS_QUERY = (
-    "SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?g) AS ?g_n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    "SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?g) AS ?g_n) WHERE { GRAPH ?g { ?s ?p ?o } "
+    f"FILTER(?g != <{LOCK_GRAPH}>) }}"
 )
 _HASHES_QUERY = (
     f"SELECT ?g ?h WHERE {{ GRAPH ?g {{ ?g <{KG}contentHash> ?h ; {_COMMITTED} true }} }}"
@@ -292,7 +298,22 @@ class LoadBatch:
         self.graphs: list[str] = []
         self._families: set[str] = set()
         self.committed = False
-        recover(backend)
+        # a remote store has no process lock: take its writer lease first (kg.store_lock), so
+        # recover() drops only loads whose writer's lease ran out, never a live writer's
+        lease = getattr(backend, "writer_lease", None)
+        self._lease: WriterLease | None = lease() if callable(lease) else None
+        if self._lease is not None:
+            self._lease.acquire()
+        try:
+            recover(backend)
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
 
     def add(self, graph: str, lines: Iterable[str]) -> int:
         """Load N-Triples ``lines`` into the new load graph ``graph``; returns how many lines."""
@@ -320,7 +341,11 @@ class LoadBatch:
 
     def commit(self) -> None:
         """The commit point, then the families' superseded loads are dropped."""
-        if self.graphs:
+        if self.graphs and self._lease is not None:
+            body = " ".join(f"GRAPH <{g}> {{ <{g}> {_COMMITTED} true }}" for g in self.graphs)
+            self._backend.update(self._lease.commit_update(body))  # one transaction, if held
+            self._lease.check_committed(self.graphs[0])
+        elif self.graphs:
             self._backend.update(_commit_update(self.graphs))  # one transaction
         self.committed = True
         old = [g for g in _loads(self._backend) if _family(g) in self._families]
@@ -334,6 +359,7 @@ class LoadBatch:
             with contextlib.suppress(KgError, OSError):
                 self._backend.update(_drop_update(self.graphs))
         self.graphs = []
+        self._release()
 
     def __enter__(self) -> LoadBatch:
         return self
@@ -341,6 +367,7 @@ class LoadBatch:
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         if not self.committed:
             self.abort()
+        self._release()
 
 
 def _replace(backend: _Backend, graphs: Mapping[str, Iterable[str]]) -> None:
@@ -641,6 +668,16 @@ class RemoteStore:
 
     def load_batch(self) -> LoadBatch:
         return LoadBatch(self)
+
+    def writer_lease(self) -> WriterLease:
+        """The writer lease a :class:`LoadBatch` takes on this endpoint (:mod:`kg.store_lock`)."""
+
+        def connect() -> RemoteStore:  # the renewing thread's own connection
+            e = self.endpoints
+            return RemoteStore(e.query, update_endpoint=e.update, gsp_endpoint=e.gsp,
+                               timeout=self.timeout)  # fmt: skip
+
+        return WriterLease(self, connect=connect, where=f"endpoint {self.endpoints.query}")
 
     def _load(self, graph: str, chunk: bytes) -> None:
         """Add a chunk to a graph: Graph Store Protocol POST (one transaction on Oxigraph)."""

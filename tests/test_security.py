@@ -319,7 +319,7 @@ def test_csv_and_tsv_cells_never_start_a_formula(disk_store: Path, tmp_path: Pat
     from kg.queries import format_answer
 
     query = (
-        'SELECT ?a ?b ?c ?d ?n WHERE { VALUES (?a ?b ?c ?d ?n) { ("=cmd|\' /C calc\'!A0" '
+        "SELECT ?a ?b ?c ?d ?n WHERE { VALUES (?a ?b ?c ?d ?n) { (\"=cmd|' /C calc'!A0\" "
         '"=HYPERLINK(\\"http://e\\")" "+1+cmd" "@SUM(A1)" -5) } }'
     )
     store = EmbeddedStore(disk_store, read_only=True)
@@ -329,7 +329,7 @@ def test_csv_and_tsv_cells_never_start_a_formula(disk_store: Path, tmp_path: Pat
         store.close()
     csv_rows = format_answer(answer, "csv").splitlines()[1]
     cells = next(iter(__import__("csv").reader([csv_rows])))
-    assert cells[:4] == ["'=cmd|' /C calc'!A0", "'=HYPERLINK(\"http://e\")", "'+1+cmd", "'@SUM(A1)"]
+    assert cells[:4] == ["'=cmd|' /C calc'!A0", '\'=HYPERLINK("http://e")', "'+1+cmd", "'@SUM(A1)"]
     assert cells[4] == "-5"  # a number is no formula
     tsv = format_answer(answer, "tsv").splitlines()[1].split("\t")
     assert all(not c.strip('"').startswith(("=", "+", "@")) for c in tsv[:4])
@@ -461,3 +461,69 @@ def test_the_position_checks_still_find_gaps_and_duplicates_in_a_wide_record(
     assert "there is no author at position 1500" in reasons
     assert "there is no author at position 2" in reasons
     assert "share position 3" in reasons
+
+
+def _pubs(path: Path, tag: str, n: int) -> Path:
+    records = [{"type": "Publication", "id": f"{tag}{i}", "title": f"{tag} work {i}", "date": "2020",
+                "authors": [{"name": f"{tag.title()} Author{i % 7}"}]} for i in range(n)]  # fmt: skip
+    path.write_text(json.dumps(records), encoding="utf-8")
+    return path
+
+
+def test_a_second_remote_writer_never_drops_a_live_writers_load(
+    oxigraph_server: OxigraphServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kg.errors import StoreLockedError
+    from kg.store import RemoteStore, stats
+
+    oxigraph_server.clear()
+    monkeypatch.setenv("KG_LOCK_WAIT_S", "0")
+    first, second = RemoteStore(f"{oxigraph_server.url}/query"), RemoteStore(f"{oxigraph_server.url}/query")  # fmt: skip
+    batch = first.load_batch()
+    graph = SOURCE_BASE + "fam/1"
+    batch.add(graph, ['<urn:w> <https://schema.org/name> "kept" .'])
+    with pytest.raises(StoreLockedError, match="is locked: another kg ingest"):
+        second.load_batch()  # it used to run recover() here and drop the graph being filled
+    batch.commit()
+    batch.abort()  # releases the lease
+    assert run_sparql('ASK { <urn:w> <https://schema.org/name> "kept" }', store=second).boolean
+    assert stats(second).graphs == 1
+    second.load_batch().abort()  # the lease is free again
+    first.close()
+    second.close()
+
+
+def test_two_concurrent_ingests_on_one_server_lose_nothing(
+    oxigraph_server: OxigraphServer, tmp_path: Path
+) -> None:
+    from kg.store import RemoteStore, stats
+
+    oxigraph_server.clear()
+    endpoint = f"{oxigraph_server.url}/query"
+    files = [_pubs(tmp_path / "a.json", "alpha", 400), _pubs(tmp_path / "b.json", "beta", 400)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "kg", "ingest", "--endpoint", endpoint, str(f)],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for f in files
+    ]
+    errs = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errs
+    for err, f in zip(errs, files, strict=True):
+        assert f"{f}: loaded, 400/400 records" in err
+    store = RemoteStore(endpoint)
+    try:
+        assert stats(store).publications == 800
+        loads = run_sparql(
+            "SELECT ?g (SAMPLE(?c) AS ?committed) WHERE { GRAPH ?g { ?g "
+            "<https://w3id.org/kg/vocab#sourceLabel> ?l OPTIONAL { ?g <https://w3id.org/kg/vocab#committed> ?c } } } GROUP BY ?g",
+            store=store,
+        ).records()
+        assert len(loads) == 2 and all(r["committed"] is True for r in loads)  # no orphan graph
+        lease = run_sparql("ASK { GRAPH <https://w3id.org/kg/graph/lock> { ?s ?p ?o } }", store=store)  # fmt: skip
+        assert lease.boolean is False
+    finally:
+        store.close()
