@@ -22,6 +22,7 @@ that agree to well within the lease (``KG_LOCK_LEASE_S``, default 60 s).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -108,9 +109,8 @@ class WriterLease:
     def _read(self, endpoint: _Endpoint) -> _State | None:
         from kg.store import SelectResult
 
-        res = endpoint.query(
-            f"SELECT ?h ?e WHERE {{ GRAPH <{LOCK_GRAPH}> {{ <{LOCK_GRAPH}> {_HOLDER} ?h ; {_EXPIRES} ?e }} }}"  # fmt: skip
-        )
+        pattern = f"<{LOCK_GRAPH}> {_HOLDER} ?h ; {_EXPIRES} ?e"
+        res = endpoint.query(f"SELECT ?h ?e WHERE {{ GRAPH <{LOCK_GRAPH}> {{ {pattern} }} }}")
         assert isinstance(res, SelectResult)
         rows = res.dicts()
         if len(rows) != 1 or not rows[0]["h"] or not rows[0]["e"]:
@@ -169,8 +169,8 @@ class WriterLease:
         while not self._stop.wait(self.lease / 3):
             try:
                 won, _ = self._try(endpoint)
-            except Exception:
-                continue
+            except (StoreError, OSError):
+                won = True  # unreachable for now: retried next time; the commit checks
             if not won:
                 self.lost = True
                 return
@@ -199,10 +199,8 @@ class WriterLease:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        try:
+        with contextlib.suppress(StoreError, OSError):  # else the lease runs out on its own
             self._endpoint.update(
                 f"DELETE {{ GRAPH <{LOCK_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{LOCK_GRAPH}> "
                 f'{{ <{LOCK_GRAPH}> {_HOLDER} "{self.token}" . ?s ?p ?o }} }}'
             )
-        except (StoreError, OSError):
-            pass  # the lease runs out on its own

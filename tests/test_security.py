@@ -337,7 +337,7 @@ def test_csv_and_tsv_cells_never_start_a_formula(disk_store: Path, tmp_path: Pat
     import pyoxigraph as ox
 
     values = [ox.parse(f"<urn:s> <urn:p> {c} .".encode(), ox.RdfFormat.N_TRIPLES) for c in tsv[:4]]
-    assert [next(iter(v)).object.value for v in values][0].startswith("=cmd")
+    assert next(iter(values[0])).object.value.startswith("=cmd")
 
 
 def test_control_characters_are_removed_and_escaped(
@@ -507,7 +507,7 @@ def test_two_concurrent_ingests_on_one_server_lose_nothing(
             cwd=ROOT,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for f in files
     ]
     errs = [p.communicate(timeout=300)[1] for p in procs]
