@@ -527,3 +527,16 @@ def test_two_concurrent_ingests_on_one_server_lose_nothing(
         assert lease.boolean is False
     finally:
         store.close()
+
+
+def test_the_guard_fuzz_target_sees_a_disagreement(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fuzz
+    import fuzz.queries
+    from kg.queries.guard import Checked
+
+    attack = fuzz.queries.ATTACKS[0].encode()
+    assert fuzz.queries._guard_engine(attack) == "ok"  # the guard sees its SERVICE
+    blind = Checked("SELECT * WHERE { }", "select")  # a guard that saw no SERVICE
+    monkeypatch.setattr(fuzz.queries, "check_sparql", lambda *_a, **_k: blind)
+    with pytest.raises(fuzz.Broken, match="called out"):
+        fuzz.queries._guard_engine(attack)
