@@ -132,7 +132,8 @@ def _kg(
         "SELECT ?x WHERE { BIND(" + "!" * 10_000 + "true AS ?x) }",
         "SELECT * WHERE { " + " UNION ".join(["{ BIND(1 AS ?x) }"] * 5_000) + " }",
         "SELECT * WHERE { " + " ".join(f"BIND(1 AS ?x{i})" for i in range(10_000)) + " }",
-        'SELECT * WHERE { ?s ?p (_:b"x ") } BIND("' + "{" * 5_000 + "}" * 5_000 + '" AS ?q)',
+        # the old lexer read `") {{…}} BIND("` as a string: a 5,000-deep group hid in it
+        'SELECT * WHERE { ?s ?p (_:b"x ") ' + "{" * 5_000 + "}" * 5_000 + ' BIND(" _:c" AS ?q) }',
     ],
     ids=["add-chain", "not-chain", "union-chain", "bind-chain", "label-then-string"],
 )
