@@ -50,12 +50,6 @@ class SandboxAnswer:
     truncated: bool
 
 
-def _limit_memory(max_bytes: int) -> None:  # runs in the child before exec
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
-
-
 def run_in_child(
     path: Path,
     text: str,
@@ -74,14 +68,19 @@ def run_in_child(
 
     limit = max_bytes or current_limits().max_query_bytes
     request = json.dumps(
-        {"path": str(path), "query": text, "max_rows": max_rows, "dataset": dataset}
+        {
+            "path": str(path),
+            "query": text,
+            "max_rows": max_rows,
+            "dataset": dataset,
+            "max_bytes": limit,
+        }
     ).encode("utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-I", str(_CHILD)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        preexec_fn=lambda: _limit_memory(limit),
     )
     try:
         out, err = proc.communicate(request, timeout=timeout)

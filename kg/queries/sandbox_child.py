@@ -8,6 +8,7 @@ Only the standard library and pyoxigraph are imported, so it starts in a fractio
 from __future__ import annotations
 
 import json
+import resource
 import sys
 from typing import Any
 
@@ -31,6 +32,8 @@ def _term_json(term: Any) -> dict[str, str]:
 
 def _child() -> int:
     request = json.loads(sys.stdin.buffer.read())
+    # the bound first: every allocation of the query counts against it (POSIX setrlimit)
+    resource.setrlimit(resource.RLIMIT_AS, (request["max_bytes"], request["max_bytes"]))
     out = sys.stdout.buffer
 
     def fail(kind: str, message: str) -> int:
