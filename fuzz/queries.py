@@ -49,7 +49,7 @@ FRAGMENTS = [
 #: The campaign's attack queries (issue 20) and plain ones: the seeds besides the saved queries.
 ATTACKS = [
     'SELECT * WHERE { { OPTIONAL { ?s ?p (_:b"x ") } } SERVICE <http://127.0.0.1:9/x> { ?a ?b ?c } BIND(" _:c" AS ?q) }',
-    "INSERT DATA { <a:b> <a:c> (_:b\"x \") } ; LOAD <http://127.0.0.1:9/l> ; INSERT DATA { <a:d> <a:e> \" _:c\" }",
+    'INSERT DATA { <a:b> <a:c> (_:b"x ") } ; LOAD <http://127.0.0.1:9/l> ; INSERT DATA { <a:d> <a:e> " _:c" }',
     "SELECT * WHERE { ?s ?p ?o } # SERVICE <http://127.0.0.1:9/x> { }",
     'SELECT * WHERE { ?s ?p "SERVICE <http://127.0.0.1:9/x> { }" }',
     "PREFIX p: <http://127.0.0.1:9/> SELECT * WHERE { SERVICE p:x { ?s ?p ?o } }",
