@@ -352,6 +352,7 @@ class LoadBatch:
         old = [g for g in old if g not in self.graphs]
         if old:
             self._backend.update(_drop_update(old))
+        self._release()
 
     def abort(self) -> None:
         """Drop every graph added so far (best effort: recovery drops them otherwise)."""

@@ -118,7 +118,10 @@ class WriterLease:
         return _State(str(rows[0]["h"]), str(rows[0]["e"]))
 
     def _swap(self, endpoint: _Endpoint, old: _State | None, expires: str) -> None:
-        new = f'<{LOCK_GRAPH}> {_HOLDER} "{self.token}" ; {_EXPIRES} "{expires}"^^{_DT} .'
+        new = (
+            f"<{LOCK_GRAPH}> a <{KG}WriterLease> ; "
+            f'{_HOLDER} "{self.token}" ; {_EXPIRES} "{expires}"^^{_DT} .'
+        )
         if old is None:
             where = f"FILTER NOT EXISTS {{ GRAPH <{LOCK_GRAPH}> {{ ?s ?p ?o }} }}"
             endpoint.update(f"INSERT {{ GRAPH <{LOCK_GRAPH}> {{ {new} }} }} WHERE {{ {where} }}")
@@ -129,8 +132,10 @@ class WriterLease:
             f'WHERE {{ GRAPH <{LOCK_GRAPH}> {{ <{LOCK_GRAPH}> {_HOLDER} "{old.holder}" . ?s ?p ?o }} }}'
         )
 
-    def _try(self, endpoint: _Endpoint) -> tuple[bool, _State | None]:
+    def _try(self, endpoint: _Endpoint, *, renew: bool = False) -> tuple[bool, _State | None]:
         state = self._read(endpoint)
+        if renew and (state is None or state.holder != self.token or self._stop.is_set()):
+            return False, state  # a renewal never re-creates a lease that is gone
         now = datetime.now(UTC)
         if state is not None and state.holder != self.token and state.expires:
             try:
@@ -168,11 +173,11 @@ class WriterLease:
         endpoint = self._connect()
         while not self._stop.wait(self.lease / 3):
             try:
-                won, _ = self._try(endpoint)
+                won, _ = self._try(endpoint, renew=True)
             except (StoreError, OSError):
                 won = True  # unreachable for now: retried next time; the commit checks
             if not won:
-                self.lost = True
+                self.lost = not self._stop.is_set()
                 return
 
     def commit_update(self, body: str) -> str:
