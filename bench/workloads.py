@@ -544,6 +544,40 @@ def gate_baseline(ctx: Context) -> Outcome:
     return Outcome(seconds, 1501, {"held_back": len(held)})
 
 
+#: Authors of the one record the ``gate-authors`` workload gates (the record schema allows it).
+WIDE_AUTHORS = 10_000
+
+
+def _wide_record(ctx: Context) -> Path:
+    """One publication with :data:`WIDE_AUTHORS` authors, positions 1..n (issue 20)."""
+    path = ctx.work / "wide.json"
+    authors = [{"name": f"Author{i} Person{i}"} for i in range(WIDE_AUTHORS)]
+    record = {"type": "Publication", "id": "wide", "title": "Wide", "date": "2020", "authors": authors}  # fmt: skip
+    path.write_text(json.dumps([record]), "utf-8")
+    return path
+
+
+def _wide(ctx: Context, *, validate: bool) -> Outcome:
+    from kg.ingest import ingest
+    from kg.store import EmbeddedStore
+
+    path = _wide_record(ctx)
+    store = EmbeddedStore(None)
+    seconds, report = _timed(lambda: ingest([str(path)], store, validate=validate))
+    return Outcome(seconds, WIDE_AUTHORS, {"records_out": report.sources[0].records_out})
+
+
+def gate_authors_kg(ctx: Context) -> Outcome:
+    """kg: ingest one record with 10,000 authors, gate on. The position checks group by
+    (publication, position): linear in the author count (a self-join took 282 s, issue 20)."""
+    return _wide(ctx, validate=True)
+
+
+def gate_authors_baseline(ctx: Context) -> Outcome:
+    """The same ingest with the gate off: the row's ratio is what gating that record adds."""
+    return _wide(ctx, validate=False)
+
+
 # --------------------------------------------------------------------------- saved queries
 
 
@@ -917,6 +951,14 @@ WORKLOADS: dict[str, Workload] = {
             ("kg.validate", "kg.ingest:param=validate"),
             sizes=(10_000, 100_000, 1_000_000),
             cap=_PYSHACL_GATE,
+        ),
+        Workload(
+            "gate-authors",
+            "authors",
+            gate_authors_kg,
+            gate_authors_baseline,
+            ("kg.validate", "kg.ingest:param=validate"),
+            sizes=(10_000,),
         ),
         Workload(
             "queries",

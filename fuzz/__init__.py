@@ -79,6 +79,7 @@ def targets() -> dict[str, Target]:
 
     import fuzz.apis
     import fuzz.pages
+    import fuzz.queries
     import fuzz.render
     import fuzz.targets  # noqa: F401 - registers the file, RDF, mapping and literal targets
 

@@ -193,6 +193,21 @@ def _jsonl_lines(data: bytes, rng: random.Random) -> bytes | None:
 MAX_INPUT = 1024 * 1024
 
 
+def _mutate_sparql(data: bytes, rng: random.Random) -> bytes:
+    """1-6 hostile SPARQL fragments (:data:`fuzz.queries.FRAGMENTS`) spliced in: at a token
+    boundary (a space) or anywhere, sometimes replacing a stretch of the query."""
+    from fuzz.queries import FRAGMENTS
+
+    text = data.decode("utf-8", "replace")
+    for _ in range(rng.randrange(1, 7)):
+        fragment = rng.choice(FRAGMENTS)
+        spaces = [i for i, c in enumerate(text) if c == " "]
+        at = rng.choice(spaces) if spaces and rng.random() < 0.6 else rng.randrange(len(text) + 1)
+        cut = rng.randrange(0, 12) if rng.random() < 0.3 else 0
+        text = text[:at] + fragment + text[at + cut :]
+    return text.encode("utf-8", "surrogatepass")
+
+
 def mutate(data: bytes, corpus: list[bytes], rng: random.Random, *, kind: str) -> bytes:
     """One mutated input from ``data``: 1-4 stacked mutations, structure-aware for JSON. Kind
     ``tagged-K`` mutates what follows the first line as kind ``K`` and keeps that line."""
@@ -204,6 +219,8 @@ def _mutate(data: bytes, corpus: list[bytes], rng: random.Random, *, kind: str) 
         tag, _, body = data.partition(b"\n")
         bodies = [c.partition(b"\n")[2] for c in corpus]
         return tag + b"\n" + _mutate(body, bodies, rng, kind=kind.removeprefix("tagged-"))
+    if kind == "sparql" and rng.random() < 0.7:
+        return _mutate_sparql(data, rng)
     if kind in ("json", "jsonl") and rng.random() < 0.5:
         out = (_mutate_json if kind == "json" else _jsonl_lines)(data, rng)
         if out is not None:

@@ -19,6 +19,7 @@ from typing import IO, Any
 from kg import __version__
 from kg.errors import EXIT_USAGE, KgError, UsageError
 from kg.ingest import IngestReport, SourceReport, extract, ingest, remove
+from kg.limits import escape_controls
 from kg.queries import (
     FORMATS,
     Limits,
@@ -84,7 +85,7 @@ def _opened(args: argparse.Namespace, *, read_only: bool = False) -> Any:
 
 
 def _err(message: str) -> None:
-    print(f"kg: {message}", file=sys.stderr)
+    print(f"kg: {escape_controls(message)}", file=sys.stderr)
 
 
 def _print_source(report: SourceReport) -> None:
@@ -94,9 +95,9 @@ def _print_source(report: SourceReport) -> None:
         f"{f', {report.triples} triples' if report.triples else ''}"
         f"{f', {len(report.rejected)} rejected' if report.rejected else ''}{extra}"
     )
-    print(line, file=sys.stderr)
+    print(escape_controls(line), file=sys.stderr)
     for warning in report.warnings:
-        print(f"  warning: {warning}", file=sys.stderr)
+        print(f"  warning: {escape_controls(warning)}", file=sys.stderr)
     if report.error:
         _err(report.error)
     for problem in report.problems:
@@ -164,7 +165,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         return 0
     report = extract(args.sources, options=_options(args))
     out: IO[str]
-    with open(args.out, "w", encoding="utf-8") if args.out else _stdout() as out:
+    with _output(args.out) if args.out else _stdout() as out:
         for record in report.records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     for source in report.sources:
@@ -210,7 +211,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def cmd_dump(args: argparse.Namespace) -> int:
     with _opened(args, read_only=True) as store:
         if args.out:
-            with open(args.out, "wb") as fh:
+            with _output(args.out, "wb") as fh:
                 store.dump(fh, args.format, graph=args.graph)
         else:
             store.dump(sys.stdout.buffer, args.format, graph=args.graph)
@@ -236,7 +237,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
                           engine=args.engine, for_=args.for_)  # fmt: skip
     text = {"text": report.to_text, "json": report.to_json, "ttl": report.to_turtle}[args.format]()
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        with _output(args.out) as fh:
+            fh.write(text)
     else:
         sys.stdout.write(text)
     print(report.summary(), file=sys.stderr)
@@ -352,7 +354,8 @@ def cmd_plot_coauthors(args: argparse.Namespace) -> int:
 
     with _opened(args, read_only=True) as store:
         svg = coauthor_picture(args.person, store, base_url=args.base_url)
-    Path(args.out).write_text(svg, encoding="utf-8")
+    with _output(args.out) as fh:
+        fh.write(svg)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
@@ -530,11 +533,33 @@ def _missing_subcommand(p: argparse.ArgumentParser) -> int:
     return EXIT_USAGE
 
 
+def _check_utf8(argv: Sequence[str]) -> None:
+    """Refuse an argument that is not valid UTF-8 (the OS hands it over as lone surrogates)."""
+    for i, arg in enumerate(argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+            raise UsageError(f"argument {i} is not valid UTF-8: {shown[:80]}") from None
+
+
+@contextmanager
+def _output(path: str | Path, mode: str = "w") -> Any:
+    """Open ``--out`` for writing; a directory or an unwritable path is a one-line usage error."""
+    try:
+        fh = open(path, mode, encoding=None if "b" in mode else "utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise UsageError(f"--out {path}: {exc.strerror or exc}") from None
+    with fh:
+        yield fh
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``kg`` with ``argv`` and return the exit code."""
     parser = _build_parser()
     argv = list(argv) if argv is not None else sys.argv[1:]
     try:
+        _check_utf8(argv)
         try:
             args = parser.parse_args(argv)
         except UsageError as exc:

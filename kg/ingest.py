@@ -8,6 +8,7 @@ quarantine file) with their reasons, and the valid ones are committed, unless ``
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -198,7 +199,12 @@ def _read_records(source: RecordSource, report: SourceReport, progress: Progress
         except KgError as exc:  # too long or not Unicode: rejected before the schema check
             report.rejected.append(_rejection(source, raw, [str(exc)]))
             continue
-        # cleaned before it is checked: surrounding white space is a repair, not a rejection
+        # cleaned before it is checked: control characters removed (never into pages, SVG or
+        # terminals) and surrounding white space trimmed: repairs, counted, not rejections
+        data, removed = limits.strip_controls(raw.data)
+        if removed:
+            raw = RawRecord(raw.number, data)
+            report.stats["control_chars_removed"] = report.stats.get("control_chars_removed", 0) + removed  # fmt: skip
         data, n = trim_record(raw.data)
         if n:
             trimmed += n
@@ -662,6 +668,7 @@ def ingest(
     """
     if options is not None and options.source_name is not None and len(specs) > 1:
         raise UsageError("--source-name names one source: give one file or one directory")
+    _check_quarantine(quarantine)
     sources = [
         s
         for spec in specs
@@ -757,20 +764,45 @@ def ingest(
                     r.status = "rejected"
             _write_quarantine(quarantine, reports)
             return IngestReport(reports, committed=False)
+        _write_quarantine(quarantine, reports)  # written and synced before the commit point
         batch.commit()
     for read in active:
         read.report.status = "loaded"
-    _write_quarantine(quarantine, reports)
     return IngestReport(reports, committed=True)
 
 
+def _check_quarantine(path: Path | None) -> None:
+    """Refuse a ``--quarantine`` path that cannot be a file before any work is done."""
+    if path is not None and (path.is_dir() or not path.parent.is_dir()):
+        what = "is a directory" if path.is_dir() else "is in a directory that does not exist"
+        raise UsageError(f"--quarantine {path}: {what}; expected a file to append to")
+
+
+def _quarantine_line(rejection: Rejection) -> str:
+    line = json.dumps(rejection.as_json(), ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in the record: keep it as a JSON escape
+        line = json.dumps(rejection.as_json(), ensure_ascii=True)
+    return line + "\n"
+
+
 def _write_quarantine(path: Path | None, reports: Iterable[SourceReport]) -> None:
+    """Append the rejected records to ``path`` and fsync it. Called before the commit: when it
+    cannot be written, the error stops the ingest and nothing is committed (no record lost)."""
     rejected = [r for s in reports for r in s.rejected]
     if path is None or not rejected:
         return
-    with path.open("a", encoding="utf-8") as fh:
-        for r in rejected:
-            fh.write(json.dumps(r.as_json(), ensure_ascii=False) + "\n")
+    text = "".join(_quarantine_line(r) for r in rejected)
+    try:
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise DataError(
+            f"cannot write quarantine file {path}: {exc.strerror or exc}; nothing was committed"
+        ) from None
 
 
 @dataclass

@@ -47,7 +47,10 @@ __all__ = [
     "check_sparql_depth",
     "check_xml_safe",
     "current",
+    "escape_controls",
     "over_limit",
+    "read_file_bytes",
+    "strip_controls",
 ]
 
 _MiB = 1024 * 1024
@@ -92,6 +95,8 @@ class Limits:
     )
     #: nesting depth of a SPARQL query (``{ }`` and ``( )`` levels)
     max_sparql_depth: int = dataclasses.field(default=64, metadata={"env": "KG_MAX_SPARQL_DEPTH"})  # fmt: skip
+    #: bytes of address space one query on the embedded store may use (its child process)
+    max_query_bytes: int = dataclasses.field(default=2048 * _MiB, metadata={"env": "KG_MAX_QUERY_BYTES"})  # fmt: skip
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
@@ -182,6 +187,47 @@ def check_size(
     return actual
 
 
+def read_file_bytes(path: Path, *, limit: str = "max_file_bytes") -> bytes:
+    """The bytes of the regular file ``path``, refused over the byte ``limit`` (a
+    :class:`Limits` field) before and while reading.
+
+    Devices (``/dev/zero`` would be read until memory runs out), FIFOs (which block) and sockets
+    are refused with a :class:`~kg.errors.SourceError`: the file is opened non-blocking and
+    checked with ``fstat`` before a byte is read. Other OS errors (no such file, a directory)
+    reach the caller, which names them.
+
+    >>> read_file_bytes(Path("/dev/zero"))
+    Traceback (most recent call last):
+    ...
+    kg.errors.SourceError: /dev/zero: not a regular file (a character device); kg reads sources from regular files only
+    """
+    import stat
+
+    from kg.errors import SourceError
+
+    lim = current()
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        if not stat.S_ISREG(info.st_mode):
+            kind = (
+                "a character device" if stat.S_ISCHR(info.st_mode)
+                else "a block device" if stat.S_ISBLK(info.st_mode)
+                else "a FIFO" if stat.S_ISFIFO(info.st_mode)
+                else "a socket" if stat.S_ISSOCK(info.st_mode)
+                else "not a file"
+            )  # fmt: skip
+            raise SourceError(
+                f"{path}: not a regular file ({kind}); kg reads sources from regular files only"
+            )
+        check_size(info.st_size, where=str(path), limit=limit, limits=lim)
+        data = fh.read(getattr(lim, limit) + 1)
+    check_size(len(data), where=str(path), limit=limit, limits=lim)
+    return data
+
+
 def check_file_size(
     path: Path, *, limit: str = "max_file_bytes", limits: Limits | None = None
 ) -> int:
@@ -256,6 +302,56 @@ def _lone_surrogate(text: str) -> int | None:
     except UnicodeEncodeError as exc:
         return exc.start
     return None
+
+
+#: C0 controls but tab, line feed and carriage return; DEL; C1 controls. None belongs in a
+#: record's text; NUL and ESC made the co-author SVG invalid XML (XML 1.0 ``Char``,
+#: https://www.w3.org/TR/xml/#charsets) and reached pages and terminals.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+#: Record fields holding links: a control character there makes the link invalid (the record
+#: is rejected when it is mapped) instead of silently becoming another URL.
+_LINK_KEYS = frozenset({"url", "pdf_url", "homepage", "same_as"})
+
+
+def strip_controls(value: Any) -> tuple[Any, int]:
+    r"""``value`` with :data:`CONTROL_CHARS` removed from every string in it (links excepted:
+    those are checked as IRIs), and how many.
+
+    >>> strip_controls({"name": "A\x00da\x1b[31m", "tags": ["x\x7f"]})
+    ({'name': 'Ada[31m', 'tags': ['x']}, 3)
+    """
+    removed = 0
+
+    def clean(node: Any) -> Any:
+        nonlocal removed
+        if isinstance(node, str):
+            text, n = CONTROL_CHARS.subn("", node)
+            removed += n
+            return text
+        if isinstance(node, dict):
+            return {clean(k): v if k in _LINK_KEYS else clean(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [clean(v) for v in node]
+        return node
+
+    if isinstance(value, str | dict | list):
+        value = clean(value)
+    return value, removed
+
+
+def escape_controls(text: str) -> str:
+    r"""``text`` for a terminal: control characters (and line breaks) shown as escapes.
+
+    >>> escape_controls("bad\x1b[2Jname\n")
+    'bad\\x1b[2Jname\\n'
+    """
+    return re.sub(
+        "[\x00-\x1f\x7f-\x9f\u2028\u2029]",
+        lambda m: m.group().encode("unicode_escape").decode("ascii"),
+        text,
+    )
 
 
 def check_record_values(record: Any, *, where: str = "", limits: Limits | None = None) -> None:

@@ -22,6 +22,7 @@ import contextlib
 import io
 import os
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ import pyoxigraph as ox
 import requests
 
 from kg.errors import DataError, KgError, StoreError, StoreLockedError, UsageError
+from kg.store_lock import LOCK_GRAPH, WriterLease
 from kg.vocab import GRAPH_BASE, KG, PREFIXES
 
 __all__ = [
@@ -145,9 +147,14 @@ SELECT ?kind (COUNT(DISTINCT ?x) AS ?n) WHERE {
   ?x a ?class .
 } GROUP BY ?kind
 """
-_TRIPLES_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+# a remote writer's lease (kg.store_lock) is not data
+_TRIPLES_QUERY = (
+    "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o "
+    f"FILTER(?s != <{LOCK_GRAPH}>) }} }}"
+)
 _QUADS_QUERY = (
-    "SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?g) AS ?g_n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    "SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?g) AS ?g_n) WHERE { GRAPH ?g { ?s ?p ?o } "
+    f"FILTER(?g != <{LOCK_GRAPH}>) }}"
 )
 _HASHES_QUERY = (
     f"SELECT ?g ?h WHERE {{ GRAPH ?g {{ ?g <{KG}contentHash> ?h ; {_COMMITTED} true }} }}"
@@ -294,7 +301,22 @@ class LoadBatch:
         self.graphs: list[str] = []
         self._families: set[str] = set()
         self.committed = False
-        recover(backend)
+        # a remote store has no process lock: take its writer lease first (kg.store_lock), so
+        # recover() drops only loads whose writer's lease ran out, never a live writer's
+        lease = getattr(backend, "writer_lease", None)
+        self._lease: WriterLease | None = lease() if callable(lease) else None
+        if self._lease is not None:
+            self._lease.acquire()
+        try:
+            recover(backend)
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
 
     def add(self, graph: str, lines: Iterable[str]) -> int:
         """Load N-Triples ``lines`` into the new load graph ``graph``; returns how many lines."""
@@ -322,13 +344,18 @@ class LoadBatch:
 
     def commit(self) -> None:
         """The commit point, then the families' superseded loads are dropped."""
-        if self.graphs:
+        if self.graphs and self._lease is not None:
+            body = " ".join(f"GRAPH <{g}> {{ <{g}> {_COMMITTED} true }}" for g in self.graphs)
+            self._backend.update(self._lease.commit_update(body))  # one transaction, if held
+            self._lease.check_committed(self.graphs[0])
+        elif self.graphs:
             self._backend.update(_commit_update(self.graphs))  # one transaction
         self.committed = True
         old = [g for g in _loads(self._backend) if _family(g) in self._families]
         old = [g for g in old if g not in self.graphs]
         if old:
             self._backend.update(_drop_update(old))
+        self._release()
 
     def abort(self) -> None:
         """Drop every graph added so far (best effort: recovery drops them otherwise)."""
@@ -336,6 +363,7 @@ class LoadBatch:
             with contextlib.suppress(KgError, OSError):
                 self._backend.update(_drop_update(self.graphs))
         self.graphs = []
+        self._release()
 
     def __enter__(self) -> LoadBatch:
         return self
@@ -343,6 +371,7 @@ class LoadBatch:
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         if not self.committed:
             self.abort()
+        self._release()
 
 
 def _replace(backend: _Backend, graphs: Mapping[str, Iterable[str]]) -> None:
@@ -413,15 +442,33 @@ def _serialize_union(triples: Iterable[ox.Triple], out: IO[bytes], fmt: str) -> 
     ox.serialize(triples, out, DUMP_FORMATS[fmt], prefixes=_DUMP_PREFIXES if fmt == "ttl" else None)
 
 
+def _open_read_only(path: Path, attempts: int = 5) -> ox.Store:
+    """A read-only view of a store another process is writing to. RocksDB may delete a file
+    the view's manifest names while the writer compacts ("Corruption: ... No such file"): then
+    the manifest is read again."""
+    for attempt in range(attempts):
+        try:
+            return ox.Store.read_only(str(path))
+        except RuntimeError as exc:
+            if attempt == attempts - 1 or "No such file" not in str(exc):
+                raise StoreError(f"cannot open store {path}: {exc}") from None
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 class EmbeddedStore:
     """pyoxigraph's persistent store in a directory (``None`` = in memory, for tests and docs).
 
     A second writer gets :class:`~kg.errors.StoreLockedError`. ``read_only=True`` opens without
-    taking the write lock, so queries run while another process ingests.
+    taking the write lock, so queries run while another process ingests; such a reader's queries
+    see committed loads only (:meth:`visible_graphs`), never half an ingest.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None, *, read_only: bool = False, reader: bool = False
+    ) -> None:
         self.path = Path(path) if path is not None else None
+        reader = reader or read_only
         try:
             if path is None:
                 self._store = ox.Store()
@@ -432,7 +479,7 @@ class EmbeddedStore:
                     self._store = ox.Store(str(path))
                     read_only = False
                 except OSError:
-                    self._store = ox.Store.read_only(str(path))
+                    self._store = _open_read_only(Path(path))
             else:
                 self._store = ox.Store(str(path))
         except OSError as exc:
@@ -442,12 +489,43 @@ class EmbeddedStore:
                     "wait for it to finish or use another --store"
                 ) from None
             raise StoreError(f"cannot open store {path}: {exc}") from None
+        #: a reader (``read_only=True`` asked) sees committed loads only, even when it could
+        #: open the store writable; a writer sees its own batch's uncommitted graphs (the gate
+        #: reads them back)
+        self.reader = reader
         if not read_only:
             recover(self)
 
+    def visible_graphs(self) -> list[ox.NamedNode] | None:
+        """The named graphs a reader's queries see: every graph but uncommitted and superseded
+        source loads (an ingest in progress, or one between its commit and its drop of the
+        old load). ``None`` for a writer: it sees the union of all graphs."""
+        if not self.reader:
+            return None
+        committed = ox.NamedNode(KG + "committed")
+        loads: dict[str, bool] = {}
+        others: list[ox.NamedNode] = []
+        for g in self._store.named_graphs():
+            if not isinstance(g, ox.NamedNode):
+                continue
+            if g.value.startswith(SOURCE_BASE):
+                marks = self._store.quads_for_pattern(g, committed, None, g)
+                loads[g.value] = next(iter(marks), None) is not None
+            else:
+                others.append(g)
+        hidden = set(_superseded(loads))
+        return others + [ox.NamedNode(g) for g in sorted(loads) if g not in hidden]
+
+    def query_options(self) -> dict[str, Any]:
+        """The dataset options of pyoxigraph's ``Store.query`` for this store's queries."""
+        visible = self.visible_graphs()
+        if visible is None:
+            return {"use_default_graph_as_union": True}
+        return {"default_graph": visible, "named_graphs": visible}
+
     def query(self, sparql: str) -> QueryResult:
         try:
-            return _to_result(self._store.query(sparql, use_default_graph_as_union=True))
+            return _to_result(self._store.query(sparql, **self.query_options()))
         except SyntaxError as exc:
             raise UsageError(f"SPARQL syntax error: {exc}") from None
         except OSError as exc:
@@ -459,6 +537,8 @@ class EmbeddedStore:
             self._store.update(sparql)
         except SyntaxError as exc:
             raise UsageError(f"SPARQL Update syntax error: {exc}") from None
+        except RuntimeError as exc:  # e.g. "The graph <g> does not exist" (DROP without SILENT)
+            raise StoreError(f"update failed: {exc}") from None
         except OSError as exc:
             raise StoreError(f"writing to store {self.path} failed: {exc}") from None
 
@@ -592,6 +672,16 @@ class RemoteStore:
 
     def load_batch(self) -> LoadBatch:
         return LoadBatch(self)
+
+    def writer_lease(self) -> WriterLease:
+        """The writer lease a :class:`LoadBatch` takes on this endpoint (:mod:`kg.store_lock`)."""
+
+        def connect() -> RemoteStore:  # the renewing thread's own connection
+            e = self.endpoints
+            return RemoteStore(e.query, update_endpoint=e.update, gsp_endpoint=e.gsp,
+                               timeout=self.timeout)  # fmt: skip
+
+        return WriterLease(self, connect=connect, where=f"endpoint {self.endpoints.query}")
 
     def _load(self, graph: str, chunk: bytes) -> None:
         """Add a chunk to a graph: Graph Store Protocol POST (one transaction on Oxigraph)."""

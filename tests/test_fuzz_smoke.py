@@ -25,7 +25,7 @@ def test_every_builtin_target_survives_a_short_campaign() -> None:
     assert {"records-json", "records-jsonl", "records-csv", "records-yaml", "rdf-turtle",
             "rdf-ntriples", "rdf-nquads", "rdf-trig", "rdf-jsonld", "mapping",
             "sparql-literal", "api-orcid", "api-openalex", "api-crossref", "api-dblp", "page-text",
-            "page-html", "html-render"} <= set(found)  # fmt: skip
+            "page-html", "html-render", "sparql-guard"} <= set(found)  # fmt: skip
     builtin = [t for t in found.values() if not t.name.startswith("selftest-")]
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(

@@ -30,6 +30,7 @@ from kg.export.escape import json_for_script
 from kg.export.jsonld import PageDocument, SiteUrls
 from kg.export.model import Author, Person, Profile, Work
 from kg.export.svg import coauthor_svg
+from kg.limits import CONTROL_CHARS
 
 __all__ = [
     "Link",
@@ -113,6 +114,17 @@ def highwire_tags(work: Work, urls: SiteUrls) -> list[tuple[str, str]]:
     return [(name, value) for name, value in tags if value is not None and value.strip()]
 
 
+def _no_controls(value: Any) -> Any:
+    """Every value a template prints, without control characters (NUL, ESC, ...: HTML forbids
+    them, https://html.spec.whatwg.org/multipage/syntax.html#syntax-charref, and they reach the
+    reader's terminal when a page is viewed as text)."""
+    if isinstance(value, Markup):
+        return Markup(CONTROL_CHARS.sub("", value))  # noqa: S704 - already escaped; removes only
+    if isinstance(value, str):
+        return CONTROL_CHARS.sub("", value)
+    return value
+
+
 def environment(templates: str | Path | None = None) -> jinja2.Environment:
     """The Jinja2 environment: autoescaping on for every template, ``templates`` first if given."""
     loaders: list[jinja2.BaseLoader] = []
@@ -129,6 +141,7 @@ def environment(templates: str | Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # an export renders thousands of pages: no stat() per page
+        finalize=_no_controls,
     )
     env.filters["jsonld"] = _jsonld_filter
     env.filters["link_label"] = link_label

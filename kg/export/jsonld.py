@@ -137,6 +137,8 @@ def slug(iri: str, kind: str) -> str:
     'ada-lovelace-1a2b3c'
     >>> slug("http://example.org/x?y", "person/")
     'x-y-eeefbab5d073'
+    >>> slug("https://w3id.org/kg/id/person/..", "person/")[:2]
+    'x-'
     """
     prefix = ID_BASE + kind
     if iri.startswith(prefix):
@@ -145,7 +147,8 @@ def slug(iri: str, kind: str) -> str:
             rest = rest.split("/", 1)[1]
         text = "".join(c if c in _SLUG_OK else "-" for c in rest.replace("/", "-"))
         text = "-".join(part for part in text.split("-") if part)
-        if text and len(text) <= 120 and text == rest.replace("/", "-"):
+        # never ".", "..", or a hidden name: a page must land in its own folder
+        if text and len(text) <= 120 and text == rest.replace("/", "-") and text[0] != ".":
             return text
         return f"{text[:60].strip('-.') or 'x'}-{ids.hash_key(iri, length=12)}"
     tail = iri.rstrip("/").rsplit("/", 1)[-1]

@@ -202,7 +202,28 @@ def _all(props: Props, pred: str, *, iris: bool | None = None) -> tuple[str, ...
     values = props.get(pred)
     if not values:
         return ()
-    return tuple(sorted({v for v, is_iri in values if iris is None or is_iri == iris}))
+    found = {v for v, is_iri in values if iris is None or is_iri == iris}
+    if iris:  # IRIs end up in href and sameAs: links only
+        found = {v for v in found if _link(v)}
+    return tuple(sorted(found))
+
+
+#: The URL schemes a link from data may have on a page (``href``) or in JSON-LD ``sameAs``:
+#: ``javascript:``, ``data:``, ``vbscript:``, ``file:`` and the rest are dropped (stored XSS;
+#: https://cheatsheetseries.owasp.org/cheatsheets/Cross_Site_Scripting_Prevention_Cheat_Sheet.html).
+LINK_SCHEMES = ("http", "https", "mailto")
+
+
+def _link(url: str | None) -> str | None:
+    """``url`` when its scheme is http, https or mailto, else None.
+
+    >>> _link("https://orcid.org/x"), _link(" JavaScript:alert(1)"), _link("data:text/html,x")
+    ('https://orcid.org/x', None, None)
+    """
+    if url is None:
+        return None
+    scheme, colon, _ = url.partition(":")
+    return url if colon and scheme.lower() in LINK_SCHEMES else None
 
 
 def profile_people(store: Store) -> list[str]:
@@ -262,7 +283,7 @@ def _organization(iri: str, nodes: dict[str, Props]) -> Organization:
     return Organization(
         iri=iri,
         name=_one(n, SCHEMA + "name"),
-        url=_one(n, SCHEMA + "url"),
+        url=_link(_one(n, SCHEMA + "url")),
         same_as=_all(n, SCHEMA + "sameAs", iris=True),
     )
 
@@ -302,7 +323,7 @@ def _person(iri: str, props: Props, nodes: dict[str, Props]) -> Person:
         job_title=_one(props, SCHEMA + "jobTitle"),
         description=_one(props, SCHEMA + "description"),
         image=image,
-        homepage=_one(props, SCHEMA + "url") or _one(props, FOAF + "homepage"),
+        homepage=_link(_one(props, SCHEMA + "url")) or _link(_one(props, FOAF + "homepage")),
         same_as=_all(props, SCHEMA + "sameAs", iris=True),
         identifiers=_identifiers(props, nodes),
         affiliations=tuple(
@@ -348,7 +369,7 @@ def _work(iri: str, props: Props, nodes: dict[str, Props], people: dict[str, Pro
                 has_record=has_record,
                 printed_name=printed,
                 position=int(pos) if pos is not None else None,
-                url=_one(pp, SCHEMA + "url") or _one(pp, FOAF + "homepage"),
+                url=_link(_one(pp, SCHEMA + "url")) or _link(_one(pp, FOAF + "homepage")),
                 same_as=_all(pp, SCHEMA + "sameAs", iris=True),
             )
         )
@@ -363,8 +384,8 @@ def _work(iri: str, props: Props, nodes: dict[str, Props], people: dict[str, Pro
         date=_one(props, SCHEMA + "datePublished"),
         venue=_one(vn, SCHEMA + "name"),
         venue_type=_one(vn, KG + "venueType"),
-        url=_one(props, SCHEMA + "url"),
-        pdf_url=_one(props, KG + "pdfUrl"),
+        url=_link(_one(props, SCHEMA + "url")),
+        pdf_url=_link(_one(props, KG + "pdfUrl")),
         doi=_one(props, BIBO + "doi"),
         same_as=_all(props, SCHEMA + "sameAs", iris=True),
         identifiers=_identifiers(props, nodes),

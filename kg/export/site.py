@@ -299,6 +299,14 @@ def _run(job: _Job, store: Store, *, env: Any = None) -> _Done:
     return _Done(report, listed, sitemap)
 
 
+def _out_dir(out: str | Path) -> Path:
+    """``out`` as a directory to write into; a file there is a usage error, not a traceback."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {path}: is a file, not a directory")
+    return path
+
+
 def export_jsonld(
     store: Store,
     out: str | Path,
@@ -314,7 +322,7 @@ def export_jsonld(
     (``publications/{slug}.jsonld``), each checked like a page. Without ``base_url`` the
     documents' ``@id``\\s are ``file:`` URLs under ``out``. ``publications=False`` writes the
     people's documents only (their articles then link to no publication page)."""
-    out = Path(out)
+    out = _out_dir(out)
     base = base_url or out.resolve().as_uri() + "/"
     chosen = _people(store, people)
     urls = site_urls(store, base, people=chosen)
@@ -344,7 +352,7 @@ def export_html(
     ``publications=False`` writes the index and the profile pages only: publications are listed
     on the profiles without a page (or link) of their own.
     """
-    out = Path(out)
+    out = _out_dir(out)
     chosen = _people(store, people)
     urls = site_urls(store, base_url, people=chosen)
     env = environment(templates)  # fails early on a bad --templates

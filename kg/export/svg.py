@@ -15,6 +15,7 @@ from itertools import combinations
 from xml.sax.saxutils import escape, quoteattr
 
 from kg.export.model import Profile
+from kg.limits import CONTROL_CHARS
 
 __all__ = ["CoauthorNetwork", "coauthor_network", "coauthor_svg"]
 
@@ -30,6 +31,16 @@ class CoauthorNetwork:
     coauthors: tuple[tuple[str, str, int], ...]  # (author key, name, joint publications)
     pairs: tuple[tuple[int, int, int], ...]  # (index, index, joint publications) among coauthors
     hidden: int = 0
+
+
+def _esc(text: str) -> str:
+    """XML-escaped text without the characters XML 1.0 forbids (NUL, ESC, ...:
+    https://www.w3.org/TR/xml/#charsets), which would make the whole SVG unreadable."""
+    return escape(CONTROL_CHARS.sub("", text))
+
+
+def _attr(text: str) -> str:
+    return quoteattr(CONTROL_CHARS.sub("", text))
 
 
 def coauthor_network(profile: Profile, *, limit: int = MAX_COAUTHORS) -> CoauthorNetwork:
@@ -93,8 +104,8 @@ def coauthor_svg(
     title = f"Co-authors of {net.centre}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="kg-coauthors" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label={quoteattr(title)}>',
-        f"<title>{escape(title)}</title>",
+        f'width="{width}" height="{height}" role="img" aria-label={_attr(title)}>',
+        f"<title>{_esc(title)}</title>",
         "<style>.kg-coauthors text{font:12px system-ui,sans-serif;fill:#1f2937}"
         ".kg-coauthors .me{font-weight:600;font-size:13px}.kg-coauthors .cap{fill:#6b7280}</style>",
     ]
@@ -115,15 +126,15 @@ def coauthor_svg(
         dy = -12 if (anchor == "middle" and y < cy) else (20 if anchor == "middle" else 4)
         plural = "s" if joint != 1 else ""
         node = (
-            f"<g><title>{escape(name)}: {joint} joint publication{plural}</title>"
+            f"<g><title>{_esc(name)}: {joint} joint publication{plural}</title>"
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{4 + 3 * joint / top:.1f}" fill="#2563eb"/>'
-            f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">{escape(_label(name))}</text></g>'
+            f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}">{_esc(_label(name))}</text></g>'
         )
         url = link.get(iri)
-        parts.append(f"<a href={quoteattr(url)}>{node}</a>" if url else node)
+        parts.append(f"<a href={_attr(url)}>{node}</a>" if url else node)
     parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="11" fill="#1e3a8a"/>')
     parts.append(
-        f'<text class="me" x="{cx:.1f}" y="{cy + 28:.1f}" text-anchor="middle">{escape(_label(net.centre, 40))}</text>'
+        f'<text class="me" x="{cx:.1f}" y="{cy + 28:.1f}" text-anchor="middle">{_esc(_label(net.centre, 40))}</text>'
     )
     caption = (
         f"{n} co-author{'s' if n != 1 else ''}"
@@ -132,6 +143,6 @@ def coauthor_svg(
         if n
         else "No co-authors yet"
     )
-    parts.append(f'<text class="cap" x="8" y="{height - 8}">{escape(caption)}</text>')
+    parts.append(f'<text class="cap" x="8" y="{height - 8}">{_esc(caption)}</text>')
     parts.append("</svg>")
     return "\n".join(parts)

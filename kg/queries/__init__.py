@@ -59,7 +59,10 @@ def run_query(
     query = name if isinstance(name, SavedQuery) else get_query(name)
     text = query.bind(params)
     if query.path is not None and query.path.parent.resolve() != queries_dir().resolve():
-        check_sparql(text)
+        checked = check_sparql(text)
+        return execute(
+            store, checked.text, form=checked.form, limits=limits, dataset=checked.dataset
+        )
     return execute(store, text, form=query.form, limits=limits)
 
 
@@ -74,4 +77,4 @@ def run_sparql(
     if checked.form == "update":
         run_update(store, checked.text)
         return QueryAnswer("update")
-    return execute(store, checked.text, form=checked.form, limits=limits)
+    return execute(store, checked.text, form=checked.form, limits=limits, dataset=checked.dataset)

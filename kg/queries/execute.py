@@ -20,6 +20,7 @@ How the bounds work (and their limits):
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -30,7 +31,9 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import KgError, UsageError
+from kg.queries.guard import Dataset
 from kg.queries.lexer import tokenize
+from kg.queries.sandbox import run_in_child
 from kg.store import AskResult, EmbeddedStore, GraphResult, SelectResult, Store
 from kg.vocab import XSD
 
@@ -61,6 +64,8 @@ class Limits:
     max_rows: int | None = 100_000
 
     def __post_init__(self) -> None:
+        if self.timeout is not None and not math.isfinite(self.timeout):
+            raise UsageError(f"time limit must be a finite number of seconds, got {self.timeout}")
         if self.timeout is not None and self.timeout <= 0:
             raise UsageError(f"time limit must be positive, got {self.timeout}")
         if self.max_rows is not None and self.max_rows < 1:
@@ -149,12 +154,43 @@ def _capped_text(text: str, form: str, max_rows: int | None) -> str:
     return f"{text}\nLIMIT {max_rows + 1}"
 
 
+def _dataset(store: EmbeddedStore, dataset: Dataset | None) -> dict[str, list[str]] | None:
+    """The graphs the query reads: a reader's committed graphs (all graphs for a writer),
+    narrowed to the query's own ``FROM`` / ``FROM NAMED`` when it has them (a graph that is not
+    in the store then reads as empty, never as the whole store). None: the union of all."""
+    visible = store.visible_graphs()
+    if dataset is None:
+        if visible is None:
+            return None
+        names = [g.value for g in visible]
+        return {"default": names, "named": names}
+    present = {g.value for g in (visible if visible is not None else store._store.named_graphs())}
+    return {
+        "default": [g for g in dataset.default if g in present],
+        "named": [g for g in dataset.named if g in present],
+    }
+
+
+def _options(graphs: dict[str, list[str]] | None) -> dict[str, Any]:
+    if graphs is None:
+        return {"use_default_graph_as_union": True}
+    return {
+        "default_graph": [ox.NamedNode(g) for g in graphs["default"]],
+        "named_graphs": [ox.NamedNode(g) for g in graphs["named"]],
+    }
+
+
 def _embedded_rows(
-    store: EmbeddedStore, text: str, form: str, max_rows: int | None, stop: threading.Event
+    store: EmbeddedStore,
+    text: str,
+    form: str,
+    max_rows: int | None,
+    stop: threading.Event,
+    dataset: Dataset | None = None,
 ) -> QueryAnswer:
     native = store._store  # private: lazy iteration needs the pyoxigraph store
     try:
-        result = native.query(text, use_default_graph_as_union=True)
+        result = native.query(text, **_options(_dataset(store, dataset)))
     except SyntaxError as exc:
         raise UsageError(f"SPARQL syntax error: {exc}") from None
     if isinstance(result, ox.QueryBoolean):
@@ -197,16 +233,45 @@ def _remote_rows(store: Store, text: str, form: str, max_rows: int | None) -> Qu
     return QueryAnswer(form, list(result.variables), list(rows), truncated=cut, max_rows=max_rows)
 
 
-def execute(store: Store, text: str, *, form: str, limits: Limits | None = None) -> QueryAnswer:
-    """Run a query (already bound and checked) on ``store`` within ``limits``."""
+def _in_child(
+    store: EmbeddedStore, text: str, form: str, limits: Limits, dataset: Dataset | None
+) -> QueryAnswer:
+    assert store.path is not None
+    started = time.perf_counter()
+    got = run_in_child(
+        store.path, text, max_rows=limits.max_rows, timeout=limits.timeout,
+        dataset=_dataset(store, dataset),
+    )  # fmt: skip
+    return QueryAnswer(
+        form, got.columns, got.rows, got.triples, got.boolean, got.truncated, limits.max_rows,
+        time.perf_counter() - started,
+    )  # fmt: skip
+
+
+def execute(
+    store: Store,
+    text: str,
+    *,
+    form: str,
+    limits: Limits | None = None,
+    dataset: Dataset | None = None,
+) -> QueryAnswer:
+    """Run a query (already bound and checked) on ``store`` within ``limits``.
+
+    On an on-disk embedded store it runs in a child process bounded in memory and time
+    (:mod:`kg.queries.sandbox`); ``dataset`` is the query's own ``FROM`` clause, which the
+    embedded store honours (the guard's :attr:`~kg.queries.guard.Checked.dataset`).
+    """
     limits = limits or Limits()
+    if isinstance(store, EmbeddedStore) and store.path is not None:
+        return _in_child(store, text, form, limits, dataset)
     stop = threading.Event()
     box: dict[str, Any] = {}
 
     def work() -> None:
         try:
             if isinstance(store, EmbeddedStore):
-                box["answer"] = _embedded_rows(store, text, form, limits.max_rows, stop)
+                box["answer"] = _embedded_rows(store, text, form, limits.max_rows, stop, dataset)
             else:
                 box["answer"] = _remote_rows(store, text, form, limits.max_rows)
         except BaseException as exc:  # handed to the caller's thread

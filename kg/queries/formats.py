@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 import pyoxigraph as ox
@@ -119,19 +120,48 @@ def _json(answer: QueryAnswer) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
 
+#: Cells a spreadsheet would run as a formula (OWASP, CSV Injection:
+#: https://owasp.org/www-community/attacks/CSV_Injection): those starting with these characters.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _csv_value(term: Term | None) -> str:
+    """The CSV cell of a term; one that starts like a formula gets a leading ``'`` (OWASP), so a
+    spreadsheet shows ``'=cmd|...`` as text instead of running it. Plain numbers are kept.
+
+    >>> _csv_value(ox.Literal("=HYPERLINK(1)")), _csv_value(ox.Literal("-1"))
+    ("'=HYPERLINK(1)", '-1')
+    """
     if term is None:
         return ""
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
-    return term.value
+    text = term.value
+    if text.startswith(FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _tsv_value(term: Term | None) -> str:
+    r"""The TSV cell of a term, in N-Triples syntax as the TSV results format says (tabs and
+    newlines escaped). A literal whose text starts like a formula has that first character
+    written as a ``\uXXXX`` escape: SPARQL readers get the same value, spreadsheets (which
+    strip the quotes) see no formula.
+
+    >>> print(_tsv_value(ox.Literal("=cmd|' /C calc'!A0")))
+    "\u003Dcmd|' /C calc'!A0"
+    """
     if term is None:
         return ""
-    # N-Triples syntax, which the TSV results format uses; it escapes tabs and newlines.
-    return str(term).replace("\t", "\\t")
+    text = str(term).replace("\t", "\\t")
+    if (
+        isinstance(term, ox.Literal)
+        and term.value.startswith(FORMULA_START)
+        and not _NUMBER.fullmatch(term.value)
+    ):
+        text = f'"\\u{ord(text[1]):04X}{text[2:]}' if text[1] != "\\" else text
+    return text
 
 
 def _csv(answer: QueryAnswer, *, tsv: bool) -> str:

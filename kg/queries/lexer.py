@@ -2,7 +2,8 @@
 
 It follows the terminals of the SPARQL 1.1 grammar (https://www.w3.org/TR/sparql11-query/#grammar):
 strings (all four quote styles, with escapes), ``IRIREF``, comments, variables (``?x``/``$x``),
-prefixed names, blank node labels, numbers, and punctuation. It never recurses, so it is safe on
+prefixed names, blank node labels (``BLANK_NODE_LABEL`` exactly: ``_:b"x`` is the label ``_:b``
+and then a string, as the grammar and Oxigraph read it), numbers, and punctuation. It never recurses, so it is safe on
 hostile input of any nesting depth: it is what the guard runs *before* a real parser sees a query
 (pyoxigraph 0.5.13 crashes with SIGSEGV on a query nested 5,000 deep).
 
@@ -24,6 +25,8 @@ __all__ = ["Token", "max_depth", "tokenize"]
 _PN_CHARS_BASE = r"A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\U00010000-\U000EFFFF"
 _PN_CHARS = _PN_CHARS_BASE + r"_0-9\u00B7\u0300-\u036F\u203F-\u2040\-"
 _VARNAME = rf"[{_PN_CHARS_BASE}_0-9][{_PN_CHARS_BASE}_0-9\u00B7\u0300-\u036F\u203F-\u2040]*"
+# BLANK_NODE_LABEL ::= '_:' ( PN_CHARS_U | [0-9] ) ( ( PN_CHARS | '.' )* PN_CHARS )?
+_BNODE = rf"_:[{_PN_CHARS_BASE}_0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
 _PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
 _PNAME = (
     rf"(?:[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?:"
@@ -39,7 +42,9 @@ _TOKEN = re.compile(
   | (?P<var>[?$]"""
     + _VARNAME
     + r""")
-  | (?P<bnode>_:[^\s{}()\[\];,.]+)
+  | (?P<bnode>"""
+    + _BNODE
+    + r""")
   | (?P<lang>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)
   | (?P<number>[+-]?(?:[0-9]+\.[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+(?:[eE][+-]?[0-9]+)?))
   | (?P<pname>"""

@@ -64,7 +64,7 @@ def _read_text(path: Path, *, limit: str = "max_file_bytes") -> str:
     its size before it is read, and again by what was read (a file can grow meanwhile)."""
     limits.check_file_size(path, limit=limit)
     try:
-        data = path.read_bytes()
+        data = limits.read_file_bytes(path, limit=limit)  # regular files only
     except FileNotFoundError:
         raise SourceError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -162,6 +162,19 @@ def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 
 
 _YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
+def _unsupported(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    raise yaml.constructor.ConstructorError(
+        None, None, f"unsupported YAML type {node.tag.replace('tag:yaml.org,2002:', '!!')} "
+        "(records hold text, numbers, booleans, null, lists and mappings)", node.start_mark,
+    )  # fmt: skip
+
+
+# Safe scalar types only: PyYAML's safe loader would still build bytes (!!binary), sets and
+# ordered pairs, which no record field takes and the schema checker cannot read.
+for _tag in ("binary", "set", "omap", "pairs"):
+    _YamlLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _unsupported)
 
 
 def _yaml(path: Path, text: str) -> Iterator[RawRecord]:
@@ -380,7 +393,7 @@ class RecordFile(_LocalFile):
 
     def content_hash(self) -> str:
         """SHA-256 of the file bytes, used to skip re-ingesting an unchanged file."""
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        return hashlib.sha256(limits.read_file_bytes(self.path)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -392,7 +405,7 @@ class RdfFile(_LocalFile):
         return text.encode("utf-8"), RDF_SUFFIXES[self.path.suffix.lower()]
 
     def content_hash(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        return hashlib.sha256(limits.read_file_bytes(self.path, limit="max_rdf_bytes")).hexdigest()
 
 
 def open_file(path: Path, *, name: str | None = None) -> RecordFile | RdfFile:

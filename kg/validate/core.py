@@ -270,10 +270,12 @@ def build_report(
     results = []
     seen: set[tuple[object, ...]] = set()
     for f in kept:
-        # one result per (focus, path, value, shape, component): a value reached along two
-        # routes of a path, or a constraint stated twice, is one problem (SHACL 3.6 leaves
-        # duplicates to the engine; pySHACL drops them, the SPARQL translation must too)
-        key = (f.focus, f.path, f.value, f.shape, f.component)
+        # one result per (focus, path, value, shape, component, source constraint): a value
+        # reached along two routes of a path, or a constraint stated twice, is one problem
+        # (SHACL 3.6 leaves duplicates to the engine; pySHACL drops them, the SPARQL
+        # translation must too); two SPARQL constraints of one shape are two problems even
+        # for the same value (a gap before author 3 and two authors at 3)
+        key = (f.focus, f.path, f.value, f.shape, f.component, f.constraint)
         if distinct and key in seen:
             continue
         seen.add(key)

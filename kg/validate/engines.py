@@ -190,7 +190,10 @@ class Finding:
     constraint: Node | None = None
 
     def key(self) -> tuple[Any, ...]:
-        return (self.focus, self.path, self.value, self.shape, self.component, self.severity)
+        return (
+            self.focus, self.path, self.value, self.shape, self.component, self.constraint,
+            self.severity,
+        )  # fmt: skip
 
 
 _MESSAGE_VAR = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")

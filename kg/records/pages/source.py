@@ -271,9 +271,8 @@ class PageSource:
             try:
                 if self.path.is_dir():
                     raise SourceError(f"{self.path}: is a directory, expected a page file")
-                size = self.path.stat().st_size
-                limits.check_size(size, where=self.label, limit="max_response_bytes")
-                data = self.path.read_bytes()
+                # a regular file only (no device, FIFO, socket), refused over the size limit
+                data = limits.read_file_bytes(self.path, limit="max_response_bytes")
             except FileNotFoundError:
                 raise SourceError(f"{self.path}: no such file") from None
             except OSError as exc:
