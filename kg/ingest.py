@@ -31,7 +31,7 @@ from kg.mapping import (
 from kg.records.schema import RecordIssue, check_record
 from kg.records.sources import RawRecord, RdfSource, RecordSource, SourceOptions, open_source
 from kg.resolve import EntityIndex, Resolution, known_names, load_index, resolve
-from kg.store import SelectResult, Store, graph_hashes, values_chunks
+from kg.store import Store, graph_hashes, query_select, values_chunks
 from kg.validate import gate
 from kg.vocab import KG, SCHEMA
 
@@ -283,10 +283,10 @@ def _stored_person_keys(store: Store, keys: set[str]) -> dict[str, str]:
     # surrogate-pair escape, which SPARQL refuses (the whole ingest failed with exit code 2)
     found: dict[str, str] = {}
     for values in values_chunks(literal(k) for k in sorted(keys)):
-        res = store.query(
-            f"SELECT ?k ?p WHERE {{ VALUES ?k {{ {values} }} ?p <{KG}localKey> ?k }} ORDER BY ?p"
+        res = query_select(
+            store,
+            f"SELECT ?k ?p WHERE {{ VALUES ?k {{ {values} }} ?p <{KG}localKey> ?k }} ORDER BY ?p",
         )
-        assert isinstance(res, SelectResult)
         # a key is in one block only, so the order within the block decides as before
         found.update({r["k"]: r["p"] for r in res.dicts() if r["k"] and r["p"]})
     return found
@@ -296,10 +296,9 @@ def _stored_named(store: Store, orcid_authors: set[str]) -> set[str]:
     """The stored people with a name among the batch's ORCID-identified authors."""
     found: set[str] = set()
     for values in values_chunks(f"<{iri}>" for iri in sorted(orcid_authors)):
-        res = store.query(
-            f"SELECT DISTINCT ?p WHERE {{ VALUES ?p {{ {values} }} ?p <{SCHEMA}name> ?n }}"
+        res = query_select(
+            store, f"SELECT DISTINCT ?p WHERE {{ VALUES ?p {{ {values} }} ?p <{SCHEMA}name> ?n }}"
         )
-        assert isinstance(res, SelectResult)
         found |= {row["p"] for row in res.dicts() if row["p"]}
     return found
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.errors import KgError, UsageError
+from kg.errors import KgError, StoreError, UsageError
 from kg.queries.lexer import tokenize
 from kg.store import AskResult, EmbeddedStore, GraphResult, SelectResult, Store
 from kg.vocab import XSD
@@ -112,6 +112,8 @@ class QueryAnswer:
     truncated: bool = False
     max_rows: int | None = None
     elapsed: float = 0.0
+    #: the store's row cap (a server's result cap) when it, not the query's limits, cut the answer
+    store_cap: bool = False
 
     def __len__(self) -> int:
         return len(self.triples) if self.form in {"construct", "describe"} else len(self.rows)
@@ -128,6 +130,11 @@ class QueryAnswer:
         if not self.truncated:
             return None
         what = "triples" if self.form in {"construct", "describe"} else "rows"
+        if self.store_cap:
+            return (
+                f"stopped at {self.max_rows:,} {what} (the endpoint's result cap); the answer is "
+                "incomplete: narrow the query or raise the server's cap (docs/endpoints.md)"
+            )
         return (
             f"stopped at {self.max_rows:,} {what} (row cap); the answer is incomplete: "
             "narrow the query or raise the cap (--limit)"
@@ -191,7 +198,10 @@ def _remote_rows(store: Store, text: str, form: str, max_rows: int | None) -> Qu
         cut = max_rows is not None and len(triples) > max_rows
         kept = triples[:max_rows] if cut else triples
         return QueryAnswer(form, triples=kept, truncated=cut, max_rows=max_rows)
-    assert isinstance(result, SelectResult)
+    if not isinstance(result, SelectResult):
+        raise StoreError(
+            f"the endpoint answered a {form.upper()} query with {type(result).__name__}"
+        )
     cut = max_rows is not None and len(result.rows) > max_rows
     rows = result.rows[:max_rows] if cut else result.rows
     return QueryAnswer(form, list(result.variables), list(rows), truncated=cut, max_rows=max_rows)
@@ -200,15 +210,16 @@ def _remote_rows(store: Store, text: str, form: str, max_rows: int | None) -> Qu
 def execute(store: Store, text: str, *, form: str, limits: Limits | None = None) -> QueryAnswer:
     """Run a query (already bound and checked) on ``store`` within ``limits``."""
     limits = limits or Limits()
+    max_rows, store_cap = _row_cap(store, limits.max_rows)
     stop = threading.Event()
     box: dict[str, Any] = {}
 
     def work() -> None:
         try:
             if isinstance(store, EmbeddedStore):
-                box["answer"] = _embedded_rows(store, text, form, limits.max_rows, stop)
+                box["answer"] = _embedded_rows(store, text, form, max_rows, stop)
             else:
-                box["answer"] = _remote_rows(store, text, form, limits.max_rows)
+                box["answer"] = _remote_rows(store, text, form, max_rows)
         except BaseException as exc:  # handed to the caller's thread
             box["error"] = exc
 
@@ -225,15 +236,27 @@ def execute(store: Store, text: str, *, form: str, limits: Limits | None = None)
     if "error" in box:
         error: BaseException = box["error"]
         if isinstance(error, OSError):
-            from kg.errors import StoreError
-
             raise StoreError(f"query failed: {error}") from None
         raise error
     answer: QueryAnswer = box["answer"]
     return QueryAnswer(
         answer.form, answer.columns, answer.rows, answer.triples, answer.boolean,
         answer.truncated, answer.max_rows, time.perf_counter() - started,
+        store_cap and answer.truncated,
     )  # fmt: skip
+
+
+def _row_cap(store: Store, max_rows: int | None) -> tuple[int | None, bool]:
+    """The row cap for a run: the limits' cap, lowered to the store's own ``row_cap`` (a
+    server's result cap: ``LIMIT row_cap+1`` must stay under it) -- a store setting, not a
+    fixed number; True when the store's cap is the one that applies."""
+    check = getattr(store, "check", None)
+    if callable(check):
+        check()  # a remote store learns its server's cap on first use
+    cap = getattr(store, "row_cap", None)
+    if isinstance(cap, int) and (max_rows is None or cap < max_rows):
+        return cap, True
+    return max_rows, False
 
 
 def run_update(store: Store, text: str) -> None:
