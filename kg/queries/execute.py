@@ -19,6 +19,7 @@ How the bounds work (and their limits):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -34,7 +35,16 @@ from kg.queries.lexer import tokenize
 from kg.store import AskResult, EmbeddedStore, GraphResult, SelectResult, Store
 from kg.vocab import XSD
 
-__all__ = ["Limits", "QueryAnswer", "QueryTimeoutError", "Term", "Value", "execute", "run_update"]
+__all__ = [
+    "Limits",
+    "QueryAnswer",
+    "QueryTimeoutError",
+    "Term",
+    "Value",
+    "execute",
+    "run_update",
+    "typed",
+]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Value = str | int | float | bool | Decimal | dt.date | None
@@ -257,6 +267,48 @@ def _row_cap(store: Store, max_rows: int | None) -> tuple[int | None, bool]:
     if isinstance(cap, int) and (max_rows is None or cap < max_rows):
         return cap, True
     return max_rows, False
+
+
+_TRUE = ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean"))
+_FALSE = ox.Literal("false", datatype=ox.NamedNode(XSD + "boolean"))
+_NUMBER_TYPES = {"integer": XSD + "integer", "decimal": XSD + "decimal"}
+
+
+def _typed_term(term: Term | None, kind: str) -> Term | None:
+    """``term`` as a value of the declared column type (by value: ``1``/``true`` is true);
+    a value that is not one of that type is left as it came."""
+    if not isinstance(term, ox.Literal):
+        return term
+    text = term.value.strip()
+    if kind == "boolean":
+        if text in {"1", "true"}:
+            return _TRUE
+        if text in {"0", "false"}:
+            return _FALSE
+        return term
+    try:
+        number = int(text) if kind == "integer" else Decimal(text)
+    except (ValueError, InvalidOperation):
+        return term
+    return ox.Literal(str(number), datatype=ox.NamedNode(_NUMBER_TYPES[kind]))
+
+
+def typed(answer: QueryAnswer, types: dict[str, str]) -> QueryAnswer:
+    """``answer`` with the declared column types applied (a saved query's header types its
+    boolean and numeric columns, so every engine gives the same terms).
+
+    >>> one = ox.Literal("1", datatype=ox.NamedNode(XSD + "integer"))
+    >>> typed(QueryAnswer("select", ["ok"], [(one,)]), {"ok": "boolean"}).rows[0][0].value
+    'true'
+    """
+    at = {i: types[c] for i, c in enumerate(answer.columns) if c in types}
+    if not at or answer.form != "select":
+        return answer
+    rows = [
+        tuple(_typed_term(t, at[i]) if i in at else t for i, t in enumerate(row))
+        for row in answer.rows
+    ]
+    return dataclasses.replace(answer, rows=rows)
 
 
 def run_update(store: Store, text: str) -> None:
