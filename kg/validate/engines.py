@@ -254,6 +254,12 @@ def run_sparql(checks: Sequence[Check], data: Data) -> list[Finding]:
                 if dedup in seen:
                     continue
                 seen.add(dedup)
+            # a node typed in two graphs matched twice when the class target was unwrapped
+            # (the union default graph keeps duplicates): one result per check, focus and value
+            key = (id(check), focus, path, value)
+            if key in seen:
+                continue
+            seen.add(key)
             text = _fill(str(message), row) if message is not None else _default_message(check)
             out.append(
                 Finding(
