@@ -23,10 +23,11 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from kg.errors import UsageError
-from kg.vocab import GRAPH_BASE, KG
+from kg.vocab import GRAPH_BASE, KG, XSD
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -37,6 +38,7 @@ __all__ = [
     "Endpoints",
     "ServerNotes",
     "credentials_for",
+    "doctor",
     "query_form",
     "redact",
     "server_kind",
@@ -329,3 +331,133 @@ def run_checks(
         except KgError as exc:
             out.append(Check(name, False, str(exc)))
     return out
+
+
+def doctor(
+    url: str,
+    *,
+    update_endpoint: str | None = None,
+    gsp_endpoint: str | None = None,
+    timeout: float | None = None,
+) -> DoctorReport:
+    """Check what kg needs of the SPARQL service at ``url`` (``kg doctor --endpoint URL``):
+    the query URL answers (SPARQL 1.1 Protocol §2.1), the result cap, the update URL writes
+    (§2.2), a boolean comes back as a boolean, the default graph is the union of the named
+    graphs, the Graph Store URL writes (Graph Store Protocol §5.5). The probe triples go to a
+    graph of their own that is dropped at the end. Each failed check says what to change on
+    that server (:data:`SERVERS`).
+    """
+    from kg.errors import KgError
+    from kg.store import AskResult, RemoteStore, is_true, query_select
+
+    store = RemoteStore(
+        url,
+        update_endpoint=update_endpoint or os.environ.get("KG_UPDATE_ENDPOINT") or None,
+        gsp_endpoint=gsp_endpoint or os.environ.get("KG_GSP_ENDPOINT") or None,
+        timeout=timeout,
+    )
+    checks: list[Check] = []
+    union_error = ""
+    try:
+        try:
+            store.check()
+        except UsageError as exc:  # the union, decided from kg's data already there
+            union_error = str(exc)
+        except KgError as exc:
+            checks.append(Check("query URL", False, str(exc)))
+            return DoctorReport(store.endpoints, store.server, checks)
+        note = SERVERS.get(store.server, SERVERS["generic"])
+        checks.append(Check("query URL", True, "answers SPARQL queries"))
+        if store.credentials_user:
+            checks.append(
+                Check("credentials", True, f"as user {store.credentials_user} (password not shown)")
+            )
+        cap = store.result_cap
+        checks.append(
+            Check("result cap", True, "none known")
+            if cap is None
+            else Check(
+                "result cap",
+                cap >= MIN_RESULT_CAP,
+                f"answers stop at {cap:,} rows (kg refuses an answer that reaches the cap)",
+                note.cap,
+            )
+        )
+        graph = probe_graph()
+        wrote = False
+        try:
+            store.update(
+                f"INSERT DATA {{ GRAPH <{graph}> {{ <{graph}> <{PROBE_PREDICATE}> true }} }}"
+            )
+            wrote = True
+            checks.append(Check("update URL", True, "SPARQL Update writes"))
+        except KgError as exc:
+            checks.append(Check("update URL", False, str(exc), note.update))
+        if wrote:
+            checks.extend(_read_back(store, graph, union_error, note, query_select, is_true))
+            checks.append(_gsp_check(store, graph, note, AskResult))
+            try:
+                store.update(f"DROP SILENT GRAPH <{graph}>")
+            except KgError as exc:
+                checks.append(Check("clean up", False, f"could not drop {graph}: {exc}"))
+        elif union_error:
+            checks.append(Check("union default graph", False, union_error, note.union))
+        return DoctorReport(store.endpoints, store.server, checks, cap)
+    finally:
+        store.close()
+
+
+#: Below this many rows a server's result cap fails ``kg doctor`` (kg's saved-query row cap).
+MIN_RESULT_CAP = 100_000
+
+
+def _read_back(
+    store: Any, graph: str, union_error: str, note: ServerNotes, select: Any, is_true: Any
+) -> list[Check]:
+    rows = select(
+        store, f"SELECT ?c WHERE {{ GRAPH <{graph}> {{ <{graph}> <{PROBE_PREDICATE}> ?c }} }}"
+    ).rows
+    cell = rows[0][0] if rows and rows[0] else None
+    lexical = cell.value if cell is not None else None
+    out = [
+        Check(
+            "boolean round trip",
+            is_true(cell),
+            f"true comes back as {lexical!r}"
+            + (" (kg reads booleans by value)" if lexical not in {None, "true"} else ""),
+            "the server changed the value of an xsd:boolean",
+        )
+    ]
+    ask = store.query(f"ASK {{ <{graph}> <{PROBE_PREDICATE}> ?c }}")
+    union = bool(getattr(ask, "value", False)) and not union_error
+    out.append(
+        Check(
+            "union default graph",
+            union,
+            "the default graph is the union of the named graphs"
+            if union
+            else "the default graph does not see the named graphs",
+            note.union,
+        )
+    )
+    return out
+
+
+def _gsp_check(store: Any, graph: str, note: ServerNotes, ask_type: Any) -> Check:
+    from kg.errors import KgError
+
+    if not store.endpoints.gsp:
+        return Check("graph store URL", True, "none: kg writes with INSERT DATA")
+    try:
+        false = f'"false"^^<{XSD}boolean>'
+        store._load(graph, f"<{graph}> <{PROBE_PREDICATE}> {false} .\n".encode())
+        ask = store.query(f"ASK {{ GRAPH <{graph}> {{ <{graph}> <{PROBE_PREDICATE}> false }} }}")
+    except KgError as exc:
+        return Check("graph store URL", False, str(exc), note.gsp)
+    ok = isinstance(ask, ask_type) and ask.value
+    return Check(
+        "graph store URL",
+        ok,
+        "Graph Store Protocol POST writes" if ok else "a POST was accepted but not stored",
+        note.gsp,
+    )

@@ -613,6 +613,8 @@ class RemoteStore:
         if not re.match(r"^https?://", endpoint):
             raise UsageError(f"--endpoint must be an http(s) URL, got {endpoint!r}")
         self._credentials = credentials_for(endpoint)
+        #: the user name kg authenticates as, if any (the password is never kept in view)
+        self.credentials_user = self._credentials.user if self._credentials else None
         endpoint = _without_userinfo(endpoint)
         self._overrides = (update_endpoint, gsp_endpoint)
         self.endpoints = Endpoints.derive(endpoint, update=update_endpoint, gsp=gsp_endpoint)
