@@ -869,12 +869,17 @@ def _parse_answer(body: bytes, ctype: str, form: str) -> QueryResult | None:
     """A server's answer parsed by its content type, or None when the type does not fit the
     query form. Virtuoso answers an ASK asked for SPARQL results with a one-cell SELECT: its
     value is read as a boolean, by value."""
+    booleans = b"XMLSchema#boolean" in body
     if form in {"construct", "describe"}:
         if ctype in _NT_TYPES:
-            return GraphResult([q.triple for q in ox.parse(body, ox.RdfFormat.N_TRIPLES)])
-        if ctype in _TTL_TYPES:
-            return GraphResult([q.triple for q in ox.parse(body, ox.RdfFormat.TURTLE)])
-        return None
+            triples = [q.triple for q in ox.parse(body, ox.RdfFormat.N_TRIPLES)]
+        elif ctype in _TTL_TYPES:
+            triples = [q.triple for q in ox.parse(body, ox.RdfFormat.TURTLE)]
+        else:
+            return None
+        if booleans:
+            triples = [ox.Triple(t.subject, t.predicate, _canonical(t.object)) for t in triples]
+        return GraphResult(triples)
     if ctype in _JSON_TYPES:
         parsed = ox.parse_query_results(_NODE_ID_JSON.sub(rb"\1", body), ox.QueryResultsFormat.JSON)
     elif ctype in _XML_TYPES:
@@ -882,6 +887,9 @@ def _parse_answer(body: bytes, ctype: str, form: str) -> QueryResult | None:
     else:
         return None
     result = _to_result(parsed)
+    if booleans and isinstance(result, SelectResult):
+        rows = [tuple(_canonical(t) for t in row) for row in result.rows]
+        result = SelectResult(result.variables, rows)
     if form == "ask" and isinstance(result, SelectResult):
         if len(result.rows) == 1 and len(result.variables) == 1:
             cell = result.rows[0][0]
@@ -890,6 +898,24 @@ def _parse_answer(body: bytes, ctype: str, form: str) -> QueryResult | None:
     if form == "select" and not isinstance(result, SelectResult):
         return None
     return result
+
+
+_BOOLEAN = ox.NamedNode(XSD + "boolean")
+_CANONICAL_BOOLEANS = {"1": "true", "0": "false"}
+
+
+def _canonical(term: Any) -> Any:
+    """An xsd:boolean in its canonical lexical form (``1`` -> ``true``, ``0`` -> ``false``;
+    XML Schema 1.1 Part 2 §3.3.2.2): the same value, so answers compare equal on every engine.
+
+    >>> _canonical(ox.Literal("1", datatype=ox.NamedNode(XSD + "boolean"))).value
+    'true'
+    """
+    if isinstance(term, ox.Literal) and term.datatype == _BOOLEAN:
+        text = _CANONICAL_BOOLEANS.get(term.value.strip())
+        if text is not None:
+            return ox.Literal(text, datatype=_BOOLEAN)
+    return term
 
 
 def _without_userinfo(url: str) -> str:
