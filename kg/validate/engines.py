@@ -216,10 +216,14 @@ def _fill(template: str, row: dict[str, Node]) -> str:
 _SINGLE_CLASS_TARGET = re.compile(
     r"\{ SELECT DISTINCT \?this WHERE \{ \{ \?this <"
     + re.escape(str(RDF.type))
-    + r">/<"
-    + re.escape(str(RDFS.subClassOf))
-    + r">\* (<[^>]+>) \} \} \}"
+    + r"> (<[^>]+>) \} \} \}"
 )
+#: :func:`kg.validate.compile.class_pattern`: the subclass branch of its UNION
+_CLASS_UNION = re.compile(
+    r"\{ (\S+) <" + re.escape(str(RDF.type)) + r"> (<[^>]+>) \} UNION \{ \1 <"
+    + re.escape(str(RDF.type)) + r"> (\?\w+) \. \3 <" + re.escape(str(RDFS.subClassOf))
+    + r">\+ \2 \}"
+)  # fmt: skip
 
 
 def _without_subclass_paths(sparql: str) -> str:
@@ -228,7 +232,8 @@ def _without_subclass_paths(sparql: str) -> str:
     Only valid when the data holds no ``rdfs:subClassOf`` triple (then the ``*`` path adds
     nothing); Oxigraph plans the plain pattern much better than the path inside a sub-select.
     """
-    plain = _SINGLE_CLASS_TARGET.sub(lambda m: f"?this <{RDF.type}> {m.group(1)} .", sparql)
+    plain = _CLASS_UNION.sub(lambda m: f"{{ {m.group(1)} <{RDF.type}> {m.group(2)} }}", sparql)
+    plain = _SINGLE_CLASS_TARGET.sub(lambda m: f"?this <{RDF.type}> {m.group(1)} .", plain)
     return plain.replace(f"<{RDF.type}>/<{RDFS.subClassOf}>*", f"<{RDF.type}>")
 
 
