@@ -848,6 +848,24 @@ _PYSHACL_GATE = BaselineCap(max_size=10_000, runs=1, timeout=12.0, why="plain py
 #: queries from 20 s to minutes (each stopped at :data:`QUERY_CAP_S`): one run per size.
 _RDFLIB_QUERIES = BaselineCap(runs=1, why="rdflib's SPARQL engine, ~30 s a run at 100k")
 
+
+def _remote(name: str) -> Callable[[Context], Outcome]:
+    """A function of bench/remote.py (kg on a real Virtuoso), imported when a run needs it."""
+
+    def run(ctx: Context) -> Outcome:
+        from bench import remote
+
+        fn: Callable[[Context], Outcome] = getattr(remote, name)
+        return fn(ctx)
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = f"bench.remote.{name}"
+    return run
+
+
+#: kg on Virtuoso against kg on the embedded store (bench/remote.py): --full (or named) only
+_REMOTE_SIZES = (10_000, 1_000_000)
+
 WORKLOADS: dict[str, Workload] = {
     w.name: w
     for w in (
@@ -881,5 +899,21 @@ WORKLOADS: dict[str, Workload] = {
             cap=_RDFLIB_QUERIES,
         ),
         Workload("export", "pages", export_kg, export_baseline, ("kg.export:export_jsonld",)),
+        Workload(
+            "ingest-virtuoso",
+            "triples",
+            _remote("ingest_virtuoso"),
+            _remote("ingest_embedded"),
+            sizes=_REMOTE_SIZES,
+            quick=False,
+        ),
+        Workload(
+            "queries-virtuoso",
+            "queries",
+            _remote("queries_virtuoso"),
+            _remote("queries_embedded"),
+            sizes=_REMOTE_SIZES,
+            quick=False,
+        ),
     )
 }
