@@ -7,7 +7,10 @@ store, in the same run (docs/endpoints.md).
   seconds (below 1: Virtuoso is slower).
 - ``queries-virtuoso``: three saved queries (:data:`QUERIES`) on a Virtuoso holding the
   prepared data set (loaded untimed, graph by graph) against the same queries on the prepared
-  embedded store; the digests of the answers must agree.
+  embedded store; the rows of the answers must agree as multisets. Their order is recorded
+  (``order``), not compared: at 10k triples Virtuoso 7.2 returned the same rows as Oxigraph in
+  a different order for all three (within equal counts, the rows were not in the order of the
+  aggregated names and titles the ORDER BY names), which the suite's small data does not show.
 
 Virtuoso is started per run with its database in the run's scratch folder and a result cap of
 :data:`MAX_ROWS` (the default 10,000 would stop the gate's reads at 1M triples: kg refuses a
