@@ -453,7 +453,13 @@ required; each parameter has a `kind`, exactly one of `required: true` or `defau
 `example:` (the tests run every query with its examples); every declared parameter is used as
 `$name` in the body, every `$name` is declared, and a parameter name is never also used as
 `?name`. Dates are compared on `kg:year` (an `xsd:integer`), never with `YEAR()` on
-`xsd:gYear` values; ORDER BY always ends in a unique key so results are deterministic.
+`xsd:gYear` values; ORDER BY always ends in a unique key so results are deterministic. A column
+may declare its type, `declared: {{type: boolean, description: ...}}` (`boolean`, `integer` or
+`decimal`): the answer is typed from it, by value, on every engine (Virtuoso answers a boolean
+expression with `1`/`0`). The SPARQL keeps to what Oxigraph, Virtuoso and rdflib all accept:
+no `EXISTS` inside `COALESCE`/`IF`/`BIND`, unbound values guarded with `BOUND` before a function
+sees them, `MIN`/`MAX` over strings in an explicit `GROUP BY`, `VALUES` (not `BIND`) to name a
+`UNION` branch (docs/endpoints.md).
 
 ## The queries
 
