@@ -43,6 +43,8 @@ __all__ = ["QUERIES", "ingest_virtuoso", "queries_embedded", "queries_virtuoso"]
 #: A person's publications, a person's co-authors, and a whole-store quality report.
 QUERIES = ("person-publications", "person-coauthors", "quality-publications-missing-fields")
 MAX_ROWS = 10_000_000
+#: seconds per request (the default 60 s stopped a 1M ingest on a machine at load 5)
+TIMEOUT = 1800.0
 
 
 @contextmanager
@@ -67,7 +69,8 @@ def ingest_virtuoso(ctx: Context) -> Outcome:
     from kg.ingest import ingest
     from kg.store import RemoteStore, stats
 
-    with _virtuoso(ctx) as url, closing(RemoteStore(url)) as store:
+    # one GSP POST of 200k lines or the commit can take minutes on a loaded machine
+    with _virtuoso(ctx) as url, closing(RemoteStore(url, timeout=TIMEOUT)) as store:
         seconds, report = _timed(lambda: ingest([str(ctx.records_dir)], store))
         triples = stats(store).triples
         digest: dict[str, Any] = {}
@@ -108,7 +111,7 @@ def queries_virtuoso(ctx: Context) -> Outcome:
 
     from kg.store import RemoteStore
 
-    with _virtuoso(ctx) as url, closing(RemoteStore(url)) as store:
+    with _virtuoso(ctx) as url, closing(RemoteStore(url, timeout=TIMEOUT)) as store:
         graphs: dict[str, list[str]] = {}
         with (ctx.prepared / "all.nq").open("rb") as f:
             for quad in ox.parse(f, ox.RdfFormat.N_QUADS):
