@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import pyoxigraph as ox
+
 from kg.errors import UsageError
 from kg.vocab import GRAPH_BASE, KG, XSD
 
@@ -348,7 +350,7 @@ def doctor(
     that server (:data:`SERVERS`).
     """
     from kg.errors import KgError
-    from kg.store import AskResult, RemoteStore, is_true, query_select
+    from kg.store import AskResult, RemoteStore, is_true
 
     store = RemoteStore(
         url,
@@ -394,7 +396,7 @@ def doctor(
         except KgError as exc:
             checks.append(Check("update URL", False, str(exc), note.update))
         if wrote:
-            checks.extend(_read_back(store, graph, union_error, note, query_select, is_true))
+            checks.extend(_read_back(store, graph, union_error, note, is_true))
             checks.append(_gsp_check(store, graph, note, AskResult))
             try:
                 store.update(f"DROP SILENT GRAPH <{graph}>")
@@ -412,13 +414,22 @@ MIN_RESULT_CAP = 100_000
 
 
 def _read_back(
-    store: Any, graph: str, union_error: str, note: ServerNotes, select: Any, is_true: Any
+    store: Any, graph: str, union_error: str, note: ServerNotes, is_true: Any
 ) -> list[Check]:
-    rows = select(
-        store, f"SELECT ?c WHERE {{ GRAPH <{graph}> {{ <{graph}> <{PROBE_PREDICATE}> ?c }} }}"
-    ).rows
-    cell = rows[0][0] if rows and rows[0] else None
-    lexical = cell.value if cell is not None else None
+    # the server's own lexical form, read raw: kg puts booleans in canonical form on arrival
+    query = f"SELECT ?c WHERE {{ GRAPH <{graph}> {{ <{graph}> <{PROBE_PREDICATE}> ?c }} }}"
+    resp = store._post(
+        store.endpoints.query,
+        data={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    try:
+        binding = resp.json()["results"]["bindings"][0]["c"]
+        lexical: str | None = str(binding["value"])
+        dtype = ox.NamedNode(str(binding.get("datatype") or XSD + "string"))
+        cell: Any = ox.Literal(str(lexical), datatype=dtype)
+    except (ValueError, KeyError, IndexError, TypeError):
+        lexical, cell = None, None
     out = [
         Check(
             "boolean round trip",
