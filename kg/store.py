@@ -751,6 +751,12 @@ class RemoteStore:
             data={"query": sparql},
             headers={"Accept": _GRAPH_ACCEPT if graph_form else _SELECT_ACCEPT},
         )
+        partial = resp.headers.get("X-SQL-State", "").strip()
+        if partial:  # Virtuoso's "anytime" answer: what it had when its time limit struck
+            raise StoreError(
+                f"{redact(self.endpoints.query)} sent a partial answer ({partial}: its time limit "
+                "struck); raise its MaxQueryExecutionTime or narrow the query"
+            )
         capped = resp.headers.get("X-SPARQL-MaxRows", "").strip()
         if capped.isdigit():
             self.result_cap = int(capped)

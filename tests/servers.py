@@ -107,8 +107,9 @@ TransactionFile = {d}/virtuoso-temp.trx
 
 [Parameters]
 ServerPort = 127.0.0.1:{sql}
-NumberOfBuffers = 20000
-MaxDirtyBuffers = 15000
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty}
+MaxQueryMem = {mem}
 DirsAllowed = ., {d}
 CheckpointInterval = 60
 ThreadsPerQuery = 2
@@ -133,14 +134,20 @@ class VirtuosoServer:
     to. ``url`` is the query URL (``/sparql``); updates go there too, loads to
     ``/sparql-graph-crud``."""
 
-    def __init__(self, binary: str, location: Path, *, max_rows: int = VIRTUOSO_MAX_ROWS) -> None:
+    def __init__(
+        self, binary: str, location: Path, *, max_rows: int = VIRTUOSO_MAX_ROWS,
+        buffers: int = 20_000, max_query_mem: str = "1G",
+    ) -> None:  # fmt: skip
         self.binary = binary
         self.location = location
         self.http_port = free_port()
         self.sql_port = free_port()
         self.url = f"http://127.0.0.1:{self.http_port}/sparql"
         self.log = location / "console.log"
-        ini = _VIRTUOSO_INI.format(d=location, sql=self.sql_port, http=self.http_port, cap=max_rows)
+        ini = _VIRTUOSO_INI.format(
+            d=location, sql=self.sql_port, http=self.http_port, cap=max_rows,
+            buffers=buffers, dirty=buffers * 3 // 4, mem=max_query_mem,
+        )  # fmt: skip
         (location / "virtuoso.ini").write_text(ini)
         self.start()
         isql = shutil.which("isql-vt") or "isql-vt"
@@ -184,6 +191,8 @@ class VirtuosoServer:
             timeout=60,
         )
         resp.raise_for_status()
+        if resp.headers.get("X-SQL-State"):  # an "anytime" answer cut at the time limit
+            raise RuntimeError(f"virtuoso gave a partial graph list: {resp.headers['X-SQL-State']}")
         return {b["g"]["value"] for b in resp.json()["results"]["bindings"]}
 
     def clear(self) -> None:
