@@ -22,6 +22,7 @@ import contextlib
 import io
 import os
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -366,8 +367,9 @@ class LoadBatch:
             raise UsageError("one batch can hold only one load per source")
         self._families.add(family)
         self.graphs.append(graph)
+        size = getattr(self._backend, "chunk_lines", CHUNK_LINES)
         if isinstance(lines, list):
-            for chunk in _chunks(lines):
+            for chunk in _chunks(lines, size):
                 self._backend._load(graph, chunk)
             return len(lines)
         count = [0]
@@ -377,7 +379,7 @@ class LoadBatch:
                 count[0] += 1
                 yield line
 
-        for chunk in _chunks(counted()):
+        for chunk in _chunks(counted(), size):
             self._backend._load(graph, chunk)
         return count[0]
 
@@ -626,6 +628,8 @@ class RemoteStore:
         self.row_cap: int | None = row_cap
         #: whether the default graph is the union of the named graphs (None: not known yet)
         self.union: bool | None = None
+        #: lines per Graph Store POST: Virtuoso deadlocked on 200k-line POSTs at 1M triples
+        self.chunk_lines = REMOTE_CHUNK_LINES
         self._checked = False
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = "kg (SPARQL client)"
@@ -651,7 +655,7 @@ class RemoteStore:
                 "KG_ENDPOINT_PASSWORD, or add the host to ~/.netrc"
             )
         if resp.status_code >= 400:
-            detail = resp.text.strip().splitlines()[0][:300] if resp.text.strip() else ""
+            detail = _detail(resp.text)
             if resp.status_code == 403 and url != self.endpoints.query:
                 note = SERVERS.get(self.server, SERVERS["generic"])
                 fix = note.gsp if url == self.endpoints.gsp else note.update
@@ -662,6 +666,16 @@ class RemoteStore:
         return resp
 
     def _send(self, url: str, **kwargs: Any) -> requests.Response:
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            resp = self._send_once(url, **kwargs)
+            # SQLSTATE 40001: the server rolled the transaction back (Virtuoso: "SR172:
+            # Transaction deadlocked"); the standard answer is to run it again
+            if resp.status_code < 500 or "40001" not in resp.text[:2000]:
+                return resp
+            time.sleep(0.5 * (attempt + 1))
+        return resp
+
+    def _send_once(self, url: str, **kwargs: Any) -> requests.Response:
         try:
             return self._session.post(url, timeout=self.timeout, **kwargs)
         except requests.Timeout:
@@ -854,6 +868,12 @@ class RemoteStore:
         self._session.close()
 
 
+#: Lines per Graph Store POST to a remote store (:data:`CHUNK_LINES` is the embedded store's).
+REMOTE_CHUNK_LINES = 50_000
+#: How often a write the server rolled back as a deadlock (SQLSTATE 40001) is sent again.
+DEADLOCK_RETRIES = 3
+
+
 class EndpointTimeoutError(StoreError):
     """A SPARQL endpoint did not answer within the store's timeout."""
 
@@ -922,6 +942,19 @@ def _canonical(term: Any) -> Any:
         if text is not None:
             return ox.Literal(text, datatype=_BOOLEAN)
     return term
+
+
+def _detail(body: str) -> str:
+    """The first line of text of an error answer (tags of an HTML page left out).
+
+    >>> _detail("<!DOCTYPE HTML>\\n<html><body><h3>Error 500</h3> SR325: out of memory</body></html>")
+    'Error 500 SR325: out of memory'
+    """
+    html = re.match(r"\s*<(!DOCTYPE|html)", body, flags=re.I) is not None
+    text = re.sub(r"<!DOCTYPE[^>]*>|<head>.*?</head>|<[^>]+>", " ", body, flags=re.S | re.I)
+    lines = [" ".join(line.split()) for line in (text if html else body).splitlines()]
+    lines = [line for line in lines if line]
+    return (" ".join(lines) if html else (lines[0] if lines else ""))[:300]
 
 
 def _without_userinfo(url: str) -> str:

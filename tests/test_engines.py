@@ -304,3 +304,29 @@ def test_a_silent_endpoint_is_reported_as_a_timeout(
             conn.close()
     assert err.count("\n") == 1
     assert "did not answer within 0.5 s (timeout)" in err and "KG_ENDPOINT_TIMEOUT" in err
+
+
+def test_a_deadlocked_write_is_sent_again(httpserver: Any) -> None:
+    """SQLSTATE 40001 (Virtuoso's "SR172: Transaction deadlocked", seen on Graph Store POSTs at
+    1M triples) means the server rolled the write back: kg sends it again."""
+    from werkzeug import Request, Response
+
+    def query(request: Request) -> Response:
+        text = request.form.get("query", "")
+        body = {"boolean": True} if text.startswith("ASK") else {
+            "head": {"vars": ["g"]}, "results": {"bindings": []}}  # fmt: skip
+        return Response(json.dumps(body), content_type="application/sparql-results+json")
+
+    posts: list[bytes] = []
+
+    def store(request: Request) -> Response:
+        posts.append(request.get_data())
+        if len(posts) == 1:
+            return Response("Error 40001 SR172: Transaction deadlocked", status=500)
+        return Response("", status=201)
+
+    httpserver.expect_request("/query").respond_with_handler(query)
+    httpserver.expect_request("/store", method="POST").respond_with_handler(store)
+    with closing(RemoteStore(httpserver.url_for("/query"))) as store:
+        store._load("https://w3id.org/kg/graph/source/00/1", b"<urn:a> <urn:b> <urn:c> .\n")
+    assert posts == [b"<urn:a> <urn:b> <urn:c> .\n"] * 2  # the same chunk, sent again
