@@ -82,7 +82,8 @@ pytest: venv-test
 bench: venv-test
 	$(PY) -m bench --quick
 
-## bench-full: adds 1M and 10M triples (and the ingest-no-gate split); about an hour
+## bench-full: adds 1M and 10M triples (and the ingest-no-gate split), and kg on a real Virtuoso
+## against the embedded store (ingest, three saved queries; bench/remote.py); about an hour
 bench-full: venv-test
 	$(PY) -m bench --full
 
