@@ -7,7 +7,7 @@ STORE  ?= out/kg-store
 # Lint what exists: bench/ and fuzz/ may be absent in a checkout.
 LINT   := kg tests $(wildcard bench fuzz)
 
-.PHONY: demo test lint typecheck pytest bench bench-full fuzz clean venv venv-test browser-deps
+.PHONY: demo test lint typecheck pytest bench bench-full fuzz clean venv venv-test browser-deps virtuoso-deps
 
 $(BIN)/.kg-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,8 +55,17 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "chromium is not installed: the browser test skips (and fails under CI=true)"; fi
 
+## virtuoso-deps: OpenLink Virtuoso 7.2 from Debian (virtuoso-opensource) for the remote-store
+## tests (root + apt only). Only the server binary package: the full package's postinst would
+## start a system-wide daemon on ports 1111/8890; the tests start their own on 127.0.0.1.
+virtuoso-deps:
+	@if command -v virtuoso-t >/dev/null && command -v isql-vt >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends virtuoso-opensource-7-bin >/dev/null; \
+	else echo "virtuoso is not installed: the Virtuoso tests skip (and fail under CI=true)"; fi
+
 ## test: set up .venv with test extras and run ruff, mypy and pytest
-test: venv-test browser-deps lint typecheck pytest
+test: venv-test browser-deps virtuoso-deps lint typecheck pytest
 
 lint: venv-test
 	$(BIN)/ruff check $(LINT)
@@ -73,7 +82,8 @@ pytest: venv-test
 bench: venv-test
 	$(PY) -m bench --quick
 
-## bench-full: adds 1M and 10M triples (and the ingest-no-gate split); about an hour
+## bench-full: adds 1M and 10M triples (and the ingest-no-gate split), and kg on a real Virtuoso
+## against the embedded store (ingest, three saved queries; bench/remote.py); about an hour
 bench-full: venv-test
 	$(PY) -m bench --full
 

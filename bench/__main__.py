@@ -304,7 +304,8 @@ def _prepared(work: Path, data: Dataset) -> Path:
 def _same(kg: dict[str, Any], base: dict[str, Any]) -> bool:
     """Whether two results digests agree; per-query timings are not results, and a saved query
     the baseline stopped at its cap (``stopped_after_s``) has no answer to compare."""
-    strip = {"times", "stopped", "median_is_lower_bound"}
+    # "order": the row order of the remote rows (bench/remote.py), recorded, not compared
+    strip = {"times", "stopped", "median_is_lower_bound", "order"}
     kq, bq = kg.get("per_query"), base.get("per_query")
     if isinstance(kq, dict) and isinstance(bq, dict):
         if set(kq) != set(bq):

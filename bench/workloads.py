@@ -928,6 +928,23 @@ def pages100_baseline(ctx: Context) -> Outcome:
     return Outcome(seconds, 100 * read, {"pages": read})
 
 
+def _remote(name: str) -> Callable[[Context], Outcome]:
+    """A function of bench/remote.py (kg on a real Virtuoso), imported when a run needs it."""
+
+    def run(ctx: Context) -> Outcome:
+        from bench import remote
+
+        fn: Callable[[Context], Outcome] = getattr(remote, name)
+        return fn(ctx)
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = f"bench.remote.{name}"
+    return run
+
+
+#: kg on Virtuoso against kg on the embedded store (bench/remote.py): --full (or named) only
+_REMOTE_SIZES = (10_000, 1_000_000)
+
 WORKLOADS: dict[str, Workload] = {
     w.name: w
     for w in (
@@ -984,6 +1001,22 @@ WORKLOADS: dict[str, Workload] = {
             pages100_baseline,
             ("kg.records.pages:PageSource",),
             sizes=(10_000,),
+        ),
+        Workload(
+            "ingest-virtuoso",
+            "triples",
+            _remote("ingest_virtuoso"),
+            _remote("ingest_embedded"),
+            sizes=_REMOTE_SIZES,
+            quick=False,
+        ),
+        Workload(
+            "queries-virtuoso",
+            "queries",
+            _remote("queries_virtuoso"),
+            _remote("queries_embedded"),
+            sizes=_REMOTE_SIZES,
+            quick=False,
         ),
     )
 }

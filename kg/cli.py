@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from kg import __version__
+from kg.endpoints import doctor
 from kg.errors import EXIT_USAGE, KgError, UsageError
 from kg.ingest import IngestReport, SourceReport, extract, ingest, remove
 from kg.limits import escape_controls
@@ -206,6 +207,16 @@ def cmd_remove(args: argparse.Namespace) -> int:
         gone = remove(args.source, store)
     print(f"removed {gone.name} ({gone.records} records, {gone.triples} triples)", file=sys.stderr)
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    endpoint = args.endpoint or os.environ.get("KG_ENDPOINT")
+    if not endpoint:
+        raise UsageError("doctor: give --endpoint URL (or set KG_ENDPOINT)")
+    report = doctor(endpoint, timeout=args.timeout)
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 1
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
@@ -431,6 +442,12 @@ def _build_parser() -> _Parser:
     p.add_argument("source", metavar="SOURCE",
                    help="a source's name or key as kg sources lists it, or a file's path")  # fmt: skip
     _store_options(p)
+
+    p = command("doctor", "Check a SPARQL endpoint for what kg needs; each failure says what to change.",
+                "kg doctor --endpoint http://127.0.0.1:8890/sparql", cmd_doctor)  # fmt: skip
+    p.add_argument("--endpoint", metavar="URL", help="the query URL (default: $KG_ENDPOINT)")
+    p.add_argument("--timeout", metavar="S", type=float,
+                   help="seconds to wait for each answer (default: $KG_ENDPOINT_TIMEOUT or 60)")  # fmt: skip
 
     p = command("dump", "Serialize the graph (or one named graph).",
                 "kg dump --format ttl --out graph.ttl", cmd_dump)  # fmt: skip

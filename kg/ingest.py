@@ -35,10 +35,10 @@ from kg.records.schema import RecordIssue, check_record
 from kg.records.sources import RawRecord, RdfSource, RecordSource, SourceOptions, open_source
 from kg.resolve import EntityIndex, Resolution, known_names, load_index, resolve
 from kg.store import (
-    SelectResult,
     SourceInfo,
     Store,
     graph_hashes,
+    query_select,
     remove_source,
     values_chunks,
 )
@@ -350,11 +350,11 @@ def _stored_person_keys(
     # surrogate-pair escape, which SPARQL refuses (the whole ingest failed with exit code 2)
     found: dict[str, str] = {}
     for values in values_chunks(literal(k) for k in sorted(keys)):
-        res = store.query(
+        res = query_select(
+            store,
             f"SELECT DISTINCT ?k ?p ?g WHERE {{ VALUES ?k {{ {values} }} "
-            f"GRAPH ?g {{ ?p <{KG}localKey> ?k }} }} ORDER BY ?p"
+            f"GRAPH ?g {{ ?p <{KG}localKey> ?k }} }} ORDER BY ?p",
         )
-        assert isinstance(res, SelectResult)
         # the largest IRI wins, whatever the order of the rows (as before)
         found.update(
             {r["k"]: r["p"] for r in res.dicts() if r["k"] and r["p"] and _kept(r, replacing)}
@@ -369,11 +369,11 @@ def _stored_named(
     batch does not replace)."""
     found: set[str] = set()
     for values in values_chunks(f"<{iri}>" for iri in sorted(orcid_authors)):
-        res = store.query(
+        res = query_select(
+            store,
             f"SELECT DISTINCT ?p ?g WHERE {{ VALUES ?p {{ {values} }} "
-            f"GRAPH ?g {{ ?p <{SCHEMA}name> ?n }} }}"
+            f"GRAPH ?g {{ ?p <{SCHEMA}name> ?n }} }}",
         )
-        assert isinstance(res, SelectResult)
         found |= {row["p"] for row in res.dicts() if row["p"] and _kept(row, replacing)}
     return found
 

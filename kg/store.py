@@ -27,19 +27,33 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph as ox
 import requests
+import requests.auth
 
+from kg.endpoints import (
+    DEFAULT_TIMEOUT,
+    SERVERS,
+    Endpoints,
+    credentials_for,
+    probe_graph,
+    query_form,
+    redact,
+    server_kind,
+)
 from kg.errors import DataError, KgError, StoreError, StoreLockedError, UsageError
 from kg.store_lock import LOCK_GRAPH, WriterLease
-from kg.vocab import GRAPH_BASE, KG, PREFIXES
+from kg.vocab import GRAPH_BASE, KG, PREFIXES, XSD
 
 __all__ = [
     "DUMP_FORMATS",
     "VALUES_CHUNK",
     "AskResult",
     "EmbeddedStore",
+    "EndpointTimeoutError",
+    "Endpoints",
     "GraphResult",
     "LoadBatch",
     "QueryResult",
@@ -48,7 +62,11 @@ __all__ = [
     "SourceInfo",
     "Store",
     "StoreStats",
+    "is_true",
+    "load_graphs",
     "open_store",
+    "query_graph",
+    "query_select",
     "remove_source",
     "sources",
     "values_chunks",
@@ -157,7 +175,7 @@ _QUADS_QUERY = (
     f"FILTER(?g != <{LOCK_GRAPH}>) }}"
 )
 _HASHES_QUERY = (
-    f"SELECT ?g ?h WHERE {{ GRAPH ?g {{ ?g <{KG}contentHash> ?h ; {_COMMITTED} true }} }}"
+    f"SELECT ?g ?h ?c WHERE {{ GRAPH ?g {{ ?g <{KG}contentHash> ?h ; {_COMMITTED} ?c }} }}"
 )
 
 
@@ -248,14 +266,45 @@ class _Backend(Protocol):
 
 def _loads(backend: _Backend) -> dict[str, bool]:
     """Every source load graph in the store and whether it is committed."""
-    res = backend.query(_GRAPHS_QUERY)
-    assert isinstance(res, SelectResult)
+    res = query_select(backend, _GRAPHS_QUERY)
     out: dict[str, bool] = {}
-    for row in res.dicts():
-        g = row["g"]
-        if g and g.startswith(SOURCE_BASE):
-            out[g] = out.get(g, False) or row["c"] == "true"
+    for g_term, c_term in res.rows:
+        g = g_term.value if g_term is not None else ""
+        if g.startswith(SOURCE_BASE):
+            out[g] = out.get(g, False) or is_true(c_term)
     return out
+
+
+def is_true(term: Term | None) -> bool:
+    """Whether ``term`` is the xsd:boolean true, compared by value: ``true`` and ``1`` are the
+    two lexical forms of true (XML Schema 1.1 Part 2 §3.3.2; Virtuoso writes ``1``).
+
+    >>> is_true(ox.Literal("1", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")))
+    True
+    >>> is_true(ox.Literal("false", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")))
+    False
+    """
+    if not isinstance(term, ox.Literal):
+        return False
+    return term.datatype.value == XSD + "boolean" and term.value.strip() in {"true", "1"}
+
+
+def query_select(store: Any, sparql: str) -> SelectResult:
+    """Run a SELECT on ``store`` and return its rows; any other answer is a
+    :class:`~kg.errors.StoreError` (a server's answer is checked, never asserted)."""
+    res = store.query(sparql)
+    if not isinstance(res, SelectResult):
+        raise StoreError(f"the store answered a SELECT with {type(res).__name__}")
+    return res
+
+
+def query_graph(store: Any, sparql: str) -> GraphResult:
+    """Run a CONSTRUCT or DESCRIBE on ``store`` and return its triples (checked like
+    :func:`query_select`)."""
+    res = store.query(sparql)
+    if not isinstance(res, GraphResult):
+        raise StoreError(f"the store answered a CONSTRUCT with {type(res).__name__}")
+    return res
 
 
 def _superseded(loads: Mapping[str, bool]) -> list[str]:
@@ -266,6 +315,18 @@ def _superseded(loads: Mapping[str, bool]) -> list[str]:
             fam = g.rsplit("/", 1)[0]
             newest[fam] = max(newest.get(fam, g), g)
     return sorted(g for g, c in loads.items() if not c or newest[g.rsplit("/", 1)[0]] != g)
+
+
+def load_graphs(store: Any) -> list[str]:
+    """kg's load graphs, committed or not: each names its source inside itself (its first
+    chunk holds the PROV-O lines, :func:`kg.mapping.provenance_lines`). Portable where
+    ``GRAPH ?g { }`` is not (Virtuoso answers it with no graphs).
+
+    >>> load_graphs(EmbeddedStore(None))
+    []
+    """
+    res = query_select(store, _KG_GRAPHS_QUERY)
+    return sorted({row[0].value for row in res.rows if row[0] is not None})
 
 
 def recover(backend: _Backend) -> list[str]:
@@ -308,6 +369,9 @@ class LoadBatch:
         if self._lease is not None:
             self._lease.acquire()
         try:
+            before_write = getattr(backend, "before_write", None)
+            if callable(before_write):
+                before_write()  # a remote store checks that it can be read back (RemoteStore)
             recover(backend)
         except BaseException:
             self._release()
@@ -327,8 +391,9 @@ class LoadBatch:
             raise UsageError("one batch can hold only one load per source")
         self._families.add(family)
         self.graphs.append(graph)
+        size = getattr(self._backend, "chunk_lines", CHUNK_LINES)
         if isinstance(lines, list):
-            for chunk in _chunks(lines):
+            for chunk in _chunks(lines, size):
                 self._backend._load(graph, chunk)
             return len(lines)
         count = [0]
@@ -338,7 +403,7 @@ class LoadBatch:
                 count[0] += 1
                 yield line
 
-        for chunk in _chunks(counted()):
+        for chunk in _chunks(counted(), size):
             self._backend._load(graph, chunk)
         return count[0]
 
@@ -400,24 +465,40 @@ def _to_result(result: Any) -> QueryResult:
 
 
 def _count(store: Store, sparql: str) -> list[int]:
-    res = store.query(sparql)
-    assert isinstance(res, SelectResult)
+    res = query_select(store, sparql)
     row = res.rows[0] if res.rows else ()
     return [int(t.value) if t is not None else 0 for t in row]
 
 
+def _scope(store: Store) -> list[str] | None:
+    """kg's graphs where a server keeps graphs of its own (a remote store), else None (all)."""
+    kg_graphs = getattr(store, "kg_graphs", None)
+    return kg_graphs() if callable(kg_graphs) else None
+
+
+def _scoped(sparql: str, graphs: list[str] | None, pattern: str) -> str:
+    """``sparql`` with ``pattern`` read from ``graphs`` only (unchanged when ``graphs`` is None)."""
+    if graphs is None:
+        return sparql
+    inner = pattern.removeprefix("GRAPH ?g { ").removesuffix(" }")
+    values = " ".join(f"<{_iri_ok(g)}>" for g in graphs) or "<urn:kg:none>"
+    head, _, tail = sparql.rpartition(pattern)
+    return f"{head}VALUES ?g {{ {values} }} GRAPH ?g {{ {inner} }}{tail}"
+
+
 def stats(store: Store) -> StoreStats:
-    """Counts over the union of all graphs (``triples`` counts distinct triples).
+    """Counts over the union of kg's graphs (``triples`` counts distinct triples); on a remote
+    store a server's own graphs are left out.
 
     >>> s = EmbeddedStore(None)
     >>> stats(s).triples
     0
     """
-    kinds = store.query(_STATS_QUERY)
-    assert isinstance(kinds, SelectResult)
+    scope = _scope(store)
+    kinds = query_select(store, _scoped(_STATS_QUERY, scope, "?x a ?class ."))
     counts = {row["kind"]: int(row["n"] or 0) for row in kinds.dicts()}
-    (triples,) = _count(store, _TRIPLES_QUERY)
-    quads, graphs = _count(store, _QUADS_QUERY)
+    (triples,) = _count(store, _scoped(_TRIPLES_QUERY, scope, "?s ?p ?o"))
+    quads, graphs = _count(store, _scoped(_QUADS_QUERY, scope, "GRAPH ?g { ?s ?p ?o }"))
     return StoreStats(
         triples=triples,
         quads=quads,
@@ -430,9 +511,12 @@ def stats(store: Store) -> StoreStats:
 
 def graph_hashes(store: Store) -> dict[str, str]:
     """The content hash of each source family's committed load (to skip unchanged sources)."""
-    res = store.query(_HASHES_QUERY)
-    assert isinstance(res, SelectResult)
-    return {r["g"].rsplit("/", 1)[0]: r["h"] for r in res.dicts() if r["g"] and r["h"]}
+    res = query_select(store, _HASHES_QUERY)
+    return {
+        g.value.rsplit("/", 1)[0]: h.value
+        for g, h, c in res.rows
+        if g is not None and h is not None and is_true(c)
+    }
 
 
 _DUMP_PREFIXES = {k: v for k, v in PREFIXES.items() if k != "kgid"}
@@ -577,8 +661,7 @@ class EmbeddedStore:
         elif fmt in _QUAD_FORMATS:
             self._store.dump(out, DUMP_FORMATS[fmt])
         else:
-            res = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
-            assert isinstance(res, GraphResult)
+            res = query_graph(self, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
             _serialize_union(res.triples, out, fmt)
 
     def close(self) -> None:
@@ -587,39 +670,19 @@ class EmbeddedStore:
         del self._store
 
 
-@dataclass(frozen=True)
-class Endpoints:
-    """The three URLs of a SPARQL service. Derived from one URL when not given (Oxigraph:
-    /query /update /store; Fuseki: /sparql /update /data)."""
-
-    query: str
-    update: str
-    gsp: str | None
-
-    @classmethod
-    def derive(cls, url: str, *, update: str | None = None, gsp: str | None = None) -> Endpoints:
-        """
-        >>> Endpoints.derive("http://127.0.0.1:7878/query")
-        Endpoints(query='http://127.0.0.1:7878/query', update='http://127.0.0.1:7878/update', gsp='http://127.0.0.1:7878/store')
-        >>> Endpoints.derive("http://h/ds/sparql").gsp
-        'http://h/ds/data'
-        """
-        base = url.rstrip("/")
-        if base.endswith("/query"):
-            root = base[: -len("/query")]
-            return cls(base, update or root + "/update", gsp or root + "/store")
-        if base.endswith("/sparql"):
-            root = base[: -len("/sparql")]
-            return cls(base, update or root + "/update", gsp or root + "/data")
-        if not base.endswith(("/update", "/store")) and "/" not in base.split("//", 1)[-1]:
-            return cls(base + "/query", update or base + "/update", gsp or base + "/store")
-        return cls(base, update or base, gsp)
-
-
 class RemoteStore:
-    """A SPARQL 1.1 endpoint. The service must expose the union of its named graphs as the
-    default graph for queries (Oxigraph: ``serve --union-default-graph``; Fuseki:
-    ``tdb2:unionDefaultGraph true``; GraphDB and Virtuoso do so by default)."""
+    """A SPARQL 1.1 endpoint: queries by the SPARQL 1.1 Protocol (§2.1), updates by §2.2, loads
+    by the Graph Store Protocol (§5.5 POST). The service must expose the union of its named
+    graphs as the default graph for queries (Oxigraph: ``serve --union-default-graph``; Fuseki:
+    ``tdb2:unionDefaultGraph true``; GraphDB, QLever and Virtuoso do so by default); the first
+    request checks that and the server's result cap (:meth:`check`, docs/endpoints.md).
+
+    Answers are asked for by query form (SPARQL results for SELECT/ASK, N-Triples for
+    CONSTRUCT/DESCRIBE) and checked; an answer a server cut at its result cap is an error, never
+    a short answer. Credentials (Basic or Digest, as the server asks) come from
+    ``KG_ENDPOINT_USER``/``KG_ENDPOINT_PASSWORD`` or ``~/.netrc`` and are never printed; the
+    timeout (seconds per request) from ``timeout`` or ``KG_ENDPOINT_TIMEOUT``.
+    """
 
     def __init__(
         self,
@@ -627,44 +690,208 @@ class RemoteStore:
         *,
         update_endpoint: str | None = None,
         gsp_endpoint: str | None = None,
-        timeout: float = 60.0,
+        timeout: float | None = None,
         session: requests.Session | None = None,
+        row_cap: int | None = None,
     ) -> None:
         if not re.match(r"^https?://", endpoint):
             raise UsageError(f"--endpoint must be an http(s) URL, got {endpoint!r}")
+        self._credentials = credentials_for(endpoint)
+        #: the user name kg authenticates as, if any (the password is never kept in view)
+        self.credentials_user = self._credentials.user if self._credentials else None
+        endpoint = _without_userinfo(endpoint)
+        self._overrides = (update_endpoint, gsp_endpoint)
         self.endpoints = Endpoints.derive(endpoint, update=update_endpoint, gsp=gsp_endpoint)
-        self.timeout = timeout
+        self.server = self.endpoints.server
+        self.timeout = timeout if timeout is not None else _env_timeout()
+        #: the server's result cap (rows per answer) when known: learned by :meth:`check`
+        self.result_cap: int | None = None
+        #: rows a query may ask for (``LIMIT row_cap+1`` stays under the server's cap)
+        self.row_cap: int | None = row_cap
+        #: whether the default graph is the union of the named graphs (None: not known yet)
+        self.union: bool | None = None
+        #: lines per Graph Store POST: Virtuoso deadlocked on 200k-line POSTs at 1M triples
+        self.chunk_lines = REMOTE_CHUNK_LINES
+        self._checked = False
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = "kg (SPARQL client)"
 
+    # -- HTTP ---------------------------------------------------------------------------------
+
     def _post(self, url: str, **kwargs: Any) -> requests.Response:
-        try:
-            resp = self._session.post(url, timeout=self.timeout, **kwargs)
-        except requests.RequestException as exc:
-            raise StoreError(f"cannot reach SPARQL endpoint {url}: {type(exc).__name__}") from None
+        resp = self._send(url, **kwargs)
+        if resp.status_code == 401 and self._credentials and self._session.auth is None:
+            challenge = resp.headers.get("WWW-Authenticate", "")
+            user, password = self._credentials.user, self._credentials.password
+            self._session.auth = (
+                requests.auth.HTTPDigestAuth(user, password)
+                if challenge.lower().startswith("digest")
+                else requests.auth.HTTPBasicAuth(user, password)
+            )
+            resp = self._send(url, **kwargs)
+        if resp.status_code == 401:
+            raise StoreError(
+                f"{redact(url)} refused the credentials (401)"
+                if self._credentials
+                else f"{redact(url)} asks for credentials (401): set KG_ENDPOINT_USER and "
+                "KG_ENDPOINT_PASSWORD, or add the host to ~/.netrc"
+            )
         if resp.status_code >= 400:
-            detail = resp.text.strip().splitlines()[0][:300] if resp.text.strip() else ""
-            if resp.status_code == 400 and "update" not in url:
+            detail = _detail(resp.text)
+            if resp.status_code == 403 and url != self.endpoints.query:
+                note = SERVERS.get(self.server, SERVERS["generic"])
+                fix = note.gsp if url == self.endpoints.gsp else note.update
+                raise StoreError(f"{redact(url)} refused to write (403 Forbidden): {fix}")
+            if resp.status_code == 400 and url == self.endpoints.query:
                 raise UsageError(f"endpoint rejected the query: {detail}")
-            raise StoreError(f"{url} answered {resp.status_code} {resp.reason}: {detail}")
+            raise StoreError(f"{redact(url)} answered {resp.status_code} {resp.reason}: {detail}")
         return resp
 
+    def _send(self, url: str, **kwargs: Any) -> requests.Response:
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            resp = self._send_once(url, **kwargs)
+            # SQLSTATE 40001: the server rolled the transaction back (Virtuoso: "SR172:
+            # Transaction deadlocked"); the standard answer is to run it again
+            if resp.status_code < 500 or "40001" not in resp.text[:2000]:
+                return resp
+            time.sleep(0.5 * (attempt + 1))
+        return resp
+
+    def _send_once(self, url: str, **kwargs: Any) -> requests.Response:
+        try:
+            return self._session.post(url, timeout=self.timeout, **kwargs)
+        except requests.Timeout:
+            raise EndpointTimeoutError(
+                f"{redact(url)} did not answer within {self.timeout:g} s (timeout): raise "
+                "KG_ENDPOINT_TIMEOUT, or narrow the request"
+            ) from None
+        except requests.RequestException as exc:
+            raise StoreError(
+                f"cannot reach SPARQL endpoint {redact(url)}: {type(exc).__name__}"
+            ) from None
+
+    # -- capabilities ---------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """The checks at open (once per store): which server answers (its ``Server`` header;
+        the URL conventions follow it unless overridden), its result cap (Virtuoso's
+        ``ResultSetMaxRows`` and ``MaxSortedTopRows``), and -- when kg's graphs are there --
+        that the default graph is their union. A missing union is a
+        :class:`~kg.errors.UsageError` naming the server setting."""
+        if self._checked:
+            return
+        self._checked = True
+        resp = self._post(
+            self.endpoints.query, data={"query": "ASK {}"}, headers={"Accept": _SELECT_ACCEPT}
+        )
+        kind = server_kind(resp.headers.get("Server", ""))
+        if kind and kind != self.server:
+            if self._overrides == (None, None):
+                self.endpoints = Endpoints.derive(self.endpoints.query, server=kind)
+            self.server = kind
+        if self.server == "virtuoso":
+            self.result_cap = self._virtuoso_setting("SPARQL", "ResultSetMaxRows")
+            sorted_cap = self._virtuoso_setting("Parameters", "MaxSortedTopRows")
+            if self.row_cap is None:
+                self.row_cap = min(self.result_cap, sorted_cap) - 1
+        found = query_select(self, _ANY_LOAD_QUERY).rows
+        if found and found[0][0] is not None:
+            g = found[0][0].value
+            ask = self.query(f"ASK {{ <{g}> <{KG}sourceLabel> ?label }}")
+            self._require_union(isinstance(ask, AskResult) and ask.value)
+
+    def _require_union(self, union: bool) -> None:
+        self.union = union
+        if not union:
+            note = SERVERS.get(self.server, SERVERS["generic"])
+            raise UsageError(
+                f"{redact(self.endpoints.query)} does not query the union of its named graphs, "
+                f"so kg would read nothing there: {note.union}"
+            )
+
+    def _virtuoso_setting(self, section: str, key: str, default: int = 10_000) -> int:
+        """A number from virtuoso.ini, read with Virtuoso's own functions (its default when unset)."""
+        res = query_select(
+            self,
+            "SELECT (bif:cfg_item_value(bif:virtuoso_ini_path(), "
+            f"'{section}', '{key}') AS ?v) WHERE {{ }}",
+        )
+        cell = res.rows[0][0] if res.rows else None
+        text = cell.value.strip() if cell is not None else ""
+        return int(text) if text.isdigit() and int(text) > 0 else default
+
+    def before_write(self) -> None:
+        """Before a batch writes to a store that holds none of kg's graphs yet: write a probe
+        graph, ask the default graph for it, drop it -- so a server without the union default
+        graph is refused before any data goes in (:meth:`check` decides it from the data)."""
+        self.check()
+        if self.union is not None:
+            return
+        graph = probe_graph()
+        self.update(f'INSERT DATA {{ GRAPH <{graph}> {{ <{graph}> <{KG}sourceLabel> "probe" }} }}')
+        try:
+            ask = self.query(f"ASK {{ <{graph}> <{KG}sourceLabel> ?label }}")
+        finally:
+            self.update(f"DROP SILENT GRAPH <{graph}>")
+        self._require_union(isinstance(ask, AskResult) and ask.value)
+
+    # -- reading --------------------------------------------------------------------------------
+
     def query(self, sparql: str) -> QueryResult:
+        """Run a query; the answer is asked for in the format of its form and checked."""
+        self.check()
+        form = query_form(sparql)
+        graph_form = form in {"construct", "describe"}
         resp = self._post(
             self.endpoints.query,
             data={"query": sparql},
-            headers={"Accept": "application/sparql-results+json, application/n-triples;q=0.9"},
+            headers={"Accept": _GRAPH_ACCEPT if graph_form else _SELECT_ACCEPT},
         )
-        ctype = resp.headers.get("Content-Type", "").split(";")[0].strip()
-        if ctype in {"application/sparql-results+json", "application/json"}:
-            parsed = ox.parse_query_results(resp.content, ox.QueryResultsFormat.JSON)
-            return _to_result(parsed)
-        if ctype in {"application/n-triples", "text/plain"}:
-            return GraphResult([q.triple for q in ox.parse(resp.content, ox.RdfFormat.N_TRIPLES)])
-        raise StoreError(f"{self.endpoints.query} answered with unexpected type {ctype!r}")
+        partial = resp.headers.get("X-SQL-State", "").strip()
+        if partial:  # Virtuoso's "anytime" answer: what it had when its time limit struck
+            raise StoreError(
+                f"{redact(self.endpoints.query)} sent a partial answer ({partial}: its time limit "
+                "struck); raise its MaxQueryExecutionTime or narrow the query"
+            )
+        capped = resp.headers.get("X-SPARQL-MaxRows", "").strip()
+        if capped.isdigit():
+            self.result_cap = int(capped)
+            raise self._cap_error(int(capped))
+        ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        try:
+            result = _parse_answer(resp.content, ctype, form)
+        except SyntaxError as exc:
+            raise StoreError(
+                f"{redact(self.endpoints.query)} sent a {ctype} answer that does not parse: "
+                f"{str(exc).splitlines()[0][:200]}"
+            ) from None
+        if result is None:
+            raise StoreError(
+                f"{redact(self.endpoints.query)} answered a {form.upper()} query with "
+                f"{ctype or 'no content type'}"
+            )
+        cap = self.result_cap
+        if isinstance(result, GraphResult) and cap is not None and len(result.triples) >= cap:
+            raise self._cap_error(cap)
+        return result
+
+    def _cap_error(self, cap: int) -> StoreError:
+        note = SERVERS.get(self.server, SERVERS["generic"])
+        return StoreError(
+            f"{redact(self.endpoints.query)} cut the answer at {cap:,} rows (its result cap), "
+            f"so it would be incomplete: {note.cap}"
+        )
+
+    def kg_graphs(self) -> list[str]:
+        """kg's load graphs on the server (:func:`load_graphs`), so that stats and dumps never
+        read a server's own graphs (Virtuoso keeps system graphs in its union)."""
+        return load_graphs(self)
+
+    # -- writing --------------------------------------------------------------------------------
 
     def update(self, sparql: str) -> None:
-        """Run a SPARQL Update request (one transaction on Oxigraph)."""
+        """Run a SPARQL Update request (SPARQL 1.1 Protocol §2.2; one transaction on Oxigraph)."""
+        self.check()
         self._post(self.endpoints.update, data={"update": sparql})
 
     def replace_graphs(self, graphs: Mapping[str, Iterable[str]]) -> None:
@@ -684,7 +911,9 @@ class RemoteStore:
         return WriterLease(self, connect=connect, where=f"endpoint {self.endpoints.query}")
 
     def _load(self, graph: str, chunk: bytes) -> None:
-        """Add a chunk to a graph: Graph Store Protocol POST (one transaction on Oxigraph)."""
+        """Add a chunk to a graph: Graph Store Protocol POST (§5.5; one transaction on Oxigraph),
+        or INSERT DATA where the server has no Graph Store URL."""
+        self.check()
         if self.endpoints.gsp:
             self._post(
                 self.endpoints.gsp,
@@ -702,22 +931,143 @@ class RemoteStore:
             self.update(update)
 
     def dump(self, out: IO[bytes], fmt: str, *, graph: str | None = None) -> None:
+        """Serialize kg's graphs (or one graph), read one graph at a time so that no answer
+        comes near a server's result cap unless a single graph does (then the one-line cap
+        error names the server setting)."""
         if fmt not in DUMP_FORMATS:
             raise UsageError(f"unknown format {fmt!r} (expected {', '.join(DUMP_FORMATS)})")
+        if graph is not None:
+            ask = self.query(f"ASK {{ GRAPH <{_iri_ok(graph)}> {{ ?s ?p ?o }} }}")
+            if not (isinstance(ask, AskResult) and ask.value):
+                raise UsageError(f"no graph {graph} in the store")
+        graphs = [graph] if graph is not None else self.kg_graphs()
+        quads: list[ox.Quad] = []
+        triples: set[ox.Triple] = set()
+        for g in graphs:
+            res = query_select(self, f"SELECT ?s ?p ?o WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}")
+            node = ox.NamedNode(g)
+            for s, p, o in res.rows:
+                if fmt in _QUAD_FORMATS:
+                    quads.append(ox.Quad(s, p, o, node))  # type: ignore[arg-type]
+                else:
+                    triples.add(ox.Triple(s, p, o))  # type: ignore[arg-type]
         if fmt in _QUAD_FORMATS:
-            where = f"VALUES ?g {{ <{_iri_ok(graph)}> }}" if graph else ""
-            res = self.query(f"SELECT ?s ?p ?o ?g WHERE {{ {where} GRAPH ?g {{ ?s ?p ?o }} }}")
-            assert isinstance(res, SelectResult)
-            quads = [ox.Quad(s, p, o, g) for s, p, o, g in res.rows]  # type: ignore[arg-type]
             ox.serialize(quads, out, DUMP_FORMATS[fmt])
-            return
-        pattern = f"GRAPH <{_iri_ok(graph)}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
-        res = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}")
-        assert isinstance(res, GraphResult)
-        _serialize_union(res.triples, out, fmt)
+        else:
+            _serialize_union(triples, out, fmt)
 
     def close(self) -> None:
         self._session.close()
+
+
+#: Lines per Graph Store POST to a remote store (:data:`CHUNK_LINES` is the embedded store's).
+REMOTE_CHUNK_LINES = 50_000
+#: How often a write the server rolled back as a deadlock (SQLSTATE 40001) is sent again.
+DEADLOCK_RETRIES = 3
+
+
+class EndpointTimeoutError(StoreError):
+    """A SPARQL endpoint did not answer within the store's timeout."""
+
+
+_SELECT_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.8"
+_GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8"
+_JSON_TYPES = {"application/sparql-results+json", "application/json"}
+_XML_TYPES = {"application/sparql-results+xml", "application/xml", "text/xml"}
+_NT_TYPES = {"application/n-triples", "text/plain"}
+_TTL_TYPES = {"text/turtle", "application/x-turtle"}
+#: Virtuoso names its blank nodes ``nodeID://b123`` in SPARQL results: plain labels here.
+_NODE_ID_JSON = re.compile(rb'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")nodeID://')
+_NODE_ID_XML = re.compile(rb"(<bnode>)nodeID://")
+_ANY_LOAD_QUERY = f"SELECT ?g WHERE {{ GRAPH ?g {{ ?g <{KG}sourceLabel> ?label }} }} LIMIT 1"
+_KG_GRAPHS_QUERY = f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?g <{KG}sourceLabel> ?label }} }}"
+
+
+def _parse_answer(body: bytes, ctype: str, form: str) -> QueryResult | None:
+    """A server's answer parsed by its content type, or None when the type does not fit the
+    query form. Virtuoso answers an ASK asked for SPARQL results with a one-cell SELECT: its
+    value is read as a boolean, by value."""
+    booleans = b"XMLSchema#boolean" in body
+    if form in {"construct", "describe"}:
+        if ctype in _NT_TYPES:
+            triples = [q.triple for q in ox.parse(body, ox.RdfFormat.N_TRIPLES)]
+        elif ctype in _TTL_TYPES:
+            triples = [q.triple for q in ox.parse(body, ox.RdfFormat.TURTLE)]
+        else:
+            return None
+        if booleans:
+            triples = [ox.Triple(t.subject, t.predicate, _canonical(t.object)) for t in triples]
+        return GraphResult(triples)
+    if ctype in _JSON_TYPES:
+        parsed = ox.parse_query_results(_NODE_ID_JSON.sub(rb"\1", body), ox.QueryResultsFormat.JSON)
+    elif ctype in _XML_TYPES:
+        parsed = ox.parse_query_results(_NODE_ID_XML.sub(rb"\1", body), ox.QueryResultsFormat.XML)
+    else:
+        return None
+    result = _to_result(parsed)
+    if booleans and isinstance(result, SelectResult):
+        rows = [tuple(_canonical(t) for t in row) for row in result.rows]
+        result = SelectResult(result.variables, rows)
+    if form == "ask" and isinstance(result, SelectResult):
+        if len(result.rows) == 1 and len(result.variables) == 1:
+            cell = result.rows[0][0]
+            return AskResult(cell is not None and cell.value.strip() in {"1", "true"})
+        return None
+    if form == "select" and not isinstance(result, SelectResult):
+        return None
+    return result
+
+
+_BOOLEAN = ox.NamedNode(XSD + "boolean")
+_CANONICAL_BOOLEANS = {"1": "true", "0": "false"}
+
+
+def _canonical(term: Any) -> Any:
+    """An xsd:boolean in its canonical lexical form (``1`` -> ``true``, ``0`` -> ``false``;
+    XML Schema 1.1 Part 2 §3.3.2.2): the same value, so answers compare equal on every engine.
+
+    >>> _canonical(ox.Literal("1", datatype=ox.NamedNode(XSD + "boolean"))).value
+    'true'
+    """
+    if isinstance(term, ox.Literal) and term.datatype == _BOOLEAN:
+        text = _CANONICAL_BOOLEANS.get(term.value.strip())
+        if text is not None:
+            return ox.Literal(text, datatype=_BOOLEAN)
+    return term
+
+
+def _detail(body: str) -> str:
+    """The first line of text of an error answer (tags of an HTML page left out).
+
+    >>> _detail("<!DOCTYPE HTML>\\n<html><body><h3>Error 500</h3> SR325: out of memory</body></html>")
+    'Error 500 SR325: out of memory'
+    """
+    html = re.match(r"\s*<(!DOCTYPE|html)", body, flags=re.I) is not None
+    text = re.sub(r"<!DOCTYPE[^>]*>|<head>.*?</head>|<[^>]+>", " ", body, flags=re.S | re.I)
+    lines = [" ".join(line.split()) for line in (text if html else body).splitlines()]
+    lines = [line for line in lines if line]
+    return (" ".join(lines) if html else (lines[0] if lines else ""))[:300]
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url
+    host = parts.hostname or ""
+    return urlunsplit(parts._replace(netloc=host + (f":{parts.port}" if parts.port else "")))
+
+
+def _env_timeout() -> float:
+    text = os.environ.get("KG_ENDPOINT_TIMEOUT", "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"KG_ENDPOINT_TIMEOUT must be a number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise UsageError(f"KG_ENDPOINT_TIMEOUT must be positive, got {text!r}")
+    return value
 
 
 def open_store(
@@ -728,11 +1078,17 @@ def open_store(
     remote endpoint ``endpoint`` (default ``$KG_ENDPOINT``) when one is given."""
     endpoint = endpoint or os.environ.get("KG_ENDPOINT") or None
     if endpoint:
-        return RemoteStore(
+        remote = RemoteStore(
             endpoint,
             update_endpoint=os.environ.get("KG_UPDATE_ENDPOINT") or None,
             gsp_endpoint=os.environ.get("KG_GSP_ENDPOINT") or None,
         )
+        try:
+            remote.check()  # the capabilities, at open (docs/endpoints.md)
+        except BaseException:
+            remote.close()
+            raise
+        return remote
     path = store or os.environ.get("KG_STORE") or "kg-store"
     return EmbeddedStore(path, read_only=read_only)
 

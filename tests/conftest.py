@@ -16,7 +16,7 @@ import pytest
 
 from kg.shared import shared_dir
 from kg.store import EmbeddedStore, RemoteStore
-from tests.servers import OxigraphServer, oxigraph_binary
+from tests.servers import OxigraphServer, VirtuosoServer, oxigraph_binary, virtuoso_binary
 
 pytest_plugins = ["tests._audit"]
 
@@ -63,19 +63,52 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigra
     server.stop()
 
 
-@pytest.fixture(params=["embedded", "remote"])
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServer]:
+    """A live OpenLink Virtuoso for the whole session (Debian's virtuoso-opensource, installed
+    by `make test` as root); tests clear kg's graphs as they need."""
+    binary = require_tool("virtuoso-t (Debian virtuoso-opensource)", virtuoso_binary())
+    server = VirtuosoServer(binary, tmp_path_factory.mktemp("virtuoso"))
+    yield server
+    server.stop()
+
+
+#: The three stores the store, ingest, queries, validate and export suites run on.
+ENGINES = ["embedded", "oxigraph", "virtuoso"]
+
+
+def remote_url(request: pytest.FixtureRequest, engine: str) -> str:
+    """The query URL of a cleared live server of ``engine`` ("oxigraph" or "virtuoso")."""
+    server: OxigraphServer | VirtuosoServer = request.getfixturevalue(f"{engine}_server")
+    server.clear()
+    return f"{server.url}/query" if isinstance(server, OxigraphServer) else server.url
+
+
+def open_engine(
+    request: pytest.FixtureRequest, engine: str, tmp_path: Path
+) -> EmbeddedStore | RemoteStore:
+    """A fresh store of ``engine``: an embedded store in ``tmp_path`` or a cleared server."""
+    if engine == "embedded":
+        return EmbeddedStore(tmp_path / "store")
+    return RemoteStore(remote_url(request, engine))
+
+
+@pytest.fixture(params=ENGINES)
 def any_store(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[EmbeddedStore | RemoteStore]:
-    """The same store suite runs on the embedded store and on a live Oxigraph server."""
-    if request.param == "embedded":
-        store: EmbeddedStore | RemoteStore = EmbeddedStore(tmp_path / "store")
-    else:
-        server: OxigraphServer = request.getfixturevalue("oxigraph_server")
-        server.clear()
-        store = RemoteStore(f"{server.url}/query")
+    """The same store suite runs on the embedded store, a live Oxigraph server and Virtuoso."""
+    store = open_engine(request, request.param, tmp_path)
     yield store
     store.close()
+
+
+@pytest.fixture(params=ENGINES)
+def engine_target(request: pytest.FixtureRequest, tmp_path: Path) -> list[str]:
+    """``kg`` options that point a command at a fresh store of each engine."""
+    if request.param == "embedded":
+        return ["--store", str(tmp_path / "store")]
+    return ["--endpoint", remote_url(request, request.param)]
 
 
 DATA_SHAPES = ("person.ttl", "organization.ttl", "publication.ttl", "provenance.ttl")

@@ -1,5 +1,5 @@
 """The export reads the same pages from a SPARQL endpoint as from the embedded store: a real
-Oxigraph server (the ``oxigraph`` package's binary) on 127.0.0.1.
+Oxigraph server (the ``oxigraph`` package's binary) and a real Virtuoso on 127.0.0.1.
 
 This file starts its own server; the lead's shared ``oxigraph_server`` fixture can replace it.
 """
@@ -17,8 +17,8 @@ import pytest
 from kg.export import export_jsonld
 from kg.ingest import ingest
 from kg.store import RemoteStore
+from tests.conftest import remote_url
 from tests.export_helpers import BASE, RECORDS, store_from
-from tests.servers import OxigraphServer
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 
@@ -29,11 +29,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def endpoint(oxigraph_server: OxigraphServer) -> str:
-    """The shared live Oxigraph server (tests/conftest.py), emptied for this test."""
-    oxigraph_server.clear()
-    return f"{oxigraph_server.url}/query"
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def endpoint(request: pytest.FixtureRequest) -> str:
+    """The shared live Oxigraph server or Virtuoso (tests/conftest.py), emptied for this test."""
+    return remote_url(request, request.param)
 
 
 def _stable(doc: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from kg.cli import main
 from kg.store import EmbeddedStore, RemoteStore, SelectResult, dump_bytes, recover, stats
 from kg.store_lock import LOCK_GRAPH
 from tests.conftest import require_tool
-from tests.servers import OxigraphServer, oxigraph_binary
+from tests.servers import OxigraphServer, VirtuosoServer, oxigraph_binary
 
 WORKS = 30
 SMALL_CHUNK = 40  # lines per chunk: one version is several chunks
@@ -271,3 +271,65 @@ def test_an_endpoint_dying_mid_load_leaves_the_old_or_the_new_graph(
             assert list(after) == ["v2"] and len(after["v2"]) == WORKS  # wholly the new one
         assert sorted(after) in (["v1"], ["v2"])  # never mixed
         assert stats(store).graphs == 1
+
+
+@pytest.mark.parametrize("when", ["between chunks", "after the commit"])
+def test_virtuoso_killed_around_the_commit_keeps_the_old_or_the_new_graph(
+    when: str,
+    tmp_path: Path,
+    virtuoso_server: VirtuosoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same SIGKILL around the commit point on a real Virtuoso, restarted on its database:
+    its committed marker comes back as ``1``, and recovery must keep that load (it dropped
+    every committed load when it compared the text with ``true``)."""
+    server = virtuoso_server
+    server.clear()
+    records = tmp_path / "works.json"
+    assert main(["ingest", "--endpoint", server.url, str(_records(records, "v1"))]) == 0
+    with closing(RemoteStore(server.url)) as store:
+        before_dump, before = sorted(dump_bytes(store, "nq").splitlines()), _versions(store)
+    assert list(before) == ["v1"] and len(before["v1"]) == WORKS
+
+    _small_chunks(monkeypatch)
+    chunks = [0]
+    real_load, real_update = RemoteStore._load, RemoteStore.update
+
+    def load(self: RemoteStore, graph: str, chunk: bytes) -> None:
+        real_load(self, graph, chunk)
+        chunks[0] += 1
+        if when == "between chunks" and chunks[0] == 1:
+            server.kill()
+
+    def update(self: RemoteStore, sparql: str) -> None:
+        real_update(self, sparql)
+        if when == "after the commit" and "committed" in sparql and "INSERT DATA" in sparql:
+            server.kill()
+
+    monkeypatch.setattr(RemoteStore, "_load", load)
+    monkeypatch.setattr(RemoteStore, "update", update)
+    capsys.readouterr()
+    try:
+        code = main(["ingest", "--endpoint", server.url, str(_records(records, "v2"))])
+        err = capsys.readouterr().err
+    finally:
+        monkeypatch.undo()
+        killed = server.proc.poll() is not None
+        if killed:
+            server.start()  # the same database: Virtuoso replays its transaction log
+    assert killed, "the server was not killed"
+    assert code != 0 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert err.startswith(f"kg: cannot reach SPARQL endpoint http://127.0.0.1:{server.http_port}/")
+    with closing(RemoteStore(server.url)) as store:
+        recover(store)
+        after = _versions(store)
+        if when == "between chunks":
+            assert sorted(dump_bytes(store, "nq").splitlines()) == before_dump  # the old graph
+        else:
+            assert list(after) == ["v2"] and len(after["v2"]) == WORKS  # wholly the new one
+        assert stats(store).graphs == 1
+    # and the next ingest on the restarted server completes
+    assert main(["ingest", "--endpoint", server.url, str(_records(records, "v3"))]) == 0
+    with closing(RemoteStore(server.url)) as store:
+        assert list(_versions(store)) == ["v3"]

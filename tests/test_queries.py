@@ -1,5 +1,6 @@
-"""Every saved query, with its example parameters, on the embedded store and on a live Oxigraph
-server: golden expected results (deterministic ORDER BY) and identical answers on both."""
+"""Every saved query, with its example parameters, on the embedded store, a live Oxigraph server
+and a live Virtuoso: golden expected results (deterministic ORDER BY) and identical answers on
+all three."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tests.queries_support import (
     load_records,
     start_server,
 )
+from tests.servers import VirtuosoServer
 
 QUERIES = load_queries()
 BACKENDS = ["embedded", "server"]
@@ -48,6 +50,15 @@ def embedded() -> Iterator[EmbeddedStore]:
 @pytest.fixture(scope="session")
 def remote(query_server: OxigraphServer) -> Iterator[RemoteStore]:
     store = RemoteStore(f"{query_server.url}/query")
+    load_records(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_remote(virtuoso_server: VirtuosoServer) -> Iterator[RemoteStore]:
+    virtuoso_server.clear()
+    store = RemoteStore(virtuoso_server.url)
     load_records(store)
     yield store
     store.close()
@@ -81,10 +92,12 @@ def test_saved_query_matches_golden_on_embedded_store(name: str, embedded: Embed
     check_golden(name, answer)
 
 
+@pytest.mark.parametrize("server", ["remote", "virtuoso_remote"])
 @pytest.mark.parametrize("name", sorted(QUERIES))
-def test_saved_query_identical_on_oxigraph_server(
-    name: str, embedded: EmbeddedStore, remote: RemoteStore
+def test_saved_query_identical_on_servers(
+    name: str, server: str, embedded: EmbeddedStore, request: pytest.FixtureRequest
 ) -> None:
+    remote: RemoteStore = request.getfixturevalue(server)
     params = QUERIES[name].example_values()
     here = run_query(name, store=embedded, **params)
     there = run_query(name, store=remote, **params)

@@ -15,7 +15,7 @@ from kg.mapping import map_record
 from kg.shared import project_root
 from kg.store import EmbeddedStore, RemoteStore, SelectResult, stats
 from kg.validate import gate, validate
-from tests.servers import OxigraphServer
+from tests.conftest import remote_url
 
 pytestmark = pytest.mark.usefixtures("data_shapes_only")
 
@@ -220,11 +220,10 @@ def test_problems_of_stored_nodes_are_not_blamed_on_the_batch(tmp_path: Path) ->
     assert [r.message for r in result.unattributed] == ["A person needs a name (schema:name)."]
 
 
-@pytest.fixture
-def oxigraph_endpoint(oxigraph_server: OxigraphServer) -> str:
-    """The shared live Oxigraph server (tests/conftest.py), emptied for this test."""
-    oxigraph_server.clear()
-    return f"{oxigraph_server.url}/query"
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def oxigraph_endpoint(request: pytest.FixtureRequest) -> str:
+    """The shared live Oxigraph server or Virtuoso (tests/conftest.py), emptied for this test."""
+    return remote_url(request, request.param)
 
 
 def test_validate_and_gate_over_a_sparql_endpoint(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pyoxigraph import NamedNode
 
 from kg.errors import UsageError
-from kg.store import GraphResult, SelectResult, Store
+from kg.store import Store, query_graph, query_select
 from kg.vocab import BIBO, FOAF, KG, PROV, RDF, SCHEMA
 
 __all__ = [
@@ -177,10 +177,10 @@ def _describe(
     pfilter = "FILTER(?p IN (" + ", ".join(_iri(p) for p in predicates) + "))" if predicates else ""
     for chunk in _chunks(todo):
         values = " ".join(_iri(s) for s in chunk)
-        result = store.query(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o {pfilter} }}"
+        result = query_graph(
+            store,
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o {pfilter} }}",
         )
-        assert isinstance(result, GraphResult)
         for t in result.triples:
             o = t.object
             # kg stores no RDF-star: subjects and objects are never quoted triples
@@ -232,10 +232,10 @@ def profile_people(store: Store) -> list[str]:
     Authors known only from a publication's author list have no ``kg:recordNumber`` of their
     own and get no page (docs/mapping.md).
     """
-    result = store.query(
-        f"SELECT DISTINCT ?p WHERE {{ ?p a <{SCHEMA}Person> ; <{KG}recordNumber> ?n }} ORDER BY ?p"
+    result = query_select(
+        store,
+        f"SELECT DISTINCT ?p WHERE {{ ?p a <{SCHEMA}Person> ; <{KG}recordNumber> ?n }} ORDER BY ?p",
     )
-    assert isinstance(result, SelectResult)
     return [row[0].value for row in result.rows if row[0] is not None]
 
 
@@ -243,10 +243,10 @@ def _works_of(store: Store, people: Sequence[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = defaultdict(set)
     for chunk in _chunks(people):
         values = " ".join(_iri(p) for p in chunk)
-        result = store.query(
-            f"CONSTRUCT {{ ?w <{SCHEMA}author> ?p }} WHERE {{ VALUES ?p {{ {values} }} ?w <{SCHEMA}author> ?p }}"
+        result = query_graph(
+            store,
+            f"CONSTRUCT {{ ?w <{SCHEMA}author> ?p }} WHERE {{ VALUES ?p {{ {values} }} ?w <{SCHEMA}author> ?p }}",
         )
-        assert isinstance(result, GraphResult)
         for t in result.triples:
             out[t.object.value].add(t.subject.value)  # type: ignore[union-attr]
     return out
@@ -257,11 +257,11 @@ def _modified(store: Store, people: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for chunk in _chunks(people):
         values = " ".join(_iri(p) for p in chunk)
-        result = store.query(
+        result = query_select(
+            store,
             f"SELECT ?s (MAX(?t) AS ?m) WHERE {{ VALUES ?s {{ {values} }} "
-            f"GRAPH ?g {{ ?s ?x ?y }} ?g <{PROV}generatedAtTime> ?t }} GROUP BY ?s"
+            f"GRAPH ?g {{ ?s ?x ?y }} ?g <{PROV}generatedAtTime> ?t }} GROUP BY ?s",
         )
-        assert isinstance(result, SelectResult)
         for s, m in result.rows:
             if s is not None and m is not None:
                 out[s.value] = m.value

@@ -16,7 +16,15 @@ TSV, SPARQL JSON, Turtle or JSON-LD.
 from __future__ import annotations
 
 from kg.queries.binding import KINDS, Param, ParamValue
-from kg.queries.execute import Limits, QueryAnswer, QueryTimeoutError, Value, execute, run_update
+from kg.queries.execute import (
+    Limits,
+    QueryAnswer,
+    QueryTimeoutError,
+    Value,
+    execute,
+    run_update,
+    typed,
+)
 from kg.queries.formats import FORMATS, format_answer
 from kg.queries.guard import MAX_NESTING, MAX_QUERY_CHARS, Checked, Permissions, check_sparql
 from kg.queries.library import SavedQuery, get_query, load_queries, queries_dir
@@ -60,10 +68,11 @@ def run_query(
     text = query.bind(params)
     if query.path is not None and query.path.parent.resolve() != queries_dir().resolve():
         checked = check_sparql(text)
-        return execute(
-            store, checked.text, form=checked.form, limits=limits, dataset=checked.dataset
+        return typed(
+            execute(store, checked.text, form=checked.form, limits=limits, dataset=checked.dataset),
+            query.column_types,
         )
-    return execute(store, text, form=query.form, limits=limits)
+    return typed(execute(store, text, form=query.form, limits=limits), query.column_types)
 
 
 def run_sparql(

@@ -19,6 +19,7 @@ How the bounds work (and their limits):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import threading
@@ -30,14 +31,23 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.errors import KgError, UsageError
+from kg.errors import KgError, StoreError, UsageError
 from kg.queries.guard import Dataset
 from kg.queries.lexer import tokenize
 from kg.queries.sandbox import run_in_child
 from kg.store import AskResult, EmbeddedStore, GraphResult, SelectResult, Store
 from kg.vocab import XSD
 
-__all__ = ["Limits", "QueryAnswer", "QueryTimeoutError", "Term", "Value", "execute", "run_update"]
+__all__ = [
+    "Limits",
+    "QueryAnswer",
+    "QueryTimeoutError",
+    "Term",
+    "Value",
+    "execute",
+    "run_update",
+    "typed",
+]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Value = str | int | float | bool | Decimal | dt.date | None
@@ -117,6 +127,8 @@ class QueryAnswer:
     truncated: bool = False
     max_rows: int | None = None
     elapsed: float = 0.0
+    #: the store's row cap (a server's result cap) when it, not the query's limits, cut the answer
+    store_cap: bool = False
 
     def __len__(self) -> int:
         return len(self.triples) if self.form in {"construct", "describe"} else len(self.rows)
@@ -133,6 +145,11 @@ class QueryAnswer:
         if not self.truncated:
             return None
         what = "triples" if self.form in {"construct", "describe"} else "rows"
+        if self.store_cap:
+            return (
+                f"stopped at {self.max_rows:,} {what} (the endpoint's result cap); the answer is "
+                "incomplete: narrow the query or raise the server's cap (docs/endpoints.md)"
+            )
         return (
             f"stopped at {self.max_rows:,} {what} (row cap); the answer is incomplete: "
             "narrow the query or raise the cap (--limit)"
@@ -227,7 +244,10 @@ def _remote_rows(store: Store, text: str, form: str, max_rows: int | None) -> Qu
         cut = max_rows is not None and len(triples) > max_rows
         kept = triples[:max_rows] if cut else triples
         return QueryAnswer(form, triples=kept, truncated=cut, max_rows=max_rows)
-    assert isinstance(result, SelectResult)
+    if not isinstance(result, SelectResult):
+        raise StoreError(
+            f"the endpoint answered a {form.upper()} query with {type(result).__name__}"
+        )
     cut = max_rows is not None and len(result.rows) > max_rows
     rows = result.rows[:max_rows] if cut else result.rows
     return QueryAnswer(form, list(result.variables), list(rows), truncated=cut, max_rows=max_rows)
@@ -265,15 +285,16 @@ def execute(
     limits = limits or Limits()
     if isinstance(store, EmbeddedStore) and store.path is not None:
         return _in_child(store, text, form, limits, dataset)
+    max_rows, store_cap = _row_cap(store, limits.max_rows)
     stop = threading.Event()
     box: dict[str, Any] = {}
 
     def work() -> None:
         try:
             if isinstance(store, EmbeddedStore):
-                box["answer"] = _embedded_rows(store, text, form, limits.max_rows, stop, dataset)
+                box["answer"] = _embedded_rows(store, text, form, max_rows, stop, dataset)
             else:
-                box["answer"] = _remote_rows(store, text, form, limits.max_rows)
+                box["answer"] = _remote_rows(store, text, form, max_rows)
         except BaseException as exc:  # handed to the caller's thread
             box["error"] = exc
 
@@ -290,15 +311,69 @@ def execute(
     if "error" in box:
         error: BaseException = box["error"]
         if isinstance(error, OSError):
-            from kg.errors import StoreError
-
             raise StoreError(f"query failed: {error}") from None
         raise error
     answer: QueryAnswer = box["answer"]
     return QueryAnswer(
         answer.form, answer.columns, answer.rows, answer.triples, answer.boolean,
         answer.truncated, answer.max_rows, time.perf_counter() - started,
+        store_cap and answer.truncated,
     )  # fmt: skip
+
+
+def _row_cap(store: Store, max_rows: int | None) -> tuple[int | None, bool]:
+    """The row cap for a run: the limits' cap, lowered to the store's own ``row_cap`` (a
+    server's result cap: ``LIMIT row_cap+1`` must stay under it) -- a store setting, not a
+    fixed number; True when the store's cap is the one that applies."""
+    check = getattr(store, "check", None)
+    if callable(check):
+        check()  # a remote store learns its server's cap on first use
+    cap = getattr(store, "row_cap", None)
+    if isinstance(cap, int) and (max_rows is None or cap < max_rows):
+        return cap, True
+    return max_rows, False
+
+
+_TRUE = ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean"))
+_FALSE = ox.Literal("false", datatype=ox.NamedNode(XSD + "boolean"))
+_NUMBER_TYPES = {"integer": XSD + "integer", "decimal": XSD + "decimal"}
+
+
+def _typed_term(term: Term | None, kind: str) -> Term | None:
+    """``term`` as a value of the declared column type (by value: ``1``/``true`` is true);
+    a value that is not one of that type is left as it came."""
+    if not isinstance(term, ox.Literal):
+        return term
+    text = term.value.strip()
+    if kind == "boolean":
+        if text in {"1", "true"}:
+            return _TRUE
+        if text in {"0", "false"}:
+            return _FALSE
+        return term
+    try:
+        number = int(text) if kind == "integer" else Decimal(text)
+    except (ValueError, InvalidOperation):
+        return term
+    return ox.Literal(str(number), datatype=ox.NamedNode(_NUMBER_TYPES[kind]))
+
+
+def typed(answer: QueryAnswer, types: dict[str, str]) -> QueryAnswer:
+    """``answer`` with the declared column types applied (a saved query's header types its
+    boolean and numeric columns, so every engine gives the same terms).
+
+    >>> one = ox.Literal("1", datatype=ox.NamedNode(XSD + "integer"))
+    >>> typed(QueryAnswer("select", ["ok"], [(one,)]), {"ok": "boolean"}).rows[0][0].value
+    'true'
+    """
+    at = {i: types[c] for i, c in enumerate(answer.columns) if c in types}
+    if not at or answer.form != "select":
+        return answer
+    rows = [
+        tuple(_typed_term(t, at[i]) if i in at else t for i, t in enumerate(row))
+        for row in answer.rows
+    ]
+    return dataclasses.replace(answer, rows=rows)
 
 
 def run_update(store: Store, text: str) -> None:

@@ -17,9 +17,14 @@ as comments, so every file stays a valid query that any SPARQL tool can open::
     #+ columns:
     #+   coauthor: the co-author
     #+   jointWorks: number of works they share
+    #+   declared: {type: boolean, description: true when the profile lists it}
     #+ performance: optional note on cost
     PREFIX schema: <https://schema.org/>
     SELECT ... WHERE { ?work schema:author $person ... }
+
+A column may declare its ``type`` (:data:`COLUMN_TYPES`): the answer's values in that column are
+then given that datatype, by value, whatever the engine wrote (Virtuoso answers a boolean
+expression with ``1``/``0`` as integers).
 
 In the body, a parameter is written ``$name``; kg reserves ``$`` for parameters (an undeclared
 ``$x`` is an error) and substitutes the checked value at those tokens only (:mod:`.binding`).
@@ -63,6 +68,8 @@ QUERY_FORMS = ("select", "construct", "ask", "describe")
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _HEADER_KEYS = {"title", "description", "tags", "params", "columns", "performance"}
 _PARAM_KEYS = {"kind", "required", "default", "example", "description"}
+#: Column types a header may declare (``column: {type: boolean, description: ...}``).
+COLUMN_TYPES = ("boolean", "integer", "decimal")
 #: Parameter names that would clash with run_query's own keyword arguments.
 RESERVED_PARAMS = frozenset({"store", "limits"})
 
@@ -78,6 +85,8 @@ class SavedQuery:
     text: str
     params: dict[str, Param] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
+    #: declared column types (:data:`COLUMN_TYPES`), by column
+    column_types: dict[str, str] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     performance: str = ""
     path: Path | None = None
@@ -194,6 +203,24 @@ def _split_header(path: Path, text: str) -> tuple[dict[str, Any], str]:
     return meta, "".join(lines[i:])
 
 
+def _columns(path: Path, columns: dict[Any, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """Column descriptions, and the declared types of those written ``{type:, description:}``."""
+    descriptions: dict[str, str] = {}
+    types: dict[str, str] = {}
+    for key, spec in columns.items():
+        if not isinstance(spec, dict):
+            descriptions[str(key)] = str(spec)
+            continue
+        if set(spec) - {"type", "description"} or spec.get("type") not in COLUMN_TYPES:
+            raise _fail(
+                path,
+                f"column {key}: expected {{type: {'|'.join(COLUMN_TYPES)}, description: ...}}",
+            )
+        descriptions[str(key)] = str(spec.get("description") or "")
+        types[str(key)] = str(spec["type"])
+    return descriptions, types
+
+
 def _param(path: Path, name: Any, spec: Any) -> Param:
     if not isinstance(name, str) or not name.isidentifier() or name in RESERVED_PARAMS:
         raise _fail(
@@ -268,6 +295,7 @@ def _parse(path: Path, *, name: str | None = None) -> SavedQuery:
     columns = meta.get("columns") or {}
     if not isinstance(columns, dict):
         raise _fail(path, "'columns:' must be a mapping of column -> description")
+    descriptions, types = _columns(path, columns)
     try:
         tokens = list(tokenize(body))
     except UsageError as exc:
@@ -296,7 +324,8 @@ def _parse(path: Path, *, name: str | None = None) -> SavedQuery:
         form=form,
         text=body,
         params=params,
-        columns={str(k): str(v) for k, v in columns.items()},
+        columns=descriptions,
+        column_types=types,
         tags=tuple(str(t) for t in meta.get("tags") or ()),
         performance=" ".join(str(meta.get("performance") or "").split()),
         path=path,
@@ -424,7 +453,13 @@ required; each parameter has a `kind`, exactly one of `required: true` or `defau
 `example:` (the tests run every query with its examples); every declared parameter is used as
 `$name` in the body, every `$name` is declared, and a parameter name is never also used as
 `?name`. Dates are compared on `kg:year` (an `xsd:integer`), never with `YEAR()` on
-`xsd:gYear` values; ORDER BY always ends in a unique key so results are deterministic.
+`xsd:gYear` values; ORDER BY always ends in a unique key so results are deterministic. A column
+may declare its type, `declared: {{type: boolean, description: ...}}` (`boolean`, `integer` or
+`decimal`): the answer is typed from it, by value, on every engine (Virtuoso answers a boolean
+expression with `1`/`0`). The SPARQL keeps to what Oxigraph, Virtuoso and rdflib all accept:
+no `EXISTS` inside `COALESCE`/`IF`/`BIND`, unbound values guarded with `BOUND` before a function
+sees them, `MIN`/`MAX` over strings in an explicit `GROUP BY`, `VALUES` (not `BIND`) to name a
+`UNION` branch (docs/endpoints.md).
 
 ## The queries
 

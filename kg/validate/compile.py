@@ -291,13 +291,28 @@ def _shapes_with_targets(g: Graph) -> Iterator[Node]:
                 yield s
 
 
+def class_pattern(v: str, cls: str, c: str) -> str:
+    """``v`` is an instance of ``cls`` (https://www.w3.org/TR/shacl/#dfn-shacl-instance):
+    ``rdf:type/rdfs:subClassOf*`` written as a UNION of ``rdf:type`` and
+    ``rdf:type/rdfs:subClassOf+`` through the variable ``c``. Virtuoso 7.2 finds nothing for
+    the zero-length path inside EXISTS or in a sub-select joined with other patterns.
+
+    >>> class_pattern("?this", "<https://schema.org/Person>", "?_c")[:50]
+    '{ ?this <http://www.w3.org/1999/02/22-rdf-syntax-n'
+    """
+    return (
+        f"{{ {v} <{RDF.type}> {cls} }} UNION "
+        f"{{ {v} <{RDF.type}> {c} . {c} <{RDFS.subClassOf}>+ {cls} }}"
+    )
+
+
 def _focus_group(g: Graph, shape: Node) -> str:
     parts: list[str] = []
     classes = list(g.objects(shape, _SH["targetClass"]))
     if (shape, RDF.type, RDFS.Class) in g:
         classes.append(shape)
     for c in classes:
-        parts.append(f"{{ ?this <{RDF.type}>/<{RDFS.subClassOf}>* {term_sparql(c)} }}")
+        parts.append(class_pattern("?this", term_sparql(c), "?_tc"))
     nodes = [term_sparql(n) for n in g.objects(shape, _SH["targetNode"])]
     if nodes:
         parts.append(f"{{ VALUES ?this {{ {' '.join(nodes)} }} }}")
@@ -401,8 +416,44 @@ def _value_expr(
     depth: int = 0,
     fresh: _Fresh | None = None,
 ) -> str:
-    """The SPARQL expression that holds when value ``v`` conforms to one constraint."""
+    """The SPARQL expression that holds when value ``v`` conforms to one constraint.
+
+    The expression never raises a SPARQL error, so callers use it without ``COALESCE``: each
+    leaf test that can fail (a comparison of incomparable values, a REGEX) is wrapped in
+    ``COALESCE(leaf, false)`` itself, and ``EXISTS`` stays outside any ``COALESCE``/``IF``/
+    ``BIND``, which Virtuoso refuses (SQ074). Portable to Oxigraph, Virtuoso, rdflib and pySHACL.
+    """
     name = param[len(SH) :]
+    if name in _LEAF_PARAMS:
+        return f"COALESCE({_leaf_expr(g, shape, name, arg, v)}, false)"
+    if name == "class":
+        # rdf:type/rdfs:subClassOf* spelled as a UNION: Virtuoso 7.2 finds nothing for the
+        # zero-length path inside EXISTS
+        c = (fresh if fresh is not None else _Fresh())()
+        return f"EXISTS {{ {class_pattern(v, term_sparql(arg), c)} }}"
+    if name == "in":
+        nodes = list(Collection(g, arg))
+        if not nodes:
+            return "false"
+        # IRIs by IN (= is sameTerm for IRIs): Virtuoso 7.2 drops rows for an OR of sameTerm
+        # tests inside NOT EXISTS; literals keep sameTerm (= would compare them by value)
+        iris = [term_sparql(m) for m in nodes if isinstance(m, URIRef)]
+        tests = [f"{v} IN ({', '.join(iris)})"] if iris else []
+        tests += [f"sameTerm({v}, {term_sparql(m)})" for m in nodes if not isinstance(m, URIRef)]
+        return "(" + " || ".join(tests) + ")"
+    return _logical_expr(g, shape, name, arg, v, depth, fresh)
+
+
+_LEAF_PARAMS = frozenset(
+    {
+        "datatype", "nodeKind", "pattern", "minLength", "maxLength", "minInclusive",
+        "maxInclusive", "minExclusive", "maxExclusive", "languageIn",
+    }
+)  # fmt: skip
+
+
+def _leaf_expr(g: Graph, shape: Node, name: str, arg: Node, v: str) -> str:
+    """A value test without EXISTS (it may raise a SPARQL error: the caller guards it)."""
     if name == "datatype":
         return _datatype_expr(v, arg)
     if name == "nodeKind":
@@ -410,8 +461,6 @@ def _value_expr(
         if kind not in _NODE_KINDS:
             raise Unsupported(f"sh:nodeKind {arg}")
         return _NODE_KINDS[kind].format(v=v)
-    if name == "class":
-        return f"EXISTS {{ {v} <{RDF.type}>/<{RDFS.subClassOf}>* {term_sparql(arg)} }}"
     if name == "pattern":
         flags = _one(g, shape, _SH["flags"])
         extra = f", {_sparql_string(str(flags))}" if flags is not None else ""
@@ -419,11 +468,6 @@ def _value_expr(
     if name in ("minLength", "maxLength"):
         op = ">=" if name == "minLength" else "<="
         return f"(!isBlank({v}) && STRLEN(STR({v})) {op} {int(arg)})"  # type: ignore[call-overload]
-    if name == "in":
-        members = [term_sparql(m) for m in Collection(g, arg)]
-        if not members:
-            return "false"
-        return "(" + " || ".join(f"sameTerm({v}, {m})" for m in members) + ")"
     if name in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
         ops = {"minInclusive": ">=", "maxInclusive": "<=", "minExclusive": ">", "maxExclusive": "<"}
         if not isinstance(arg, Literal):
@@ -433,6 +477,13 @@ def _value_expr(
         tags = [str(t) for t in Collection(g, arg)]
         tests = " || ".join(f"langMatches(LANG({v}), {_sparql_string(t)})" for t in tags)
         return f"(isLiteral({v}) && ({tests or 'false'}))"
+    raise Unsupported(f"sh:{name}")
+
+
+def _logical_expr(
+    g: Graph, shape: Node, name: str, arg: Node, v: str, depth: int, fresh: _Fresh | None
+) -> str:
+    """sh:node, sh:not, sh:and, sh:or and sh:xone over the members' (error-free) expressions."""
     if depth > 8:
         raise Unsupported("shape references nested too deeply")
     fresh = fresh if fresh is not None else _Fresh()
@@ -447,9 +498,12 @@ def _value_expr(
         return "(" + " && ".join(members or ["true"]) + ")"
     if name == "or":
         return "(" + " || ".join(members or ["false"]) + ")"
-    if name == "xone":
-        count = " + ".join(f"IF({m}, 1, 0)" for m in members) or "0"
-        return f"(({count}) = 1)"
+    if name == "xone":  # exactly one member holds; no IF around EXISTS (Virtuoso SQ074)
+        ones = [
+            "(" + " && ".join(m if i == j else f"!{m}" for j, m in enumerate(members)) + ")"
+            for i in range(len(members))
+        ]
+        return "(" + " || ".join(ones or ["false"]) + ")"
     raise Unsupported(f"sh:{name} inside a logical constraint")
 
 
@@ -567,7 +621,7 @@ def _conforms(g: Graph, shape: Node, v: str, depth: int, fresh: _Fresh) -> str:
                 tests.append(f"EXISTS {{ {v} {path} {y} FILTER(sameTerm({y}, {term_sparql(o)})) }}")
         elif p in _VALUE_PARAMS:
             assert isinstance(p, URIRef)
-            values.append(f"COALESCE({_value_expr(g, shape, p, o, x, depth, fresh)}, false)")
+            values.append(_value_expr(g, shape, p, o, x, depth, fresh))
         elif p in (_SH["minCount"], _SH["maxCount"]):
             if path is None:
                 raise Unsupported("sh:minCount/sh:maxCount on a node shape")
@@ -614,7 +668,7 @@ def _qualified_checks(g: Graph, prop: Node, focus: str) -> Iterator[tuple[str, s
     path = path_text(g, path_node)
     for vs in value_shapes:
         fresh = _Fresh()
-        counted = f"COALESCE({_qualified_test(g, vs, siblings, 0, fresh)('?_q')}, false)"
+        counted = _qualified_test(g, vs, siblings, 0, fresh)("?_q")
         if low is not None and low == 1:
             where = f"FILTER NOT EXISTS {{ ?this {path} ?_q FILTER({counted}) }}"
             yield "qualifiedMinCount", f"SELECT ?this WHERE {{ {focus} {where} }}"
@@ -672,8 +726,7 @@ class _Compiler:
                 expr = _value_expr(g, shape, p, arg, "?value", fresh=_Fresh())
                 check(
                     name,
-                    f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {values} "
-                    f"FILTER(!COALESCE({expr}, false)) }}",
+                    f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {values} FILTER(!{expr}) }}",
                 )
             elif name in ("minCount", "maxCount"):
                 if path is None:

@@ -219,10 +219,14 @@ def _fill(template: str, row: dict[str, Node]) -> str:
 _SINGLE_CLASS_TARGET = re.compile(
     r"\{ SELECT DISTINCT \?this WHERE \{ \{ \?this <"
     + re.escape(str(RDF.type))
-    + r">/<"
-    + re.escape(str(RDFS.subClassOf))
-    + r">\* (<[^>]+>) \} \} \}"
+    + r"> (<[^>]+>) \} \} \}"
 )
+#: :func:`kg.validate.compile.class_pattern`: the subclass branch of its UNION
+_CLASS_UNION = re.compile(
+    r"\{ (\S+) <" + re.escape(str(RDF.type)) + r"> (<[^>]+>) \} UNION \{ \1 <"
+    + re.escape(str(RDF.type)) + r"> (\?\w+) \. \3 <" + re.escape(str(RDFS.subClassOf))
+    + r">\+ \2 \}"
+)  # fmt: skip
 
 
 _DISTINCT = re.compile(r"^SELECT\s+(DISTINCT|REDUCED)\b|^(?!SELECT\s)", re.IGNORECASE)
@@ -234,7 +238,8 @@ def _without_subclass_paths(sparql: str) -> str:
     Only valid when the data holds no ``rdfs:subClassOf`` triple (then the ``*`` path adds
     nothing); Oxigraph plans the plain pattern much better than the path inside a sub-select.
     """
-    plain = _SINGLE_CLASS_TARGET.sub(lambda m: f"?this <{RDF.type}> {m.group(1)} .", sparql)
+    plain = _CLASS_UNION.sub(lambda m: f"{{ {m.group(1)} <{RDF.type}> {m.group(2)} }}", sparql)
+    plain = _SINGLE_CLASS_TARGET.sub(lambda m: f"?this <{RDF.type}> {m.group(1)} .", plain)
     plain = plain.replace(f"<{RDF.type}>/<{RDFS.subClassOf}>*", f"<{RDF.type}>")
     if plain != sparql and not _DISTINCT.match(plain):
         # The unwrapped pattern has lost the target's DISTINCT: over the union of named graphs
@@ -266,6 +271,12 @@ def run_sparql(checks: Sequence[Check], data: Data) -> list[Finding]:
                 if dedup in seen:
                     continue
                 seen.add(dedup)
+            # a node typed in two graphs matched twice when the class target was unwrapped
+            # (the union default graph keeps duplicates): one result per check, focus and value
+            key = (id(check), focus, path, value)
+            if key in seen:
+                continue
+            seen.add(key)
             text = _fill(str(message), row) if message is not None else _default_message(check)
             out.append(
                 Finding(

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from kg.mapping import MappedRecord, literal
-from kg.store import GraphResult, SelectResult, Store, values_chunks
+from kg.store import Store, load_graphs, query_graph, values_chunks
 from kg.validate.core import build_report, find, load_shapes
 from kg.validate.engines import Data, Finding
 from kg.validate.report import Severity, ValidationReport, ValidationResult
@@ -81,27 +81,26 @@ def _linked_triples(
         # except the loads of this batch already written (``including``). The store's named
         # graphs are listed once and excluded by name: a per-triple STRSTARTS filter doubled
         # the query's cost.
-        listed = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
-        assert isinstance(listed, SelectResult)
+        # kg's load graphs, not `GRAPH ?g { }`: Virtuoso answers that with no graphs at all
         prefixes = tuple(f"{g}/" for g in replacing)
         doomed = sorted(
             g
-            for g in (row["g"] for row in listed.dicts())
-            if g and (g in replacing or g.startswith(prefixes)) and g not in including
+            for g in load_graphs(store)
+            if (g in replacing or g.startswith(prefixes)) and g not in including
         )
         if doomed:
             skip = f"FILTER(?g NOT IN ({', '.join(f'<{g}>' for g in doomed)}))"
     for values in values_chunks((f"<{iri}>" for iri in links), LINK_CHUNK):
-        res = store.query(
-            # DISTINCT: a node described by many graphs (an author in every source of a big
-            # batch) came back once per graph, as Python objects
+        # DISTINCT: a node described by many graphs (an author in every source of a big batch)
+        # came back once per graph, as Python objects
+        res = query_graph(
+            store,
             f"""CONSTRUCT {{ ?s ?p ?o . ?o a ?t }} WHERE {{ SELECT DISTINCT ?s ?p ?o ?t WHERE {{
               VALUES ?s {{ {values} }}
               GRAPH ?g {{ ?s ?p ?o }} {skip}
               OPTIONAL {{ GRAPH ?h {{ ?o a ?t }} {skip.replace("?g", "?h")} }}
-            }} }}"""
+            }} }}""",
         )
-        assert isinstance(res, GraphResult)
         out.extend(res.triples)
     return out
 
