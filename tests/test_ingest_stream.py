@@ -14,6 +14,7 @@ from kg.errors import UsageError
 from kg.ids import load_graph_iri
 from kg.ingest import ingest
 from kg.store import EmbeddedStore, LoadBatch, SelectResult, Store, is_true, stats
+from kg.store_lock import LOCK_GRAPH
 from kg.validate import validate
 from kg.vocab import GRAPH_BASE, KG, SCHEMA
 
@@ -35,11 +36,15 @@ def committed_graphs(store: Store) -> list[str]:
 
 
 def graphs(store: Store) -> set[str]:
-    """kg's named graphs (a portable listing: Virtuoso answers ``GRAPH ?g { }`` with none and
-    keeps system graphs of its own)."""
+    """kg's data graphs (a portable listing: Virtuoso answers ``GRAPH ?g { }`` with none and
+    keeps system graphs of its own; a remote writer's lease graph is not data)."""
     res = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert isinstance(res, SelectResult)
-    return {str(r["g"]) for r in res.dicts() if str(r["g"]).startswith(GRAPH_BASE)}
+    return {
+        str(r["g"])
+        for r in res.dicts()
+        if str(r["g"]).startswith(GRAPH_BASE) and str(r["g"]) != LOCK_GRAPH
+    }
 
 
 # --- the store's load batch ---------------------------------------------------------------------
