@@ -109,9 +109,7 @@ class Entry:
     arxiv: str | None = None
     editors: bool = False
     how: list[str] = field(default_factory=list)  #: the rules that gave each field
-    lines: list[int] = field(default_factory=list)  #: the page lines the entry was read from
     confidence: float = 0.0
-    more_authors: int = 0  #: names the page hides behind "N more authors"
     hidden_title: bool = False  #: the title came from hidden text (BibTeX), not the visible page
 
     def score(self) -> float:

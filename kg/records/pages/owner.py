@@ -87,7 +87,6 @@ _PORTRAIT = re.compile(
     r"(.+?)(?:\s+is unavailable|\s+n'est pas disponible)?$",
     re.I,
 )
-_SPLIT_TITLE = re.compile(r"\s+[|·•–—-]\s+|\s+@\s+|:\s+|\s*\|\s*")
 
 
 @dataclass
@@ -119,7 +118,7 @@ def plausible(text: str) -> str | None:
     return text
 
 
-def _matches(key: str, author: str) -> bool:
+def refers_to(key: str, author: str) -> bool:
     """An author list name that refers to the candidate: same name, or initials and surname."""
     a = name_key(author).split()
     b = key.split()
@@ -181,7 +180,7 @@ def choose_owner(
                 counts[key] += 1
         # candidates named elsewhere gain from recurring (with initials: "A Gabrio")
         for key in list(scores):
-            hits = sum(1 for e in with_authors if any(_matches(key, a.display) for a in e.authors))
+            hits = sum(1 for e in with_authors if any(refers_to(key, a.display) for a in e.authors))
             share = hits / len(with_authors)
             if share >= 0.5 or (hits >= 1 and len(with_authors) <= 2):
                 scores[key] += 1.0 + share
@@ -189,7 +188,7 @@ def choose_owner(
         # a name in (nearly) every author list owns a page that names nobody else
         if len(with_authors) >= 3 and not site_named:
             key, hits = counts.most_common(1)[0]
-            known = any(_matches(k, key) for k in scores)
+            known = any(refers_to(k, key) for k in scores)
             if hits / len(with_authors) >= 0.8 and key not in scores and not known:
                 display = next(
                     a.display for e in with_authors for a in e.authors if name_key(a.display) == key

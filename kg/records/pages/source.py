@@ -37,7 +37,7 @@ from kg.records.pages.blocks import HtmlPage, Line, html_page, text_lines
 from kg.records.pages.fields import NOISE, Entry, strip_markers
 from kg.records.pages.lists import Item, Lists, html_lists, text_lists
 from kg.records.pages.names import name_key, parse_authors
-from kg.records.pages.owner import Header, Owner, _matches, choose_owner, plausible, read_header
+from kg.records.pages.owner import Header, Owner, choose_owner, read_header, refers_to
 from kg.records.sources import RawRecord
 
 __all__ = ["MIN_CONFIDENCE", "PageReading", "PageSource", "read_page"]
@@ -440,7 +440,7 @@ class PageSource:
                 if (
                     owner_k
                     and not owner_listed
-                    and (name_key(cleaned.value) == owner_k or _matches(owner_k, cleaned.value))
+                    and (name_key(cleaned.value) == owner_k or refers_to(owner_k, cleaned.value))
                 ):
                     item_rec["person"] = owner_key
                     owner_listed = True
@@ -623,8 +623,3 @@ def _looks_html(data: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<?xml")) or bool(
         re.search(rb"<(?:html|body|head|div|p|ul|h1|meta)\b", head)
     )
-
-
-def plausible_owner(text: str) -> str | None:
-    """Re-exported for callers that check a ``--person`` value."""
-    return plausible(text)
