@@ -23,24 +23,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rdflib import BNode, Graph, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
-from rdflib.term import Node
 
 from kg.shared import project_root, shared_dir
-from kg.validate.compile import path_text
+from kg.validate.compile import ResultKey, anon_key, result_key
 
 SUITE = shared_dir() / "fixtures" / "shacl-test-suite" / "tests"
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"
 SHT = "http://www.w3.org/ns/shacl-test#"
 SH = "http://www.w3.org/ns/shacl#"
-Key = tuple[str | None, ...]
-
-
-def _anon(node: Node | None) -> str | None:
-    if node is None:
-        return None
-    return "_" if isinstance(node, BNode) else node.n3()
+Key = ResultKey
 
 
 def _parse(path: str) -> Graph:
@@ -51,19 +44,9 @@ def _parse(path: str) -> Graph:
 
 def keys_of(report: Any, shapes: Graph) -> Counter[Key]:
     """The results of an ``sh:ValidationReport`` graph as comparable keys."""
-    out: Counter[Key] = Counter()
-    for r in report.objects(None, URIRef(SH + "result")):
-        path = report.value(r, URIRef(SH + "resultPath"))
-        src = report if path is not None and (path, None, None) in report else shapes
-        out[(
-            _anon(report.value(r, URIRef(SH + "focusNode"))),
-            path_text(src, path) if path is not None else None,
-            _anon(report.value(r, URIRef(SH + "value"))),
-            _anon(report.value(r, URIRef(SH + "sourceShape"))),
-            str(report.value(r, URIRef(SH + "sourceConstraintComponent"))),
-            str(report.value(r, URIRef(SH + "resultSeverity"))),
-        )] += 1  # fmt: skip
-    return out
+    return Counter(
+        result_key(report, r, paths=shapes) for r in report.objects(None, URIRef(SH + "result"))
+    )
 
 
 def _engines() -> dict[str, Callable[..., Any]]:
@@ -161,8 +144,8 @@ def kg_graphs(engines: dict[str, Callable[..., Any]], tmp: Path) -> list[str]:
         report = validate(graph, shapes=shapes, engine="sparql", distinct=False)
         seconds["kg sparql"] = time.process_time() - t
         ours: Counter[Key] = Counter(
-            (_anon(r.terms.focus), r.path if r.path is None or r.path.startswith(("(", "^", "<"))
-             else f"<{r.path}>", _anon(r.terms.value), _anon(r.terms.shape), r.component,
+            (anon_key(r.terms.focus), r.path if r.path is None or r.path.startswith(("(", "^", "<"))
+             else f"<{r.path}>", anon_key(r.terms.value), anon_key(r.terms.shape), r.component,
              str(r.terms.severity or r.severity.iri))
             for r in report.results if r.terms is not None
         )  # fmt: skip

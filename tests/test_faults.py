@@ -64,6 +64,31 @@ def _small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kg.store, "_chunks", small)
 
 
+def _kill_at(monkeypatch: pytest.MonkeyPatch, when: str, kill: Callable[[], None]) -> list[int]:
+    """Make the next remote ingest call ``kill`` after its first Graph Store chunk ("between
+    chunks") or right after its commit update ("after the commit": the ``INSERT … WHERE`` that
+    marks the batch's graphs committed while the writer holds its lease, kg.store_lock); the
+    list counts the chunks sent."""
+    _small_chunks(monkeypatch)
+    chunks = [0]
+    real_load, real_update = RemoteStore._load, RemoteStore.update
+
+    def load(self: RemoteStore, graph: str, chunk: bytes) -> None:
+        real_load(self, graph, chunk)
+        chunks[0] += 1
+        if when == "between chunks" and chunks[0] == 1:
+            kill()
+
+    def update(self: RemoteStore, sparql: str) -> None:
+        real_update(self, sparql)
+        if when == "after the commit" and "committed>" in sparql and sparql.startswith("INSERT"):
+            kill()
+
+    monkeypatch.setattr(RemoteStore, "_load", load)
+    monkeypatch.setattr(RemoteStore, "update", update)
+    return chunks
+
+
 # -- a full disk under the embedded store ------------------------------------------------------
 
 
@@ -232,23 +257,7 @@ def test_an_endpoint_dying_mid_load_leaves_the_old_or_the_new_graph(
         before_dump, before = dump_bytes(store, "nq"), _versions(store)
     assert list(before) == ["v1"] and len(before["v1"]) == WORKS
 
-    _small_chunks(monkeypatch)
-    chunks = [0]
-    real_load, real_update = RemoteStore._load, RemoteStore.update
-
-    def load(self: RemoteStore, graph: str, chunk: bytes) -> None:
-        real_load(self, graph, chunk)
-        chunks[0] += 1
-        if when == "between chunks" and chunks[0] == 1:
-            _kill(server)
-
-    def update(self: RemoteStore, sparql: str) -> None:
-        real_update(self, sparql)
-        if when == "after the commit" and "committed>" in sparql and sparql.startswith("INSERT"):
-            _kill(server)
-
-    monkeypatch.setattr(RemoteStore, "_load", load)
-    monkeypatch.setattr(RemoteStore, "update", update)
+    chunks = _kill_at(monkeypatch, when, lambda: _kill(server))
     capsys.readouterr()
     code = main(["ingest", "--endpoint", endpoint, str(_records(records, "v2"))])
     err = capsys.readouterr().err
@@ -292,25 +301,7 @@ def test_virtuoso_killed_around_the_commit_keeps_the_old_or_the_new_graph(
         before_dump, before = sorted(dump_bytes(store, "nq").splitlines()), _versions(store)
     assert list(before) == ["v1"] and len(before["v1"]) == WORKS
 
-    _small_chunks(monkeypatch)
-    chunks = [0]
-    real_load, real_update = RemoteStore._load, RemoteStore.update
-
-    def load(self: RemoteStore, graph: str, chunk: bytes) -> None:
-        real_load(self, graph, chunk)
-        chunks[0] += 1
-        if when == "between chunks" and chunks[0] == 1:
-            server.kill()
-
-    def update(self: RemoteStore, sparql: str) -> None:
-        real_update(self, sparql)
-        # the commit marks the batch's graphs committed (INSERT … WHERE: only while the writer
-        # still holds its lease, kg.store_lock)
-        if when == "after the commit" and "committed" in sparql and "INSERT" in sparql:
-            server.kill()
-
-    monkeypatch.setattr(RemoteStore, "_load", load)
-    monkeypatch.setattr(RemoteStore, "update", update)
+    _kill_at(monkeypatch, when, server.kill)
     capsys.readouterr()
     try:
         code = main(["ingest", "--endpoint", server.url, str(_records(records, "v2"))])

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rdflib import BNode, Graph, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from kg.shared import shared_dir
 from kg.validate import validate
-from kg.validate.compile import compile_shapes, path_text
+from kg.validate.compile import ResultKey, anon_key, compile_shapes, path_text, result_key
 from tests.conftest import W3C_RUNS, require_shared
 
 SUITE = shared_dir() / "fixtures" / "shacl-test-suite" / "tests"
@@ -88,26 +88,9 @@ def _cases() -> list[Any]:
     return params
 
 
-def _anon(node: Node | None) -> str | None:
-    if node is None:
-        return None
-    return "_" if isinstance(node, BNode) else node.n3()
-
-
-def _expected(g: Graph, entry: Node) -> Counter[tuple[str | None, ...]]:
+def _expected(g: Graph, entry: Node) -> Counter[ResultKey]:
     result = g.value(entry, URIRef(MF + "result"))
-    out: Counter[tuple[str | None, ...]] = Counter()
-    for r in g.objects(result, URIRef(SH + "result")):
-        path = g.value(r, URIRef(SH + "resultPath"))
-        out[(
-            _anon(g.value(r, URIRef(SH + "focusNode"))),
-            path_text(g, path) if path is not None else None,
-            _anon(g.value(r, URIRef(SH + "value"))),
-            _anon(g.value(r, URIRef(SH + "sourceShape"))),
-            str(g.value(r, URIRef(SH + "sourceConstraintComponent"))),
-            str(g.value(r, URIRef(SH + "resultSeverity"))),
-        )] += 1  # fmt: skip
-    return out
+    return Counter(result_key(g, r) for r in g.objects(result, URIRef(SH + "result")))
 
 
 CASES = _cases()
@@ -134,15 +117,15 @@ def _outcome(include: str, entry: Node, engine: str) -> tuple[bool, str]:
         return failure, ran
     if failure:
         return False, ran
-    got: Counter[tuple[str | None, ...]] = Counter()
+    got: Counter[ResultKey] = Counter()
     for r in report.results:
         t = r.terms
         assert t is not None
         got[(
-            _anon(t.focus),
+            anon_key(t.focus),
             path_text(shapes, t.path) if t.path is not None else None,
-            _anon(t.value),
-            _anon(t.shape),
+            anon_key(t.value),
+            anon_key(t.shape),
             str(t.component),
             str(t.severity),
         )] += 1  # fmt: skip

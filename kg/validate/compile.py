@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import Node
@@ -241,6 +241,39 @@ def term_sparql(node: Node) -> str:
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+ResultKey = tuple[str | None, ...]
+
+
+def result_key(g: Graph, result: Node, *, paths: Graph | None = None) -> ResultKey:
+    """A ``sh:ValidationResult`` of graph ``g`` as a comparable key: focus, path (SPARQL
+    syntax), value, source shape, constraint component, severity, blank nodes as ``_``
+    (https://www.w3.org/TR/shacl/#results-validation-result). A path whose blank nodes are not
+    in ``g`` is read from ``paths`` (the shapes graph).
+
+    >>> g = Graph(); r = BNode()
+    >>> _ = g.add((r, URIRef(SH + "focusNode"), URIRef("urn:x")))
+    >>> result_key(g, r)[:3]
+    ('<urn:x>', None, None)
+    """
+    path = g.value(result, URIRef(SH + "resultPath"))
+    src = g if path is None or paths is None or (path, None, None) in g else paths
+    return (
+        anon_key(g.value(result, URIRef(SH + "focusNode"))),
+        path_text(src, path) if path is not None else None,
+        anon_key(g.value(result, URIRef(SH + "value"))),
+        anon_key(g.value(result, URIRef(SH + "sourceShape"))),
+        str(g.value(result, URIRef(SH + "sourceConstraintComponent"))),
+        str(g.value(result, URIRef(SH + "resultSeverity"))),
+    )
+
+
+def anon_key(node: Node | None) -> str | None:
+    """A term in N3, every blank node as ``_`` (blank node labels differ between engines)."""
+    if node is None:
+        return None
+    return "_" if isinstance(node, BNode) else node.n3()
 
 
 def path_text(g: Graph, path: Node) -> str:
