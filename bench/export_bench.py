@@ -74,7 +74,7 @@ def records(n_people: int, per_person: int, seed: int = 7) -> list[dict[str, obj
     chosen = rng.sample(names, min(n_people, len(names)))
     while len(chosen) < n_people:  # more people than name pairs: add middle initials
         chosen.append(f"{rng.choice(_GIVEN)} {chr(65 + rng.randrange(26))}. {rng.choice(_FAMILY)}")
-    people = []
+    people: list[dict[str, object]] = []
     for i, name in enumerate(chosen):
         given, family = name.split()[0], name.split()[-1]
         people.append({
@@ -86,7 +86,7 @@ def records(n_people: int, per_person: int, seed: int = 7) -> list[dict[str, obj
             "homepage": f"https://p{i}.example.org/",
         })  # fmt: skip
     outside = [rng.choice(names) for _ in range(max(50, n_people * 5))]
-    pubs = []
+    pubs: list[dict[str, object]] = []
     n_pubs = n_people * per_person // 2  # two profile people per publication on average
     for k in range(n_pubs):
         owners = rng.sample(range(n_people), 2)

@@ -80,9 +80,9 @@ def w3c(engines: dict[str, Callable[..., Any]]) -> tuple[Counter[str], list[str]
         [*SUITE.glob("core/*/manifest.ttl"), *SUITE.glob("sparql/*/manifest.ttl")]
     ):
         top = Graph().parse(manifest, format="turtle")
-        for include in sorted(top.objects(None, URIRef(MF + "include"))):
+        for include in sorted(top.objects(None, URIRef(MF + "include")), key=str):
             g = _parse(str(include))
-            for entry in sorted(g.subjects(RDF.type, URIRef(SHT + "Validate"))):
+            for entry in sorted(g.subjects(RDF.type, URIRef(SHT + "Validate")), key=str):
                 total += 1
                 rel = Path(str(include).replace("file://", "")).relative_to(SUITE).with_suffix("")
                 name = f"{rel.parent}/{str(entry).rsplit('/', 1)[-1]}"
@@ -129,9 +129,9 @@ def kg_graphs(engines: dict[str, Callable[..., Any]], tmp: Path) -> list[str]:
             store.load(path=str(path), format=ox.RdfFormat.TRIG)
             graphs.append((path.name, Data.of(store).graph()))
     data = generate(10_000, tmp / "gen", seed=0)
-    store = EmbeddedStore(None)
-    ingest([str(data.records_dir)], store, validate=False)
-    graphs.append(("generated 10k (no gate)", Data.of(store).graph()))
+    kg_store = EmbeddedStore(None)
+    ingest([str(data.records_dir)], kg_store, validate=False)
+    graphs.append(("generated 10k (no gate)", Data.of(kg_store).graph()))
     rows = []
     for name, graph in graphs:
         results: dict[str, Counter[Key] | str] = {}

@@ -24,7 +24,9 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from kg.shared import shared_dir
+from kg.records import SourceOptions, open_source
+from kg.records.apis._common import ApiSource
+from tests.conftest import require_shared
 
 __all__ = [
     "Sleeper",
@@ -138,10 +140,18 @@ def sleeper() -> Sleeper:
 
 
 def fixture_path(api: str, *parts: str) -> Path:
-    """A recorded response under ../shared/fixtures/{api}/."""
-    return shared_dir().joinpath("fixtures", api, *parts)
+    """A recorded response under ../shared/fixtures/{api}/ (fails under CI=true when absent)."""
+    return require_shared("fixtures", api, *parts)
 
 
 def load_fixture(api: str, *parts: str) -> Any:
     """A recorded JSON response, parsed."""
     return json.loads(fixture_path(api, *parts).read_text("utf-8"))
+
+
+def open_api(spec: str, options: SourceOptions | None = None) -> ApiSource:
+    """``open_source`` for an API spec (``orcid:``, ``openalex:``, ``doi:``, ``dblp:``), typed as
+    the API source it returns (counters, warnings, records)."""
+    source = open_source(spec, options)
+    assert isinstance(source, ApiSource), spec
+    return source

@@ -16,6 +16,7 @@ import pytest
 
 from kg.shared import shared_dir
 from kg.store import EmbeddedStore, RemoteStore
+from tests.golden import set_updating
 from tests.servers import OxigraphServer, VirtuosoServer, oxigraph_binary, virtuoso_binary
 
 pytest_plugins = ["tests._audit"]
@@ -24,6 +25,21 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 #: W3C SHACL suite cases per engine that ran them (tests/test_shacl_w3c.py), for the summary
 W3C_RUNS: Counter[str] = Counter()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the golden files under tests/data from this run (tests/golden.py)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    update = bool(config.getoption("--update-golden"))
+    if update and IN_CI:
+        raise pytest.UsageError("--update-golden is refused under CI=true: CI only compares")
+    set_updating(update)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -44,6 +60,20 @@ def require_tool(name: str, path: str | None) -> str:
     pytest.skip(message)
 
 
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared for module-level constants (and parametrization).
+
+    The one way tests name a ``../shared`` file besides :func:`require_shared`: under CI=true a
+    missing path stops the collection of the module that needs it (an error, never a skip);
+    locally the path is returned as is and the tests that read it call :func:`require_shared` or
+    carry :func:`needs_shared`.
+    """
+    path = shared_dir().joinpath(*parts)
+    if IN_CI and not path.exists():
+        raise RuntimeError(f"CI=true: shared fixture {path} is missing; CI must run the real thing")
+    return path
+
+
 def require_shared(*parts: str) -> Path:
     """A path under ../shared; skip when absent locally, fail under CI=true."""
     path = shared_dir().joinpath(*parts)
@@ -52,6 +82,13 @@ def require_shared(*parts: str) -> Path:
     if IN_CI:
         pytest.fail(f"CI=true: shared fixture {path} is missing")
     pytest.skip(f"shared fixture {path} is missing (set KG_SHARED)")
+
+
+def needs_shared(*parts: str) -> pytest.MarkDecorator:
+    """Mark a test that reads ``../shared/<parts>``: skipped locally when it is absent, never
+    under CI=true (where :func:`shared_path` already failed the module)."""
+    path = shared_path(*parts)
+    return pytest.mark.skipif(not path.exists(), reason=f"shared fixture {path} is missing")
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import extruct
-import lxml.html
+import lxml.html  # type: ignore[import-untyped]
 import rdflib
 
 from kg.export.check import page_graph
@@ -53,7 +53,8 @@ def parse_jsonld(text: str) -> rdflib.Graph:
 def isomorphic(a: rdflib.Graph, b: rdflib.Graph) -> bool:
     from rdflib.compare import to_isomorphic
 
-    return to_isomorphic(a) == to_isomorphic(b)
+    same: bool = to_isomorphic(a) == to_isomorphic(b)
+    return same
 
 
 def expected_graph(doc: dict[str, Any]) -> rdflib.Graph:

@@ -7,7 +7,6 @@ IRIs do not depend on where the repository is checked out.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -25,14 +24,13 @@ from kg.queries import QueryAnswer
 from kg.records.files import RecordFile
 from kg.records.sources import RawRecord
 from kg.store import Store
+from tests.golden import check_json
 from tests.servers import OxigraphServer, oxigraph_binary
 
 DATA = Path(__file__).parent / "data" / "queries"
 RECORDS = DATA / "records"
 EXPECTED = DATA / "expected"
 IN_CI = os.environ.get("CI", "").lower() == "true"
-#: Set KG_UPDATE_GOLDEN=1 to rewrite the expected files from the embedded store's answers.
-UPDATE_GOLDEN = os.environ.get("KG_UPDATE_GOLDEN") == "1"
 XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 
 
@@ -124,12 +122,5 @@ def golden_path(name: str) -> Path:
 
 
 def check_golden(name: str, answer: QueryAnswer) -> None:
-    """Compare with tests/data/queries/expected/NAME.json (rewritten with KG_UPDATE_GOLDEN=1)."""
-    path = golden_path(name)
-    got = comparable(answer)
-    if UPDATE_GOLDEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert path.exists(), f"no golden file {path}; run with KG_UPDATE_GOLDEN=1 and review it"
-    expected = json.loads(path.read_text(encoding="utf-8"))
-    assert got == expected
+    """Compare with tests/data/queries/expected/NAME.json (``pytest --update-golden`` rewrites)."""
+    check_json(golden_path(name), comparable(answer))

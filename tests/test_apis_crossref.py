@@ -14,15 +14,22 @@ from werkzeug import Request, Response
 
 from kg.errors import DataError, SourceError, UsageError
 from kg.http import HttpClient
-from kg.records import SourceOptions, check_record, open_source
+from kg.records import SourceOptions, check_record
 from kg.records.apis.crossref import CrossrefSource, parse_doi_spec
-from kg.shared import shared_dir
-from tests.apis_conftest import Sleeper, api_env, local_server, no_foreign_sockets, sleeper
+from tests.apis_conftest import (
+    Sleeper,
+    api_env,
+    local_server,
+    no_foreign_sockets,
+    open_api,
+    sleeper,
+)
+from tests.conftest import shared_path
 
 # The fixtures are imported for pytest to find; naming them here marks them as used.
 FIXTURES = (api_env, local_server, no_foreign_sockets, sleeper)
 
-FIX = shared_dir() / "fixtures" / "crossref"
+FIX = shared_path("fixtures", "crossref")
 WORK_FILES = sorted((FIX / "works").glob("*.json"))
 
 
@@ -56,7 +63,7 @@ def serve(server: HTTPServer) -> CrossrefApi:
 def test_every_recorded_work_imports(path: Path, local_server: HTTPServer, api_env: str) -> None:
     serve(local_server)
     raw = json.loads(path.read_text("utf-8"))["message"]
-    source = open_source(f"doi:{raw['DOI']}", SourceOptions())
+    source = open_api(f"doi:{raw['DOI']}", SourceOptions())
     assert isinstance(source, CrossrefSource)
     records = [r.data for r in source.iter_records()]
     assert len(records) == 1 and check_record(records[0]) == []
@@ -78,7 +85,7 @@ def test_every_recorded_work_imports(path: Path, local_server: HTTPServer, api_e
 
 def test_fields_of_a_work_with_a_jats_abstract(local_server: HTTPServer, api_env: str) -> None:
     serve(local_server)
-    record = next(iter(open_source("doi:10.1136/jclinpath-2020-206745").iter_records())).data
+    record = next(iter(open_api("doi:10.1136/jclinpath-2020-206745").iter_records())).data
     assert record["title"].startswith(
         "Construction of a reference material panel for detecting KRAS"
     )
@@ -97,7 +104,7 @@ def test_an_unknown_date_stays_unknown_and_proceedings_are_conferences(
     local_server: HTTPServer, api_env: str
 ) -> None:
     serve(local_server)
-    record = next(iter(open_source("doi:10.1109/icdcsw.2003.1203662").iter_records())).data
+    record = next(iter(open_api("doi:10.1109/icdcsw.2003.1203662").iter_records())).data
     # Crossref has "issued": {"date-parts": [[null]]} and no published-* date: no date is invented
     # (not even from "created", which is when the DOI was registered)
     assert "date" not in record
@@ -107,7 +114,7 @@ def test_an_unknown_date_stays_unknown_and_proceedings_are_conferences(
 
 def test_polite_mailto_and_user_agent(local_server: HTTPServer, api_env: str) -> None:
     api = serve(local_server)
-    source = open_source("doi:10.1038/srep16696", SourceOptions(mailto="data@example.org"))
+    source = open_api("doi:10.1038/srep16696", SourceOptions(mailto="data@example.org"))
     list(source.iter_records())
     sent = api.requests[0]
     assert sent.args["mailto"] == "data@example.org"
@@ -119,7 +126,7 @@ def test_mailto_from_the_environment(
 ) -> None:
     monkeypatch.setenv("KG_MAILTO", "env@example.org")
     api = serve(local_server)
-    list(open_source("doi:10.1038/srep16696").iter_records())
+    list(open_api("doi:10.1038/srep16696").iter_records())
     assert api.requests[0].args["mailto"] == "env@example.org"
 
 
@@ -127,7 +134,7 @@ def test_a_sici_doi_is_sent_encoded(local_server: HTTPServer, api_env: str) -> N
     sici = "10.1002/(sici)1097-4636(199706)35:4<443::aid-jbm5>3.0.co;2-i"
     api = serve(local_server)
     with pytest.raises(SourceError, match="no Crossref record"):
-        list(open_source(f"doi:{sici}").iter_records())
+        list(open_api(f"doi:{sici}").iter_records())
     sent = api.requests[0]
     assert sent.path == f"/crossref/works/{sici}"
     assert "%3C443::aid-jbm5%3E" in sent.environ["REQUEST_URI"]
@@ -136,7 +143,7 @@ def test_a_sici_doi_is_sent_encoded(local_server: HTTPServer, api_env: str) -> N
 def test_unknown_doi(local_server: HTTPServer, api_env: str) -> None:
     serve(local_server)
     with pytest.raises(SourceError, match=r"^no Crossref record for DOI 10\.1371/notarealdoi$"):
-        list(open_source("doi:10.1371/notarealdoi").iter_records())
+        list(open_api("doi:10.1371/notarealdoi").iter_records())
 
 
 def test_503_then_success(local_server: HTTPServer, api_env: str, sleeper: Sleeper) -> None:
@@ -163,14 +170,14 @@ def test_truncated_body(local_server: HTTPServer, api_env: str) -> None:
 
     local_server.expect_request(re.compile("^/crossref/.*")).respond_with_handler(cut)
     with pytest.raises(SourceError, match=r"^Crossref: the response from .* was cut short$"):
-        list(open_source("doi:10.3892/ijo_00000353").iter_records())
+        list(open_api("doi:10.3892/ijo_00000353").iter_records())
 
 
 def test_not_a_work_is_a_data_error(local_server: HTTPServer, api_env: str) -> None:
     page = json.loads((FIX / "lists" / "works_rows2.json").read_text())
     local_server.expect_request(re.compile("^/crossref/.*")).respond_with_json(page)
     with pytest.raises(DataError, match=r"'message-type' should be 'work', got str"):
-        list(open_source("doi:10.1000/xyz").iter_records())
+        list(open_api("doi:10.1000/xyz").iter_records())
 
 
 def test_work_items_of_the_recorded_lists_map_or_are_left_out() -> None:
@@ -196,4 +203,4 @@ def _spec_error(value: str) -> Any:
 def test_malformed_spec() -> None:
     assert _spec_error("nonsense") == "doi:nonsense: not a DOI (expected 10.NNNN/...)"
     with pytest.raises(UsageError):
-        open_source("doi:11.1234/x")
+        open_api("doi:11.1234/x")

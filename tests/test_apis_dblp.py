@@ -12,15 +12,15 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from kg.errors import DataError, SourceError, UsageError
-from kg.records import SourceOptions, check_record, open_source
+from kg.records import SourceOptions, check_record
 from kg.records.apis.dblp import DblpSource, parse_dblp_spec, parse_xml, strip_homonym
-from kg.shared import shared_dir
-from tests.apis_conftest import api_env, local_server, no_foreign_sockets
+from tests.apis_conftest import api_env, local_server, no_foreign_sockets, open_api
+from tests.conftest import shared_path
 
 # The fixtures are imported for pytest to find; naming them here marks them as used.
 FIXTURES = (api_env, local_server, no_foreign_sockets)
 
-FIX = shared_dir() / "fixtures" / "dblp"
+FIX = shared_path("fixtures", "dblp")
 PERSON_XML = (FIX / "person-xml" / "95-7448-1_di-xu-0001.xml").read_bytes()
 DUMP_XML = (FIX / "dump-xml" / "dblp-xml-records-sample.xml").read_bytes()
 
@@ -33,7 +33,7 @@ def serve(server: HTTPServer, body: bytes = PERSON_XML, status: int = 200) -> No
 
 def test_the_recorded_person_page_imports(local_server: HTTPServer, api_env: str) -> None:
     serve(local_server)
-    source = open_source("dblp:95/7448-1", SourceOptions())
+    source = open_api("dblp:95/7448-1", SourceOptions())
     assert isinstance(source, DblpSource) and source.key == "https://dblp.org/pid/95/7448-1"
     records = [r.data for r in source.iter_records()]
     for record in records:
@@ -99,12 +99,16 @@ def test_dump_records_map_with_orcids_and_author_order() -> None:
         assert [a["name"] for a in record["authors"]] == printed
         mapped += 1
     assert mapped == 16 and source.skipped_without_authors == 3
-    article = source.map_publication(root.find("article[@key='journals/ijtmcc/KonorskiPKKCS13']"))
+    found = root.find("article[@key='journals/ijtmcc/KonorskiPKKCS13']")
+    assert found is not None
+    article = source.map_publication(found)
     assert article is not None
     assert article["authors"][3] == {"name": "Zbigniew Kotulski", "orcid": "0000-0002-1149-7863"}
     assert article["title"].startswith("Theory and implementation of a virtualisation level")
     assert not article["title"].endswith(".")
-    escaped = source.map_publication(root.find("article[@key='conf/www/MenasceA07']"))
+    found = root.find("article[@key='conf/www/MenasceA07']")
+    assert found is not None
+    escaped = source.map_publication(found)
     assert escaped is not None and escaped["authors"][0]["name"] == "Daniel A. Menascé"
 
 
@@ -152,7 +156,7 @@ def test_entity_declarations_are_refused(local_server: HTTPServer, api_env: str)
     )
     serve(local_server, bomb)
     with pytest.raises(DataError, match=r"declares entities \(refused for safety\)"):
-        list(open_source("dblp:1/2").iter_records())
+        list(open_api("dblp:1/2").iter_records())
     external = b'<!DOCTYPE r [<!ENTITY x SYSTEM "http://192.0.2.1/x">]><r>&x;</r>'
     with pytest.raises(DataError, match="refused for safety"):
         parse_xml(external, where="t")
@@ -166,15 +170,15 @@ def test_a_doctype_naming_the_dtd_is_read_without_fetching_it() -> None:
 def test_unknown_person_and_bad_documents(local_server: HTTPServer, api_env: str) -> None:
     serve(local_server, b"<html>Not found</html>", status=404)
     with pytest.raises(SourceError, match=r"^no DBLP person 1/2 \("):
-        list(open_source("dblp:1/2").iter_records())
+        list(open_api("dblp:1/2").iter_records())
     local_server.clear()
     serve(local_server, PERSON_XML[:-200])
     with pytest.raises(DataError, match=r"^dblp:1/2 \(.*\): not well-formed XML"):
-        list(open_source("dblp:1/2").iter_records())
+        list(open_api("dblp:1/2").iter_records())
     local_server.clear()
     serve(local_server, b"<dblp><article key='a/b'/></dblp>")
     with pytest.raises(DataError, match=r"expected a <dblpperson> document, got <dblp>"):
-        list(open_source("dblp:1/2").iter_records())
+        list(open_api("dblp:1/2").iter_records())
 
 
 def test_spec_forms() -> None:
@@ -182,4 +186,4 @@ def test_spec_forms() -> None:
     assert parse_dblp_spec("https://dblp.org/pid/95/7448-1.xml") == "95/7448-1"
     for bad in ("Di Xu", "95", "../etc/passwd", "95/../../x", "95/7448-1?x=1"):
         with pytest.raises(UsageError):
-            open_source(f"dblp:{bad}")
+            open_api(f"dblp:{bad}")

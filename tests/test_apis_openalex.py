@@ -21,20 +21,27 @@ from werkzeug import Request, Response
 
 from kg.errors import DataError, SourceError, UsageError
 from kg.http import HttpClient
-from kg.records import SourceOptions, check_record, open_source
+from kg.records import SourceOptions, check_record
 from kg.records.apis.openalex import (
     WORK_FIELDS,
     OpenAlexSource,
     abstract_text,
     parse_openalex_spec,
 )
-from kg.shared import shared_dir
-from tests.apis_conftest import Sleeper, api_env, local_server, no_foreign_sockets, sleeper
+from tests.apis_conftest import (
+    Sleeper,
+    api_env,
+    local_server,
+    no_foreign_sockets,
+    open_api,
+    sleeper,
+)
+from tests.conftest import shared_path
 
 # The fixtures are imported for pytest to find; naming them here marks them as used.
 FIXTURES = (api_env, local_server, no_foreign_sockets, sleeper)
 
-FIX = shared_dir() / "fixtures" / "openalex"
+FIX = shared_path("fixtures", "openalex")
 PRIEM = "A5023888391"
 PRIEM_ORCID = "0000-0001-6187-6610"
 
@@ -103,7 +110,7 @@ def serve(server: HTTPServer, pages: dict[str, dict[str, Any]] | None = None) ->
 
 def test_author_and_every_page_of_works(local_server: HTTPServer, api_env: str) -> None:
     api = serve(local_server)
-    source = open_source(f"openalex:{PRIEM}", SourceOptions(mailto="data@example.org"))
+    source = open_api(f"openalex:{PRIEM}", SourceOptions(mailto="data@example.org"))
     assert isinstance(source, OpenAlexSource)
     records = [r.data for r in source.iter_records()]
     for record in records:
@@ -148,7 +155,7 @@ def test_the_authors_own_authorship_links_to_the_person(
 ) -> None:
     work = _load("works", "W2741809807_state-of-oa.json")
     serve(local_server, {"*": _page([work], None)})
-    records = [r.data for r in open_source(f"openalex:{PRIEM}").iter_records()]
+    records = [r.data for r in open_api(f"openalex:{PRIEM}").iter_records()]
     publication = records[1]
     assert check_record(publication) == []
     names = [a["name"] for a in publication["authors"]]
@@ -169,7 +176,7 @@ def test_the_authors_own_authorship_links_to_the_person(
 
 def test_an_orcid_spec_asks_openalex_by_orcid(local_server: HTTPServer, api_env: str) -> None:
     api = serve(local_server, {"*": _page([], None)})
-    source = open_source(f"openalex:{PRIEM_ORCID}")
+    source = open_api(f"openalex:{PRIEM_ORCID}")
     assert source.key == f"https://api.openalex.org/authors/orcid:{PRIEM_ORCID}"
     records = list(source.iter_records())
     assert len(records) == 1 and records[0].data["openalex"] == PRIEM
@@ -178,7 +185,7 @@ def test_an_orcid_spec_asks_openalex_by_orcid(local_server: HTTPServer, api_env:
 
 def test_person_fields(local_server: HTTPServer, api_env: str) -> None:
     serve(local_server, {"*": _page([], None)})
-    person = next(iter(open_source(f"openalex:{PRIEM}").iter_records())).data
+    person = next(iter(open_api(f"openalex:{PRIEM}").iter_records())).data
     assert person["name"] == "Jason Priem"
     assert person["alternate_names"] == ["Priem Jason"]
     current = person["affiliations"][0]
@@ -194,13 +201,13 @@ def test_a_repeated_cursor_is_an_error_not_a_loop(local_server: HTTPServer, api_
     pages = {"*": _page(first["results"], "c1"), "c1": _page(second["results"], "c1")}
     api = serve(local_server, pages)
     with pytest.raises(SourceError, match=r"returned the same cursor again on page 2"):
-        list(open_source(f"openalex:{PRIEM}").iter_records())
+        list(open_api(f"openalex:{PRIEM}").iter_records())
     assert len(api.queries) == 3  # the author and two pages, then stop
     # a longer cycle is caught as well
     pages = {"*": _page(first["results"], again), again: _page(second["results"], "*")}
     api = serve(local_server, pages)
     with pytest.raises(SourceError, match="same cursor again"):
-        list(open_source(f"openalex:{PRIEM}").iter_records())
+        list(open_api(f"openalex:{PRIEM}").iter_records())
 
 
 def test_429_on_a_page_waits_and_goes_on(
@@ -231,21 +238,21 @@ def test_400_carries_the_api_message(local_server: HTTPServer, api_env: str) -> 
         body, status=400, content_type="application/json"
     )
     with pytest.raises(SourceError, match=r"^OpenAlex refused .*DOESNTEXIST is not a valid field"):
-        list(open_source(f"openalex:{PRIEM}").iter_records())
+        list(open_api(f"openalex:{PRIEM}").iter_records())
 
 
 def test_unknown_and_deleted_authors(local_server: HTTPServer, api_env: str) -> None:
     serve(local_server)
     with pytest.raises(SourceError, match=r"^no OpenAlex author A1 \("):
-        list(open_source("openalex:A1").iter_records())
+        list(open_api("openalex:A1").iter_records())
     with pytest.raises(SourceError, match="A5317838346 was deleted"):
-        list(open_source("openalex:A5317838346").iter_records())
+        list(open_api("openalex:A5317838346").iter_records())
 
 
 def test_unexpected_shape_names_the_field(local_server: HTTPServer, api_env: str) -> None:
     serve(local_server, {"*": {"meta": {"next_cursor": None}, "results": {"not": "a list"}}})
     with pytest.raises(DataError, match=r"^openalex:A5023888391: .*'results' should be an array"):
-        list(open_source(f"openalex:{PRIEM}").iter_records())
+        list(open_api(f"openalex:{PRIEM}").iter_records())
 
 
 def test_a_second_import_with_cache_sends_no_request(
@@ -253,10 +260,10 @@ def test_a_second_import_with_cache_sends_no_request(
 ) -> None:
     serve(local_server)
     options = SourceOptions(cache_dir=tmp_path / "cache")
-    first = open_source(f"openalex:{PRIEM}", options)
+    first = open_api(f"openalex:{PRIEM}", options)
     first_records = [r.data for r in first.iter_records()]
     sent = len(local_server.log)
-    second = open_source(f"openalex:{PRIEM}", options)
+    second = open_api(f"openalex:{PRIEM}", options)
     assert [r.data for r in second.iter_records()] == first_records
     assert len(local_server.log) == sent == 5
     assert second.stats["requests"] == 0 and second.stats["cache_hits"] == 5
@@ -268,7 +275,7 @@ def test_the_api_key_is_sent_but_never_shown(
     monkeypatch.setenv("KG_OPENALEX_API_KEY", "s3cret")
     local_server.expect_request(re.compile("^/openalex/.*")).respond_with_data("busy", status=404)
     with pytest.raises(SourceError) as info:
-        list(open_source(f"openalex:{PRIEM}").iter_records())
+        list(open_api(f"openalex:{PRIEM}").iter_records())
     assert local_server.log[0][0].args["api_key"] == "s3cret"
     assert "s3cret" not in str(info.value) and "api_key=***" in str(info.value)
 

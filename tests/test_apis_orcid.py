@@ -21,15 +21,22 @@ from werkzeug import Request, Response
 
 from kg.errors import DataError, SourceError, UsageError
 from kg.http import HttpClient, RetryPolicy
-from kg.records import SourceOptions, check_record, open_source
+from kg.records import SourceOptions, check_record
 from kg.records.apis.orcid import BULK_SIZE, OrcidSource, parse_orcid_spec
-from kg.shared import shared_dir
-from tests.apis_conftest import Sleeper, api_env, local_server, no_foreign_sockets, sleeper
+from tests.apis_conftest import (
+    Sleeper,
+    api_env,
+    local_server,
+    no_foreign_sockets,
+    open_api,
+    sleeper,
+)
+from tests.conftest import shared_path
 
 # The fixtures are imported for pytest to find; naming them here marks them as used.
 FIXTURES = (api_env, local_server, no_foreign_sockets, sleeper)
 
-FIX = shared_dir() / "fixtures" / "orcid"
+FIX = shared_path("fixtures", "orcid")
 CARBERRY = "0000-0002-1825-0097"
 SANDBOX = "0000-0002-7319-2192"  # the ORCID sandbox's complete test record (real API output)
 RECORD_FILES = {
@@ -119,7 +126,7 @@ def test_every_recorded_person_imports_to_valid_records(
 ) -> None:
     sections = recorded_sections(orcid)
     api = serve(local_server, {orcid: sections})
-    source = open_source(f"orcid:{orcid}", SourceOptions())
+    source = open_api(f"orcid:{orcid}", SourceOptions())
     assert isinstance(source, OrcidSource)
     records = [raw.data for raw in source.iter_records()]
     for record in records:
@@ -147,7 +154,7 @@ def test_every_recorded_person_imports_to_valid_records(
 def test_person_fields_of_a_rich_profile(local_server: HTTPServer, api_env: str) -> None:
     orcid = "0000-0002-1642-628X"
     serve(local_server, {orcid: recorded_sections(orcid)})
-    person = next(iter(open_source(f"orcid:{orcid}").iter_records())).data
+    person = next(iter(open_api(f"orcid:{orcid}").iter_records())).data
     assert person["name"] == "Carl Boettiger"
     assert person["given_name"] == "Carl" and person["family_name"] == "Boettiger"
     assert person["topics"] == ["Ecology", "Evolution", "Regime Shifts", "Stochastic Dynamics"]
@@ -159,7 +166,7 @@ def test_person_fields_of_a_rich_profile(local_server: HTTPServer, api_env: str)
 
 def test_carberry_affiliations_dates_and_works(local_server: HTTPServer, api_env: str) -> None:
     serve(local_server, {CARBERRY: recorded_sections(CARBERRY)})
-    records = [r.data for r in open_source(f"orcid:{CARBERRY}").iter_records()]
+    records = [r.data for r in open_api(f"orcid:{CARBERRY}").iter_records()]
     person = records[0]
     assert person["alternate_names"][:2] == ["Josiah Stinkney Carberry", "J. Carberry"]
     assert person["job_title"] == "Professor, Psychoceramics"
@@ -194,7 +201,7 @@ def test_bulk_details_are_fetched_in_batches_of_100(local_server: HTTPServer, ap
     orcid = "0000-0003-1444-9135"
     sections = recorded_sections(orcid)
     api = serve(local_server, {orcid: sections})
-    source = open_source(f"orcid:{orcid}")
+    source = open_api(f"orcid:{orcid}")
     records = list(source.iter_records())
     assert len(records) == 1 + 111
     bulk = [p for p in api.paths if p.count("/") == 5]
@@ -277,7 +284,7 @@ def test_summary_only_work_keeps_the_person_without_a_position() -> None:
 
 def test_unknown_orcid_is_a_clear_source_error(local_server: HTTPServer, api_env: str) -> None:
     serve(local_server, {})
-    source = open_source("orcid:0000-0002-1825-0097")
+    source = open_api("orcid:0000-0002-1825-0097")
     with pytest.raises(SourceError, match=r"^no ORCID record 0000-0002-1825-0097 \("):
         list(source.iter_records())
 
@@ -290,7 +297,7 @@ def test_400_carries_the_api_message(local_server: HTTPServer, api_env: str) -> 
     with pytest.raises(
         SourceError, match="The rows parameter must be an integer between 0 and 200"
     ):
-        list(open_source(f"orcid:{CARBERRY}").iter_records())
+        list(open_api(f"orcid:{CARBERRY}").iter_records())
 
 
 def test_persistent_500_is_retried_then_reported(
@@ -325,7 +332,7 @@ def test_unexpected_shape_names_the_field(local_server: HTTPServer, api_env: str
             r"'group' should be an array, got dict$"
         ),
     ):
-        list(open_source(f"orcid:{CARBERRY}").iter_records())
+        list(open_api(f"orcid:{CARBERRY}").iter_records())
 
 
 def test_invalid_json_names_the_source(local_server: HTTPServer, api_env: str) -> None:
@@ -336,7 +343,7 @@ def test_invalid_json_names_the_source(local_server: HTTPServer, api_env: str) -
         DataError,
         match=r"^ORCID: http://127\.0\.0\.1:\d+/orcid/v3\.0/.*/person did not return valid JSON",
     ):
-        list(open_source(f"orcid:{CARBERRY}").iter_records())
+        list(open_api(f"orcid:{CARBERRY}").iter_records())
 
 
 @pytest.mark.parametrize(
@@ -349,6 +356,6 @@ def test_invalid_json_names_the_source(local_server: HTTPServer, api_env: str) -
 )
 def test_malformed_spec_is_a_usage_error(spec: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        open_source(f"orcid:{spec}")
+        open_api(f"orcid:{spec}")
     with pytest.raises(UsageError):
         parse_orcid_spec(spec)

@@ -15,9 +15,17 @@ from kg.errors import SourceError, UsageError
 from kg.http import HttpClient
 from kg.records import RecordSource, SourceOptions, open_source
 from kg.records.apis import SCHEMES, CrossrefSource, DblpSource, OpenAlexSource, OrcidSource
+from kg.records.apis._common import ApiSource
 from kg.records.apis.orcid import OrcidSource as OrcidDirect
-from kg.shared import shared_dir
-from tests.apis_conftest import Sleeper, api_env, local_server, no_foreign_sockets, sleeper
+from tests.apis_conftest import (
+    Sleeper,
+    api_env,
+    local_server,
+    no_foreign_sockets,
+    open_api,
+    sleeper,
+)
+from tests.conftest import require_shared
 
 # The fixtures are imported for pytest to find; naming them here marks them as used.
 FIXTURES = (api_env, local_server, no_foreign_sockets, sleeper)
@@ -52,6 +60,7 @@ def test_specs_open_sources_with_stable_keys(
 ) -> None:
     source = open_source(spec, SourceOptions())
     assert isinstance(source, cls) and isinstance(source, RecordSource)
+    assert isinstance(source, ApiSource)
     # the key is the public URL even when the API is moved (here to 127.0.0.1): same named graph
     assert source.key == key and source.label == label
     assert source.stats == {"requests": 0, "retries": 0, "cache_hits": 0, "bytes": 0, "records": 0}
@@ -92,9 +101,8 @@ def test_a_second_orcid_import_with_cache_sends_nothing(
     local_server: HTTPServer, api_env: str, tmp_path: Path
 ) -> None:
     record = json.loads(
-        (
-            shared_dir()
-            / "fixtures/orcid/recorded/record/0000-0002-1825-0097_record_josiah-carberry.json"
+        require_shared(
+            "fixtures/orcid/recorded/record/0000-0002-1825-0097_record_josiah-carberry.json"
         ).read_text()
     )
     acts = record["activities-summary"]
@@ -113,9 +121,9 @@ def test_a_second_orcid_import_with_cache_sends_nothing(
 
     local_server.expect_request(re.compile("^/orcid/.*")).respond_with_handler(handler)
     options = SourceOptions(cache_dir=tmp_path)
-    first = open_source("orcid:0000-0002-1825-0097", options)
+    first = open_api("orcid:0000-0002-1825-0097", options)
     n = len(list(first.iter_records()))
-    second = open_source("orcid:0000-0002-1825-0097", options)
+    second = open_api("orcid:0000-0002-1825-0097", options)
     assert len(list(second.iter_records())) == n == 7
     assert first.stats["requests"] == 5 and second.stats["requests"] == 0
     assert second.stats["cache_hits"] == 5

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ from bench.generate import Dataset, generate, profile_records
 from bench.workloads import _PROV_QUERY
 from kg.ids import orcid_checksum_ok
 from kg.ingest import ingest
-from kg.records.files import open_file
+from kg.records.files import RecordFile, open_file
 from kg.records.schema import check_record
 from kg.store import EmbeddedStore, SelectResult, stats
 
@@ -30,10 +31,11 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
     return generate(SIZE, tmp_path_factory.mktemp("gen") / "a", seed=7)
 
 
-def _records(d: Dataset) -> list[dict]:
-    out = []
+def _records(d: Dataset) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for name in d.files:
         source = open_file(d.records_dir / name)
+        assert isinstance(source, RecordFile)
         out.extend(raw.data for raw in source.iter_records())
     return out
 
@@ -111,7 +113,7 @@ def test_the_gate_holds_back_the_shape_violating_records(data: Dataset) -> None:
     assert all(any("needs a name" in why for why in r.reasons) for r in orphaned)
 
 
-def _violates(rec: dict) -> bool:
+def _violates(rec: dict[str, Any]) -> bool:
     """Breaks a shape at Violation severity (the generator's kinds, bench/generate.py)."""
     if rec["type"] == "Person":
         orcid = rec.get("orcid")

@@ -11,11 +11,16 @@ import pytest
 
 from kg.cli import main
 
-GOOD = [
+GOOD: list[dict[str, object]] = [
     {"type": "Person", "id": "t:ada", "name": "Ada Lovelace"},
     {"type": "Publication", "title": "Notes", "authors": [{"name": "Ada", "person": "t:ada"}]},
 ]
-BAD = {"type": "Publication", "id": "pub-7", "title": "No authors", "authors": [{"nam": "X"}]}
+BAD: dict[str, object] = {
+    "type": "Publication",
+    "id": "pub-7",
+    "title": "No authors",
+    "authors": [{"nam": "X"}],
+}
 
 
 def _file(tmp_path: Path, records: list[dict[str, object]], name: str = "batch.json") -> Path:

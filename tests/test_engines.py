@@ -319,14 +319,14 @@ def test_a_deadlocked_write_is_sent_again(httpserver: Any) -> None:
 
     posts: list[bytes] = []
 
-    def store(request: Request) -> Response:
+    def store_handler(request: Request) -> Response:
         posts.append(request.get_data())
         if len(posts) == 1:
             return Response("Error 40001 SR172: Transaction deadlocked", status=500)
         return Response("", status=201)
 
     httpserver.expect_request("/query").respond_with_handler(query)
-    httpserver.expect_request("/store", method="POST").respond_with_handler(store)
+    httpserver.expect_request("/store", method="POST").respond_with_handler(store_handler)
     with closing(RemoteStore(httpserver.url_for("/query"))) as store:
         store._load("https://w3id.org/kg/graph/source/00/1", b"<urn:a> <urn:b> <urn:c> .\n")
     assert posts == [b"<urn:a> <urn:b> <urn:c> .\n"] * 2  # the same chunk, sent again

@@ -14,6 +14,7 @@ from kg.export import export_html, export_jsonld, profile_document, render_profi
 from kg.export.jsonld import SiteUrls, triples
 from kg.export.model import load_profiles, profile_people
 from kg.store import EmbeddedStore, SelectResult
+from tests.conftest import require_shared
 from tests.export_helpers import (
     BASE,
     RECORDS,
@@ -383,10 +384,9 @@ def test_context_agrees_with_the_official_schema_org_context(store: EmbeddedStor
     every term kg types @id (url, sameAs, image) is typed @id there: swapping in the official
     context would give the same IRIs (modulo its http:// @vocab)."""
     from kg.export.jsonld import CONTEXT, IRI_TERMS
-    from kg.shared import shared_dir
 
     official = json.loads(
-        (shared_dir() / "fixtures/schemaorg/vocab/schemaorgcontext.jsonld").read_text("utf-8")
+        require_shared("fixtures/schemaorg/vocab/schemaorgcontext.jsonld").read_text("utf-8")
     )["@context"]
     assert CONTEXT["@vocab"] == "https://schema.org/"
     for term in IRI_TERMS:

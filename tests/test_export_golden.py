@@ -1,20 +1,18 @@
 """Golden pages: the site exported from tests/data/export/records, compared with committed
 expectations as RDF graphs (isomorphic) plus the ordered citation_* tag list — not byte for byte.
 
-Regenerate after an intended change with ``KG_UPDATE_GOLDEN=1 pytest tests/test_export_golden.py``
-and review the diff.
+Regenerate after an intended change with ``pytest --update-golden tests/test_export_golden.py``
+(tests/golden.py, the suite's one mechanism) and review the diff.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rdflib.compare import graph_diff, to_isomorphic
 
 from kg.export import export_html
 from tests.export_helpers import (
@@ -23,13 +21,12 @@ from tests.export_helpers import (
     RECORDS,
     citation_tags,
     extracted_jsonld,
-    isomorphic,
     rdf_of,
     store_from,
 )
+from tests.golden import check_graph, check_json, updating
 
 GOLDEN = DATA / "export" / "golden"
-UPDATE = os.environ.get("KG_UPDATE_GOLDEN") == "1"
 
 
 _LOCAL_PERSON = re.compile(r"#person-[0-9a-f]{12}$")
@@ -72,31 +69,24 @@ def _pages(out: Path) -> dict[str, Path]:
 
 def test_golden_pages(site: Path) -> None:
     pages = _pages(site)
-    if UPDATE:
-        for rel, page in pages.items():
-            html = page.read_text("utf-8")
-            (doc,) = extracted_jsonld(html, BASE + rel + "/")
-            target = GOLDEN / rel
-            target.mkdir(parents=True, exist_ok=True)
-            (target / "page.jsonld").write_text(
-                json.dumps(_without_volatile(doc), indent=1, ensure_ascii=False) + "\n"
-            )
-            (target / "tags.json").write_text(
-                json.dumps(citation_tags(html), indent=1, ensure_ascii=False) + "\n"
-            )
+    if updating():
+        for stale in set(GOLDEN.glob("*/*/page.jsonld")):
+            if str(stale.parent.relative_to(GOLDEN)) not in pages:
+                for file in stale.parent.iterdir():
+                    file.unlink()
+                stale.parent.rmdir()
     golden = {str(p.parent.relative_to(GOLDEN)) for p in GOLDEN.glob("*/*/page.jsonld")}
-    assert set(pages) == golden
+    if not updating():
+        assert set(pages) == golden
     for rel, page in pages.items():
         html = page.read_text("utf-8")
         (doc,) = extracted_jsonld(html, BASE + rel + "/")
-        got = _location_free(rdf_of([_without_volatile(doc)]))
-        want = _location_free(
-            rdf_of([json.loads((GOLDEN / rel / "page.jsonld").read_text("utf-8"))])
+        doc = _without_volatile(doc)
+        check_graph(
+            GOLDEN / rel / "page.jsonld",
+            _location_free(rdf_of([doc])),
+            stored=json.dumps(doc, indent=1, ensure_ascii=False) + "\n",
+            read=lambda path: _location_free(rdf_of([json.loads(path.read_text("utf-8"))])),
+            label=rel,
         )
-        if not isomorphic(got, want):
-            _, only_got, only_want = graph_diff(to_isomorphic(got), to_isomorphic(want))
-            pytest.fail(
-                f"{rel}: graph differs\nnew:\n{only_got.serialize(format='nt')}\ngone:\n{only_want.serialize(format='nt')}"
-            )
-        tags = [tuple(t) for t in json.loads((GOLDEN / rel / "tags.json").read_text("utf-8"))]
-        assert citation_tags(html) == tags, rel
+        check_json(GOLDEN / rel / "tags.json", [list(t) for t in citation_tags(html)])

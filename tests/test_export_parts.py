@@ -248,7 +248,7 @@ def _page(draw: st.DrawFn) -> PageDocument:
         authors = draw(
             st.lists(st.one_of(_node(), _ids.map(lambda i: {"@id": i})), min_size=0, max_size=3)
         )
-        extra = {"datePublished": draw(st.sampled_from(["2020", "20x0", ""]))}
+        extra: dict[str, object] = {"datePublished": draw(st.sampled_from(["2020", "20x0", ""]))}
         if draw(st.booleans()):
             extra["isPartOf"] = {"@type": "Periodical", "name": draw(_text)}
         node_id = draw(st.sampled_from([f"https://lab.example.org/publications/{k}/#article",

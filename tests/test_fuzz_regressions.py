@@ -9,8 +9,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from kg.errors import LimitError
-from kg.records.sources import open_source
-from tests.apis_conftest import api_env, local_server, no_foreign_sockets
+from tests.apis_conftest import api_env, local_server, no_foreign_sockets, open_api
 
 FIXTURES = (api_env, local_server, no_foreign_sockets)
 
@@ -25,7 +24,7 @@ def test_a_deeply_nested_api_response_is_a_limit_error_not_a_recursion_error(
         body, content_type="application/json"
     )
     with pytest.raises(LimitError, match=r"nesting depth 65 exceeds KG_MAX_JSON_DEPTH=64"):
-        list(open_source("doi:10.1000/xyz").iter_records())
+        list(open_api("doi:10.1000/xyz").iter_records())
 
 
 def test_an_api_response_over_the_response_limit_is_refused_before_parsing(
@@ -36,7 +35,7 @@ def test_an_api_response_over_the_response_limit_is_refused_before_parsing(
         '{"id": "' + "x" * 2000 + '"}', content_type="application/json"
     )
     with pytest.raises(LimitError, match=r"size 2010 bytes exceeds KG_MAX_RESPONSE_BYTES=1000"):
-        list(open_source("openalex:A5023888391").iter_records())
+        list(open_api("openalex:A5023888391").iter_records())
 
 
 @pytest.mark.parametrize("bad_id", [[], {"x": 1}])
@@ -75,7 +74,7 @@ def test_a_dblp_page_over_the_response_limit_is_refused_before_parsing(
         content_type="application/xml",
     )
     with pytest.raises(LimitError, match=r"size 244 bytes exceeds KG_MAX_RESPONSE_BYTES=100"):
-        list(open_source("dblp:1/2").iter_records())
+        list(open_api("dblp:1/2").iter_records())
 
 
 def _nested_items(depth: int) -> bytes:

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -27,7 +28,7 @@ FIXTURES = (local_server, no_foreign_sockets, sleeper)
 FIXED_RAND = 0.5  # the injected jitter draw: jitter * 0.5
 
 
-def client(sleeper: Sleeper, **kw: object) -> HttpClient:
+def client(sleeper: Sleeper, **kw: Any) -> HttpClient:
     return HttpClient("Test API", sleep=sleeper, rand=lambda: FIXED_RAND, **kw)
 
 

@@ -8,6 +8,7 @@ import json
 import random
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ def copy_examples(root: Path) -> Path:
     return root
 
 
-def ingest_in(root: Path, specs: list[str], store: EmbeddedStore | RemoteStore, **kw: bool) -> None:
+def ingest_in(root: Path, specs: list[str], store: EmbeddedStore | RemoteStore, **kw: Any) -> None:
     """Ingest ``specs`` (relative to ``root``) with ``root`` as the current directory."""
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)

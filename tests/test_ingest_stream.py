@@ -13,7 +13,7 @@ import pytest
 from kg.errors import UsageError
 from kg.ids import load_graph_iri
 from kg.ingest import ingest
-from kg.store import EmbeddedStore, LoadBatch, SelectResult, Store, is_true, stats
+from kg.store import EmbeddedStore, LoadBatch, RemoteStore, SelectResult, Store, is_true, stats
 from kg.store_lock import LOCK_GRAPH
 from kg.validate import validate
 from kg.vocab import GRAPH_BASE, KG, SCHEMA
@@ -57,7 +57,9 @@ def label(graph: str) -> str:
     return f'<{graph}> <{KG}sourceLabel> "a.json" .'
 
 
-def test_load_batch_commits_once_and_replaces_the_familys_older_load(any_store: Store) -> None:
+def test_load_batch_commits_once_and_replaces_the_familys_older_load(
+    any_store: EmbeddedStore | RemoteStore,
+) -> None:
     store = any_store
     old, new = load_graph_iri("file:///a", "1"), load_graph_iri("file:///a", "2")
     with LoadBatch(store) as batch:
@@ -164,7 +166,7 @@ def test_a_held_person_leaves_their_authors_named_as_printed_in_any_streaming_or
     # publications' author points to it by key: whatever the order of the files, the author is
     # kept as printed, unlinked, nothing is left nameless and nothing else is held
     # (docs/architecture.md, "The gate invariant").
-    records = {
+    records: dict[str, list[dict[str, Any]]] = {
         "people": [{"type": "Person", "id": "ada", "name": "Ada Lovelace",
                     "orcid": "0000-0002-1825-0098"}],
         "pubs-1": [{"type": "Publication", "title": "Notes",

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
 from rdflib import Graph
-from rdflib.compare import graph_diff, to_isomorphic
 
 from kg import ids
 from kg.ids import load_graph_iri
 from kg.mapping import map_record, person_key_iris
 from kg.store import EmbeddedStore, SelectResult
 from kg.vocab import BIBO, KG
+from tests.golden import check_graph
 
 DATA = Path(__file__).parent / "data" / "mapping"
 TEN = [f"Author {chr(65 + i)}. Number{i + 1}" for i in range(10)]
@@ -57,7 +55,7 @@ def test_ten_author_order_round_trips_by_position() -> None:
 
 
 def test_unknown_position_takes_no_place() -> None:
-    rec = {"type": "Publication", "title": "T", "authors": [
+    rec: dict[str, object] = {"type": "Publication", "title": "T", "authors": [
         {"name": "First"}, {"name": "Owner", "person": "me", "position_unknown": True},
         {"name": "Second"}]}  # fmt: skip
     g = _graph([rec, {"type": "Person", "id": "me", "name": "The Owner"}])
@@ -70,7 +68,7 @@ def test_unknown_position_takes_no_place() -> None:
 
 
 def test_printed_name_stays_on_authorship_person_keeps_correct_spelling() -> None:
-    records = [
+    records: list[dict[str, object]] = [
         {"type": "Person", "id": "seed:lk", "name": "Łukasz Kuciński"},
         {"type": "Publication", "title": "T",
          "authors": [{"name": "Lukasz Kuci'nski", "person": "seed:lk"}]},
@@ -123,7 +121,7 @@ def test_literals_are_escaped() -> None:
     assert title in titles
 
 
-GOLDEN_RECORDS = [
+GOLDEN_RECORDS: list[dict[str, object]] = [
     {"type": "Organization", "name": "Institute of Examples", "ror": "05dxps055",
      "url": "https://example.org"},
     {"type": "Person", "id": "ex:ada", "name": "Ada Lovelace", "given_name": "Ada",
@@ -141,19 +139,6 @@ GOLDEN_RECORDS = [
 
 
 def test_golden_graph() -> None:
-    """The mapping of a small record set, compared as a graph (regenerate: KG_UPDATE_GOLDEN=1)."""
-    got = _graph(GOLDEN_RECORDS, scope="file:///golden/records.json")  # type: ignore[arg-type]
-    golden = DATA / "golden.ttl"
-    if os.environ.get("KG_UPDATE_GOLDEN") == "1":
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        got.serialize(golden, format="turtle")
-        pytest.skip("golden file regenerated")
-    expected = Graph().parse(golden, format="turtle")
-    if to_isomorphic(got) != to_isomorphic(expected):
-        _, only_got, only_expected = graph_diff(to_isomorphic(got), to_isomorphic(expected))
-        pytest.fail(
-            "mapping differs from golden.ttl\n+ "
-            + "\n+ ".join(sorted(only_got.serialize(format="nt").splitlines()))
-            + "\n- "
-            + "\n- ".join(sorted(only_expected.serialize(format="nt").splitlines()))
-        )
+    """The mapping of a small record set, compared as a graph (``pytest --update-golden``)."""
+    got = _graph(GOLDEN_RECORDS, scope="file:///golden/records.json")
+    check_graph(DATA / "golden.ttl", got, label="mapping")

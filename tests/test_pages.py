@@ -12,13 +12,13 @@ from kg.errors import DataError, SourceError, UsageError
 from kg.records import SourceOptions, check_record, open_source
 from kg.records.files import source_name
 from kg.records.pages import PageSource, html_page, parse_authors
-from kg.shared import shared_dir
+from tests.conftest import needs_shared, shared_path
 
 DATA = Path(__file__).parent / "data" / "pages"
-SEED = shared_dir() / "seeds" / "000_0e6ad97ebe8bc89f.txt"
-FIXTURES = shared_dir() / "fixtures" / "pages"
+SEED = shared_path("seeds", "000_0e6ad97ebe8bc89f.txt")
+FIXTURES = shared_path("fixtures", "pages")
 
-needs_shared = pytest.mark.skipif(not SEED.exists(), reason="../shared (seed page) not present")
+needs_seed = needs_shared("seeds", "000_0e6ad97ebe8bc89f.txt")
 
 
 def read(path: Path, **options: Any) -> tuple[PageSource, list[dict[str, Any]]]:
@@ -46,7 +46,7 @@ def seed() -> tuple[PageSource, list[dict[str, Any]]]:
     return read(SEED)
 
 
-@needs_shared
+@needs_seed
 class TestSeed:
     def test_one_owner_with_topics_role_and_affiliation(self, seed: Any) -> None:
         _, records = seed
@@ -330,7 +330,7 @@ def test_page_with_nothing_recognized_is_one_data_error(tmp_path: Path) -> None:
 
 # --- structured data (real pages in ../shared/fixtures/pages) -------------------------------
 
-needs_fixtures = pytest.mark.skipif(not FIXTURES.exists(), reason="../shared fixtures not present")
+needs_fixtures = needs_shared("fixtures", "pages")
 
 
 @needs_fixtures

@@ -24,16 +24,15 @@ from kg.cli import main
 from kg.errors import DataError, SourceError
 from kg.records import SourceOptions, check_record
 from kg.records.pages import PageSource, open_page
-from kg.shared import shared_dir
 from tests.apis_conftest import local_server, no_foreign_sockets
-from tests.conftest import require_shared
+from tests.conftest import require_shared, shared_path
 
 FIXTURES = (local_server, no_foreign_sockets)
 DEV = ("fixtures", "profile-pages", "dev")
 
 
 def _cases() -> list[str]:
-    folder = shared_dir().joinpath(*DEV)
+    folder = shared_path(*DEV)
     names = sorted(p.name[: -len(".expect.json")] for p in folder.glob("*.expect.json"))
     return names or ["<no dev pages found>"]
 

@@ -219,6 +219,7 @@ def test_json_is_sparql_results_json(coauthors: QueryAnswer) -> None:
         "datatype": "http://www.w3.org/2001/XMLSchema#integer",
     }
     parsed = ox.parse_query_results(text.encode(), ox.QueryResultsFormat.JSON)
+    assert isinstance(parsed, ox.QuerySolutions)
     assert [tuple(s[v] for v in coauthors.columns) for s in parsed] == coauthors.rows
 
 
@@ -226,6 +227,7 @@ def test_tsv_round_trips(coauthors: QueryAnswer) -> None:
     text = format_answer(coauthors, "tsv")
     assert text.splitlines()[0] == "\t".join(f"?{c}" for c in coauthors.columns)
     parsed = ox.parse_query_results(text.encode(), ox.QueryResultsFormat.TSV)
+    assert isinstance(parsed, ox.QuerySolutions)
     assert [tuple(s[v] for v in coauthors.columns) for s in parsed] == coauthors.rows
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-import pytest
 
 from kg import ids
 from kg.records.pages import PageSource
@@ -21,12 +20,12 @@ from kg.resolve import (
     report_from_rows,
     resolve,
 )
-from kg.shared import shared_dir
 from kg.vocab import BIBO, KG, RDF, SCHEMA
+from tests.conftest import needs_shared, shared_path
 
 DATA = Path(__file__).parent / "data" / "pages"
-SEED = shared_dir() / "seeds" / "000_0e6ad97ebe8bc89f.txt"
-needs_seed = pytest.mark.skipif(not SEED.exists(), reason="../shared (seed page) not present")
+SEED = shared_path("seeds", "000_0e6ad97ebe8bc89f.txt")
+needs_seed = needs_shared("seeds", "000_0e6ad97ebe8bc89f.txt")
 ORCID = "0000-0002-1825-0097"
 
 
@@ -360,6 +359,7 @@ def stored_record_file(key: str) -> str:
 
 def rows(store: ox.Store, query: str) -> list[dict[str, str | None]]:
     result = store.query(query, use_default_graph_as_union=True)
+    assert isinstance(result, ox.QuerySolutions)
     names = [v.value for v in result.variables]
     return [
         {name: (sol[name].value if sol[name] is not None else None) for name in names}

@@ -23,12 +23,11 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
-from kg.shared import shared_dir
 from kg.validate import validate
 from kg.validate.compile import ResultKey, anon_key, compile_shapes, path_text, result_key
-from tests.conftest import W3C_RUNS, require_shared
+from tests.conftest import W3C_RUNS, require_shared, shared_path
 
-SUITE = shared_dir() / "fixtures" / "shacl-test-suite" / "tests"
+SUITE = shared_path("fixtures", "shacl-test-suite", "tests")
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"
 SHT = "http://www.w3.org/ns/shacl-test#"
 SH = "http://www.w3.org/ns/shacl#"
@@ -79,7 +78,7 @@ def _cases() -> list[Any]:
         [*SUITE.glob("core/*/manifest.ttl"), *SUITE.glob("sparql/*/manifest.ttl")]
     ):
         top = Graph().parse(manifest, format="turtle")
-        for include in sorted(top.objects(None, URIRef(MF + "include"))):
+        for include in sorted(top.objects(None, URIRef(MF + "include")), key=str):
             g = _parse(str(include))
             for entry in g.subjects(RDF.type, URIRef(SHT + "Validate")):
                 rel = Path(str(include).replace("file://", "")).relative_to(SUITE).with_suffix("")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -44,7 +45,7 @@ def generated_store(n_pubs: int, *, seed: int = 7) -> tuple[ox.Store, dict[str, 
     """People and publications through the real mapping, then planted errors; returns the store
     and how many errors of each kind were planted."""
     rng = random.Random(seed)
-    people = []
+    people: list[dict[str, Any]] = []
     for i in range(max(3, n_pubs // 3)):
         orcid = with_check_digit(f"0000000{i:08d}")
         people.append({"type": "Person", "id": f"p{i}", "name": f"Person {i}", "orcid": orcid,
