@@ -33,6 +33,7 @@ from typing import Any
 from kg import ids
 from kg.export.escape import script_safe
 from kg.export.model import Author, Person, Profile, Work
+from kg.export.options import SiteOptions
 from kg.shared import project_root
 from kg.vocab import ID_BASE, RDF, SCHEMA
 
@@ -108,16 +109,34 @@ class SiteUrls:
     people: frozenset[str] = frozenset()
     #: publications that have a page (None: all); a live set while an export is running
     works: AbstractSet[str] | None = None
+    #: the host site's URL patterns and map (None: kg's own layout under ``base``)
+    site: SiteOptions | None = None
 
     def __post_init__(self) -> None:
         if not self.base.endswith("/"):
             object.__setattr__(self, "base", self.base + "/")
+        if self.site is not None and self.site.own_layout:
+            object.__setattr__(self, "site", None)
 
     def person(self, iri: str) -> str:
-        return f"{self.base}people/{slug(iri, 'person/')}/"
+        """The URL of ``iri``'s profile page (:class:`~kg.export.options.SiteOptions` decides)."""
+        if self.site is None:
+            return f"{self.base}people/{slug(iri, 'person/')}/"
+        return self.site.mapped.get(iri) or self.site.profile_pattern.replace(
+            "{slug}", slug(iri, "person/")
+        )
 
     def work(self, iri: str) -> str:
-        return f"{self.base}publications/{slug(iri, 'pub/')}/"
+        """The URL of ``iri``'s publication page."""
+        if self.site is None:
+            return f"{self.base}publications/{slug(iri, 'pub/')}/"
+        return self.site.mapped.get(iri) or self.site.publication_pattern.replace(
+            "{slug}", slug(iri, "pub/")
+        )
+
+    def scoped(self, works: AbstractSet[str] | None) -> SiteUrls:
+        """The same site with only ``works`` having a page (None: all)."""
+        return SiteUrls(self.base, self.people, works, self.site)
 
     def has_person_page(self, iri: str) -> bool:
         return iri in self.people
@@ -200,11 +219,11 @@ def _author(author: Author, page: str, urls: SiteUrls) -> dict[str, Any]:
 def _article(work: Work, page: str, urls: SiteUrls) -> dict[str, Any]:
     """A ScholarlyArticle node (https://schema.org/ScholarlyArticle)."""
     has_page = urls.has_work_page(work.iri)
+    # One paper, one @id on every page: its page's, else its own stable kg IRI (never a
+    # fragment of the page that happens to show it).
     node: dict[str, Any] = {
         "@type": "ScholarlyArticle",
-        "@id": (urls.work(work.iri) + "#article")
-        if has_page
-        else f"{page}#{_frag(work.iri, 'work')}",
+        "@id": (urls.work(work.iri) + "#article") if has_page else work.iri,
     }
     _put(node, "headline", work.title)
     _put(node, "name", work.title)
@@ -288,7 +307,7 @@ def publication_document(
 ) -> dict[str, Any]:
     """The JSON-LD document of one publication page: an ItemPage whose mainEntity is the article."""
     page = urls.work(work.iri)
-    article = _article(work, page, SiteUrls(urls.base, urls.people, None))
+    article = _article(work, page, urls.scoped(None))
     page_node: dict[str, Any] = {"@type": "ItemPage", "@id": page + "#page", "url": page}
     _put(page_node, "name", work.title)
     page_node["mainEntity"] = {"@id": article["@id"]}
@@ -374,40 +393,41 @@ class PageDocument(Mapping[str, Any]):
 class PageParts:
     """Builds :class:`PageDocument`\\s for one export, each article serialized once.
 
-    ``limit`` bounds how many article parts are kept (oldest dropped first): an export reads
-    profiles in batches, so a publication's pages are built close together.
+        ``limit`` bounds how many article parts are kept (oldest dropped first): an export reads
+        profiles in batches, so a publication's pages are built close together.
 
-    >>> from kg.export.model import Author, Person, Profile, Work
-    >>> urls = SiteUrls("https://lab.example.org/", frozenset({"https://w3id.org/kg/id/person/key/ada"}))
-    >>> ada = Author("https://w3id.org/kg/id/person/key/ada", "Ada", "A. Lovelace", 1, has_record=True)
-    >>> work = Work("https://w3id.org/kg/id/pub/key/notes", "Notes", (ada,), date="1843")
-    >>> profile = Profile(Person(ada.iri, "Ada"), (work,))
-    >>> parts = PageParts()
-    >>> doc = parts.profile(profile, urls)
-    >>> doc.as_dict() == profile_document_for(profile, urls)
-    True
-    >>> parts.article(work, urls, has_page=True) is parts.article(work, urls, has_page=True)
-    True
+        >>> from kg.export.model import Author, Person, Profile, Work
+    from kg.export.options import SiteOptions
+        >>> urls = SiteUrls("https://lab.example.org/", frozenset({"https://w3id.org/kg/id/person/key/ada"}))
+        >>> ada = Author("https://w3id.org/kg/id/person/key/ada", "Ada", "A. Lovelace", 1, has_record=True)
+        >>> work = Work("https://w3id.org/kg/id/pub/key/notes", "Notes", (ada,), date="1843")
+        >>> profile = Profile(Person(ada.iri, "Ada"), (work,))
+        >>> parts = PageParts()
+        >>> doc = parts.profile(profile, urls)
+        >>> doc.as_dict() == profile_document_for(profile, urls)
+        True
+        >>> parts.article(work, urls, has_page=True) is parts.article(work, urls, has_page=True)
+        True
     """
 
     def __init__(self, *, limit: int = 50_000) -> None:
         self.limit = limit
         self._articles: dict[tuple[str, bool], ArticlePart] = {}
-        self._site: tuple[str, frozenset[str]] | None = None
+        self._site: tuple[tuple[str, SiteOptions | None], frozenset[str]] | None = None
 
     def article(self, work: Work, urls: SiteUrls, *, has_page: bool) -> ArticlePart:
         site = self._site
         if (
             site is None
-            or site[0] != urls.base
+            or site[0] != (urls.base, urls.site)
             or (site[1] is not urls.people and site[1] != urls.people)
         ):  # another site: other people have pages, so other author nodes
             self._articles.clear()
-            self._site = (urls.base, urls.people)
+            self._site = ((urls.base, urls.site), urls.people)
         key = (work.iri, has_page)
         part = self._articles.get(key)
         if part is None:
-            scope = SiteUrls(urls.base, urls.people, None if has_page else frozenset())
+            scope = urls.scoped(None if has_page else frozenset())
             node = _article(work, PAGE_TOKEN, scope)
             part = ArticlePart(work.iri, has_page, node, json.dumps(node, ensure_ascii=False))
             if len(self._articles) >= self.limit:

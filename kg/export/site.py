@@ -27,9 +27,12 @@ from xml.sax.saxutils import escape
 
 from kg.errors import EXIT_DATA, EXIT_OK, UsageError
 from kg.export.check import PageCheck, PageChecker, PageProblem, Shapes, check_page
+from kg.export.escape import snippet
 from kg.export.html import environment, render_index, render_profile, render_publication
 from kg.export.jsonld import PageDocument, PageParts, SiteUrls, slug
+from kg.export.links import DroppedLink
 from kg.export.model import Person, Profile, Work, iter_profiles, profile_people
+from kg.export.options import SiteOptions
 from kg.store import Store
 
 __all__ = ["ExportReport", "HeldBack", "PageNote", "export_html", "export_jsonld", "site_urls"]
@@ -71,6 +74,8 @@ class ExportReport:
     held_back: list[HeldBack] = field(default_factory=list)
     warnings: list[PageNote] = field(default_factory=list)
     forced: list[PageNote] = field(default_factory=list)
+    #: links from the data that were not written (not http, https or mailto), with their record
+    dropped_links: list[DroppedLink] = field(default_factory=list)
     #: seconds spent per stage: "read" (store to profiles), "build" (JSON-LD documents),
     #: "check" (shapes), "render" (HTML, or the documents' JSON text), "write" (files)
     stages: dict[str, float] = field(
@@ -106,17 +111,20 @@ class ExportReport:
             text += f" ({len({n.url for n in self.forced})} written anyway with --force)"
         text += f"; {len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}"
         text += f" on {len({n.url for n in self.warnings})} page{'s' if len({n.url for n in self.warnings}) != 1 else ''}"
+        if self.dropped_links:
+            n = len(self.dropped_links)
+            text += f"; {n} unsafe link{'s' if n != 1 else ''} dropped"
         return text
 
 
-def site_urls(store: Store, base_url: str, *, people: Sequence[str] | None = None) -> SiteUrls:
-    """The URL layout of a site at ``base_url`` with a profile page for ``people`` (default: all)."""
-    if not base_url.startswith(("http://", "https://", "file:")):
-        raise UsageError(
-            f"--base-url {base_url!r}: expected an http(s) URL such as https://lab.example.org/"
-        )
+def site_urls(
+    store: Store, site: str | SiteOptions, *, people: Sequence[str] | None = None
+) -> SiteUrls:
+    """The URLs of a site (``site``: its options, or just its base URL) with a profile page for
+    ``people`` (default: everyone with a Person record)."""
+    options = site if isinstance(site, SiteOptions) else SiteOptions(site)
     chosen = list(people) if people is not None else profile_people(store)
-    return SiteUrls(base_url, frozenset(chosen))
+    return SiteUrls(options.base_url, frozenset(chosen), None, options)
 
 
 def _people(store: Store, people: Sequence[str] | None) -> list[str]:
@@ -191,11 +199,11 @@ def _walk(
     """
     work_pages: dict[str, bool] = {}
     written: set[str] = set()  # live: profile pages link only to publication pages written
-    scoped = SiteUrls(urls.base, urls.people, written)
-    all_works = SiteUrls(urls.base, urls.people, None)
+    scoped = urls.scoped(written)
+    all_works = urls.scoped(None)
     parts = PageParts()
     stages, clock = gate.report.stages, time.perf_counter
-    profiles = iter_profiles(store, people)
+    profiles = iter_profiles(store, people, sink=gate.report.dropped_links.append)
     while True:
         t0 = clock()
         profile = next(profiles, None)
@@ -238,15 +246,14 @@ class _Job:
 
     html: bool  #: a site (else JSON-LD documents)
     out: Path
-    base: str
+    site: SiteOptions
     everyone: frozenset[str]  #: people with a profile page
     people: tuple[str, ...]  #: whose pages are written, in order
     publications: bool
     force: bool
     shapes: Shapes | None
     engine: Literal["fast", "pyshacl"]
-    templates: str | None
-    site_name: str
+    snippets: bool = False  #: JSON-LD as ``<script>`` snippets (``.html``), not ``.jsonld``
 
 
 @dataclass
@@ -259,25 +266,28 @@ class _Done:
 
 
 def _run(job: _Job, store: Store, *, env: Any = None) -> _Done:
-    urls = SiteUrls(job.base, job.everyone)
+    urls = SiteUrls(job.site.base_url, job.everyone, None, job.site)
     report = ExportReport(out=job.out)
     gate = _Gate(report, force=job.force, shapes=job.shapes, engine=job.engine)
     if job.html and env is None:
-        env = environment(job.templates)
+        env = environment(job.site.templates)
+    site_name = job.site.name
     sitemap: list[tuple[str, str | None]] = []
 
     def emit(kind: Kind, url: str, item: Any, doc: PageDocument, page_urls: SiteUrls) -> None:
-        if env is None:
-            name = slug(item.person.iri, "person/") if kind == "profile" else slug(item.iri, "pub/")
-            folder = "people" if kind == "profile" else "publications"
-            path, text = job.out / folder / f"{name}.jsonld", doc.text() + "\n"
+        name = slug(item.person.iri, "person/") if kind == "profile" else slug(item.iri, "pub/")
+        folder = job.out / ("people" if kind == "profile" else "publications")
+        if env is None and job.snippets:
+            path, text = folder / f"{name}.html", snippet(doc.text())
+        elif env is None:
+            path, text = folder / f"{name}.jsonld", doc.text() + "\n"
         elif kind == "profile":
-            text = render_profile(item, doc, page_urls, env=env, site_name=job.site_name)
-            path = job.out / url[len(urls.base) :] / "index.html"
+            text = render_profile(item, doc, page_urls, env=env, site_name=site_name)
+            path = folder / name / "index.html"
             sitemap.append((url, item.modified))
         else:
-            text = render_publication(item, doc, page_urls, env=env, site_name=job.site_name)
-            path = job.out / url[len(urls.base) :] / "index.html"
+            text = render_publication(item, doc, page_urls, env=env, site_name=site_name)
+            path = folder / name / "index.html"
             sitemap.append((url, None))
         t0 = time.perf_counter()
         _write(path, text)
@@ -307,29 +317,59 @@ def _out_dir(out: str | Path) -> Path:
     return path
 
 
+def _options(
+    site: SiteOptions | None,
+    base_url: str | None,
+    templates: str | Path | None,
+    site_name: str | None,
+) -> SiteOptions:
+    """``site``, or the options the older keyword arguments spell."""
+    if site is not None:
+        if base_url is not None or templates is not None or site_name is not None:
+            raise UsageError(
+                "give the site either as SiteOptions or as keyword arguments, not both"
+            )
+        return site
+    if base_url is None:
+        raise UsageError("--base-url is required: where the pages will be served")
+    return SiteOptions(
+        base_url,
+        templates=Path(templates) if templates is not None else None,
+        site_name=site_name,
+    )
+
+
 def export_jsonld(
     store: Store,
     out: str | Path,
     *,
+    site: SiteOptions | None = None,
     base_url: str | None = None,
     people: Sequence[str] | None = None,
     force: bool = False,
     shapes: Shapes | None = None,
     engine: Literal["fast", "pyshacl"] = "fast",
     publications: bool = True,
+    snippets: bool = False,
 ) -> ExportReport:
     """Write one JSON-LD document per person (``people/{slug}.jsonld``) and per publication
-    (``publications/{slug}.jsonld``), each checked like a page. Without ``base_url`` the
+    (``publications/{slug}.jsonld``), each checked like a page. Without a base URL the
     documents' ``@id``\\s are ``file:`` URLs under ``out``. ``publications=False`` writes the
-    people's documents only (their articles then link to no publication page)."""
+    people's documents only (their articles then link to no publication page).
+
+    ``snippets=True`` writes ``people/{slug}.html`` and ``publications/{slug}.html`` instead: the
+    same document inside ``<script type="application/ld+json">``, escaped to be pasted or
+    included verbatim in a host page (:func:`kg.export.escape.snippet`). A plain ``.jsonld``
+    document is valid JSON-LD but NOT safe to paste raw into a ``<script>`` element."""
     out = _out_dir(out)
-    base = base_url or out.resolve().as_uri() + "/"
+    if site is None and base_url is None:
+        base_url = out.resolve().as_uri() + "/"
+    options = _options(site, base_url, None, None)
     chosen = _people(store, people)
-    urls = site_urls(store, base, people=chosen)
+    urls = site_urls(store, options, people=chosen)
     job = _Job(
-        html=False, out=out, base=urls.base, everyone=urls.people, people=tuple(chosen),
-        publications=publications, force=force, shapes=shapes,
-        engine=engine, templates=None, site_name="",
+        html=False, out=out, site=options, everyone=urls.people, people=tuple(chosen),
+        publications=publications, force=force, shapes=shapes, engine=engine, snippets=snippets,
     )  # fmt: skip
     return _run(job, store).report
 
@@ -338,29 +378,31 @@ def export_html(
     store: Store,
     out: str | Path,
     *,
-    base_url: str,
+    site: SiteOptions | None = None,
+    base_url: str | None = None,
     people: Sequence[str] | None = None,
     templates: str | Path | None = None,
     force: bool = False,
     shapes: Shapes | None = None,
     engine: Literal["fast", "pyshacl"] = "fast",
-    site_name: str = "Research profiles",
+    site_name: str | None = None,
     publications: bool = True,
 ) -> ExportReport:
-    """Write the static site into ``out`` for serving at ``base_url`` (see the module doc).
+    """Write the static site into ``out`` for serving at the site's base URL (see the module doc).
 
-    ``publications=False`` writes the index and the profile pages only: publications are listed
-    on the profiles without a page (or link) of their own.
+    ``site`` holds the base URL, URL patterns, site name and templates
+    (:class:`~kg.export.options.SiteOptions`); ``base_url``/``templates``/``site_name`` are the
+    same without it. ``publications=False`` writes the index and the profile pages only:
+    publications are listed on the profiles without a page (or link) of their own.
     """
     out = _out_dir(out)
+    options = _options(site, base_url, templates, site_name)
     chosen = _people(store, people)
-    urls = site_urls(store, base_url, people=chosen)
-    env = environment(templates)  # fails early on a bad --templates
+    urls = site_urls(store, options, people=chosen)
+    env = environment(options.templates)  # fails early on a bad --templates
     job = _Job(
-        html=True, out=out, base=urls.base, everyone=urls.people, people=tuple(chosen),
-        publications=publications, force=force, shapes=shapes,
-        engine=engine, templates=str(templates) if templates is not None else None,
-        site_name=site_name,
+        html=True, out=out, site=options, everyone=urls.people, people=tuple(chosen),
+        publications=publications, force=force, shapes=shapes, engine=engine,
     )  # fmt: skip
     done = _run(job, store, env=env)
     report = done.report
@@ -372,7 +414,7 @@ def export_html(
             [(person, n) for person, n in done.listed if urls.person(person.iri) in written],
             urls,
             env=env,
-            site_name=site_name,
+            site_name=options.name,
         ),
     )
     report.written["other"] += 1
