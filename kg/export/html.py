@@ -88,27 +88,46 @@ def citation_date(date: str | None) -> str | None:
     return date[:4]
 
 
+_ORCID = "https://orcid.org/"
+
+
 def highwire_tags(work: Work, urls: SiteUrls) -> list[tuple[str, str]]:
     """The Highwire Press ``citation_*`` tags of a publication page, in Scholar's order.
 
-    ``citation_journal_title`` or ``citation_conference_title`` by ``kg:venueType``;
-    ``citation_pdf_url`` only when a PDF is known; an empty value is never written.
+    One ``citation_author`` per author in author order, each followed by its
+    ``citation_author_orcid`` when known; when some positions are unknown only the positioned
+    authors are given (a sequence with the others at its end would claim an order nobody
+    printed). By kind: ``citation_journal_title``, ``citation_conference_title``,
+    ``citation_dissertation_institution`` (thesis), ``citation_technical_report_institution``
+    (report); ``citation_arxiv_id`` for an arXiv identifier; ``citation_pdf_url`` only when a
+    PDF is known; an empty value is never written
+    (https://scholar.google.com/intl/en/scholar/inclusion.html#indexing).
 
-    >>> w = Work("w", "T", (Author("p", "A B", "A. B.", 1),), date="2024", venue="NeurIPS",
-    ...          venue_type="conference", doi="10.1/x")
+    >>> w = Work("w", "T", (Author("p", "A B", "A. B.", 1, same_as=("https://orcid.org/0000-0002-1825-0097",)),),
+    ...          date="2024", venue="NeurIPS", venue_type="conference", doi="10.1/x")
     >>> highwire_tags(w, SiteUrls("https://s/"))  # doctest: +NORMALIZE_WHITESPACE
-    [('citation_title', 'T'), ('citation_author', 'A B'), ('citation_publication_date', '2024'),
-     ('citation_conference_title', 'NeurIPS'), ('citation_doi', '10.1/x'),
-     ('citation_abstract_html_url', 'https://s/publications/w-...')]
+    [('citation_title', 'T'), ('citation_author', 'A B'), ('citation_author_orcid', '0000-0002-1825-0097'),
+     ('citation_publication_date', '2024'), ('citation_conference_title', 'NeurIPS'),
+     ('citation_doi', '10.1/x'), ('citation_abstract_html_url', 'https://s/publications/w-...')]
     """
     tags: list[tuple[str, str | None]] = [("citation_title", work.title)]
-    tags += [("citation_author", a.name) for a in work.authors]
+    for a in work.authors:
+        if a.position is None and not work.order_known:
+            continue
+        tags.append(("citation_author", a.name))
+        orcid = next((u[len(_ORCID) :] for u in a.same_as if u.startswith(_ORCID)), None)
+        tags.append(("citation_author_orcid", orcid))
     tags.append(("citation_publication_date", citation_date(work.date)))
-    if work.venue_type == "journal":
-        tags.append(("citation_journal_title", work.venue))
-    elif work.venue_type == "conference":
-        tags.append(("citation_conference_title", work.venue))
+    institution = {
+        "journal": "citation_journal_title",
+        "conference": "citation_conference_title",
+        "thesis": "citation_dissertation_institution",
+        "report": "citation_technical_report_institution",
+    }.get(work.venue_type or "")
+    if institution:
+        tags.append((institution, work.venue))
     tags.append(("citation_doi", work.doi))
+    tags += [("citation_arxiv_id", v) for pid, v in work.identifiers if pid.lower() == "arxiv"]
     tags.append(("citation_abstract_html_url", urls.work(work.iri)))
     tags.append(("citation_pdf_url", work.pdf_url))
     return [(name, value) for name, value in tags if value is not None and value.strip()]
@@ -168,6 +187,9 @@ class AuthorView:
     printed_name: str | None
     url: str | None
     me: bool = False
+    #: False when the source did not give this author's position (shown after the others,
+    #: marked as such: never silently as the last author)
+    placed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +206,18 @@ class WorkView:
     abstract: str | None
     doi: str | None
     links: tuple[Link, ...]
+    abstract_truncated: bool = False
+    kind: str | None = None  #: "Thesis", "Report", ... when not a plain article
+
+    @property
+    def placed(self) -> tuple[AuthorView, ...]:
+        """The authors whose position is known, in order."""
+        return tuple(a for a in self.authors if a.placed)
+
+    @property
+    def unplaced(self) -> tuple[AuthorView, ...]:
+        """The authors whose position is unknown (shown after the others, marked)."""
+        return tuple(a for a in self.authors if not a.placed)
 
 
 def _authors(
@@ -195,6 +229,7 @@ def _authors(
             a.printed_name,
             urls.person(a.iri) if urls.has_person_page(a.iri) else None,
             a.iri == me,
+            a.position is not None,
         )
         for a in authors
     )
@@ -217,7 +252,12 @@ def _work_view(work: Work, urls: SiteUrls, *, me: str | None = None) -> WorkView
         abstract=work.abstract,
         doi=work.doi,
         links=tuple(links),
+        abstract_truncated=work.abstract_truncated,
+        kind=_KIND_LABELS.get(work.venue_type or ""),
     )
+
+
+_KIND_LABELS = {"thesis": "Thesis", "report": "Report", "book": "Book", "preprint": "Preprint"}
 
 
 def render_profile(

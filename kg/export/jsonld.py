@@ -216,28 +216,56 @@ def _author(author: Author, page: str, urls: SiteUrls) -> dict[str, Any]:
     return node
 
 
+#: schema.org type(s) by kind of work (``kg:venueType``): a Report is an Article subtype; a thesis
+#: and a book stay ScholarlyArticle (Google reads authored works only as Articles,
+#: shapes/google.ttl) *and* say what they are (https://schema.org/Thesis, https://schema.org/Book)
+_TYPES: dict[str | None, str | list[str]] = {
+    "report": "Report",
+    "thesis": ["ScholarlyArticle", "Thesis"],
+    "book": ["ScholarlyArticle", "Book"],
+}
+
+
+def article_types(work: Work) -> list[str]:
+    """The ``@type``\\s of ``work``'s node, as a list."""
+    t = _TYPES.get(work.venue_type, "ScholarlyArticle")
+    return list(t) if isinstance(t, list) else [t]
+
+
 def _article(work: Work, page: str, urls: SiteUrls) -> dict[str, Any]:
-    """A ScholarlyArticle node (https://schema.org/ScholarlyArticle)."""
+    """A ScholarlyArticle node (https://schema.org/ScholarlyArticle), or the type of its kind.
+
+    Authors are in author order; authors whose position is unknown follow the positioned ones
+    (docs/export.md, "Authors as known"). A truncated abstract is left out: it is shown on the
+    page marked as cut short, and never published as if whole.
+    """
     has_page = urls.has_work_page(work.iri)
     # One paper, one @id on every page: its page's, else its own stable kg IRI (never a
     # fragment of the page that happens to show it).
     node: dict[str, Any] = {
-        "@type": "ScholarlyArticle",
+        "@type": _TYPES.get(work.venue_type, "ScholarlyArticle"),
         "@id": (urls.work(work.iri) + "#article") if has_page else work.iri,
     }
     _put(node, "headline", work.title)
     _put(node, "name", work.title)
     _put(node, "author", [_author(a, page, urls) for a in work.authors])
     _put(node, "datePublished", work.date)
-    _put(node, "abstract", work.abstract)
+    if not work.abstract_truncated:
+        _put(node, "abstract", work.abstract)
     _put(node, "identifier", _identifiers(work.identifiers))
     same_as = set(work.same_as)
     if work.url:
         same_as.add(work.url)
     _put(node, "sameAs", sorted(same_as))
-    if work.venue:
+    if work.venue and work.venue_type == "thesis":  # the degree-granting institution
+        _put(node, "sourceOrganization", {"@type": "Organization", "name": work.venue})
+    elif work.venue and work.venue_type == "report":  # the institution issuing the report
+        _put(node, "publisher", {"@type": "Organization", "name": work.venue})
+    elif work.venue:
         kind = "Periodical" if work.venue_type == "journal" else "CreativeWorkSeries"
         _put(node, "isPartOf", {"@type": kind, "name": work.venue})
+    if work.venue_type == "preprint":
+        _put(node, "creativeWorkStatus", "Preprint")
     _put(node, "url", urls.work(work.iri) if has_page else None)
     return node
 

@@ -100,6 +100,8 @@ class Work:
     title: str | None
     authors: tuple[Author, ...]
     abstract: str | None = None
+    #: the source cut the abstract short (``kg:abstractTruncated``): never shown as whole
+    abstract_truncated: bool = False
     date: str | None = None
     venue: str | None = None
     venue_type: str | None = None
@@ -113,6 +115,15 @@ class Work:
     def year(self) -> str | None:
         """The year of publication, or None."""
         return self.date[:4] if self.date else None
+
+    @property
+    def order_known(self) -> bool:
+        """True when every author's position is known (else the order is only partly known).
+
+        >>> Work("w", "T", (Author("a", "A", "A", 1), Author("b", "B", "B", None))).order_known
+        False
+        """
+        return all(a.position is not None for a in self.authors)
 
 
 @dataclass(frozen=True)
@@ -406,6 +417,7 @@ def _work(
         title=_one(props, SCHEMA + "headline") or _one(props, SCHEMA + "name"),
         authors=tuple(authors),
         abstract=_one(props, SCHEMA + "abstract"),
+        abstract_truncated=_one(props, KG + "abstractTruncated") in {"true", "1"},
         date=_one(props, SCHEMA + "datePublished"),
         venue=_one(vn, SCHEMA + "name"),
         venue_type=_one(vn, KG + "venueType"),
@@ -433,7 +445,7 @@ _WORK_LINKS = (KG + "authorship", SCHEMA + "isPartOf", SCHEMA + "identifier")
 _WORK_PROPS = (
     SCHEMA + "name", SCHEMA + "headline", SCHEMA + "abstract", SCHEMA + "datePublished",
     SCHEMA + "isPartOf", SCHEMA + "url", KG + "pdfUrl", SCHEMA + "sameAs", BIBO + "doi",
-    SCHEMA + "identifier", KG + "authorship",
+    SCHEMA + "identifier", KG + "authorship", KG + "abstractTruncated",
 )  # fmt: skip
 #: what is read of linked nodes: authorships, venues, organizations, topics, identifier nodes
 _NODE_PROPS = (

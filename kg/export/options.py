@@ -6,9 +6,10 @@ WordPress, a CMS) has other URLs; the markup must name *those* pages, or every `
 canonical link, sitemap entry and ``citation_abstract_html_url`` points at a page that does not
 exist. So the URL of each page comes from, first to last:
 
-1. ``url_map``: a JSON file ``{"<kg IRI or record key>": "<URL>", ...}`` — a person's or a
-   publication's kg IRI (``https://w3id.org/kg/id/person/orcid/0000-0002-1825-0097``), or the
-   ``id`` of its record in the input files (``ada``, matched against the IRI's ``key/`` form);
+1. ``url_map``: a JSON file ``{"<kg IRI or record id>": "<URL>", ...}`` — a person's or a
+   publication's kg IRI (``https://w3id.org/kg/id/person/orcid/0000-0002-1825-0097``), or, for
+   a record without an external identifier (whose IRI kg mints from its ``id``), that ``id``
+   (``ada`` stands for ``.../person/key/ada`` and ``.../pub/key/ada``);
 2. ``profile_url`` / ``publication_url``: a pattern with ``{slug}``
    (``https://lab.example.org/authors/{slug}/``), the slug kg gives the page (the file name of
    its snippet);
