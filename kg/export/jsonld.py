@@ -425,7 +425,6 @@ class PageParts:
         profiles in batches, so a publication's pages are built close together.
 
         >>> from kg.export.model import Author, Person, Profile, Work
-    from kg.export.options import SiteOptions
         >>> urls = SiteUrls("https://lab.example.org/", frozenset({"https://w3id.org/kg/id/person/key/ada"}))
         >>> ada = Author("https://w3id.org/kg/id/person/key/ada", "Ada", "A. Lovelace", 1, has_record=True)
         >>> work = Work("https://w3id.org/kg/id/pub/key/notes", "Notes", (ada,), date="1843")
