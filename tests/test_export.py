@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -149,12 +150,17 @@ def _url(out: Path, page: Path) -> str:
 
 def test_site_layout_sitemap_and_canonical_links(site: tuple[Path, Any, Path]) -> None:
     out, report, _ = site
-    assert report.written == {"profile": 2, "publication": 3, "other": 2}
+    assert report.written == {"profile": 2, "publication": 3, "other": 3}  # index, sitemap, robots
     assert (out / "index.html").is_file()
+    assert (out / "robots.txt").read_text("utf-8").endswith(f"Sitemap: {BASE}sitemap.xml\n")
     urls = {_url(out, p) for p in _pages(out)}
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
-    listed = {e.text for e in ET.parse(out / "sitemap.xml").getroot().findall("s:url/s:loc", ns)}
+    entries = ET.parse(out / "sitemap.xml").getroot().findall("s:url", ns)
+    listed = {e.findtext("s:loc", namespaces=ns) for e in entries}
     assert listed == urls | {BASE}
+    # every page has a lastmod: when its data last changed in kg (the source loads' time)
+    lastmods = [e.findtext("s:lastmod", namespaces=ns) for e in entries]
+    assert all(m and re.fullmatch(r"\d{4}-\d{2}-\d{2}", m) for m in lastmods), lastmods
     for page in _pages(out):
         canonical = visible(page.read_text("utf-8")).xpath("//link[@rel='canonical']/@href")
         assert canonical == [_url(out, page)]

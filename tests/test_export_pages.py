@@ -195,3 +195,19 @@ def test_bad_site_options_are_one_line_usage_errors(
     assert main([*args, *flags]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_pages_people_can_share(site: Path) -> None:
+    for page in [site / "index.html", *_pages(site)]:
+        tree = visible(page.read_text("utf-8"))
+        meta = {m.get("name") or m.get("property"): m.get("content") for m in tree.iter("meta")}
+        canonical = tree.xpath("//link[@rel='canonical']/@href")[0]
+        assert meta["description"] and len(meta["description"]) <= 160, page
+        assert meta["og:url"] == canonical and meta["og:title"] and meta["og:site_name"], page
+        assert meta["og:type"] in {"website", "profile", "article"}, page
+    (doc,) = extracted_jsonld((site / "index.html").read_text("utf-8"), BASE)
+    website, collection = doc["@graph"]
+    assert website["@type"] == "WebSite" and collection["@type"] == "CollectionPage"
+    listed = [i["url"] for i in collection["mainEntity"]["itemListElement"]]
+    shown = visible((site / "index.html").read_text("utf-8")).xpath("//table//a/@href")
+    assert listed == shown and len(listed) >= 10

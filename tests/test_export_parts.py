@@ -296,7 +296,7 @@ def test_each_work_is_read_once_across_batches(colleagues: EmbeddedStore) -> Non
 
 def test_site_without_publication_pages(colleagues: EmbeddedStore, tmp_path: Path) -> None:
     report = export_html(colleagues, tmp_path / "site", base_url=BASE, publications=False)
-    assert report.written == {"profile": 3, "publication": 0, "other": 2}
+    assert report.written == {"profile": 3, "publication": 0, "other": 3}
     assert not (tmp_path / "site" / "publications").exists()
     html = next((tmp_path / "site" / "people").glob("*/index.html")).read_text("utf-8")
     assert "/publications/" not in html

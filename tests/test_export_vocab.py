@@ -26,7 +26,14 @@ from rdflib import RDF, RDFS, Literal
 
 from kg.export import export_html, export_jsonld
 from kg.shared import project_root, shared_dir
-from tests.export_helpers import BASE, RECORDS, hostile_records, parse_jsonld, store_from
+from tests.export_helpers import (
+    BASE,
+    RECORDS,
+    extracted_jsonld,
+    hostile_records,
+    parse_jsonld,
+    store_from,
+)
 from tests.test_export_pages import KINDS
 
 S = rdflib.Namespace("https://schema.org/")
@@ -43,7 +50,9 @@ class Vocabulary:
         self.parents = {c: set(g.objects(c, RDFS.subClassOf)) for c in self.classes}
         self.domains = {p: set(g.objects(p, S.domainIncludes)) for p in self.properties}
         self.ranges = {p: set(g.objects(p, S.rangeIncludes)) for p in self.properties}
-        self.data_types = {c for c in self.classes if self.is_a(c, S.DataType) or S.DataType in set(g.objects(c, RDF.type))}  # fmt: skip
+        # Text, Number, Date... are typed schema:DataType; Integer, URL... are their subclasses
+        roots = set(g.subjects(RDF.type, S.DataType)) | {S.DataType}
+        self.data_types = {c for c in self.classes | roots if self.ancestors(c) & roots}
 
     def is_a(self, cls: rdflib.term.Node, ancestor: rdflib.term.Node) -> bool:
         return ancestor in self.ancestors(cls)
@@ -97,12 +106,16 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     store = store_from(RECORDS, tmp / "kinds.json", hostile_records(tmp), examples / "group", examples / "seed")  # fmt: skip
     export_jsonld(store, tmp / "docs", base_url=BASE, force=True)
     export_html(store, tmp / "site", base_url=BASE, force=True)
+    (doc,) = extracted_jsonld((tmp / "site" / "index.html").read_text("utf-8"), BASE)
+    (tmp / "docs" / "index.jsonld").write_text(json.dumps(doc), encoding="utf-8")
     return sorted((tmp / "docs").rglob("*.jsonld"))
 
 
 def test_the_vocabulary_is_read(vocabulary: Vocabulary) -> None:
     assert S.ScholarlyArticle in vocabulary.classes and S.author in vocabulary.properties
-    assert vocabulary.is_a(S.ScholarlyArticle, S.CreativeWork) and S.Text in vocabulary.data_types
+    assert vocabulary.is_a(S.ScholarlyArticle, S.CreativeWork)
+    assert {S.Text, S.URL, S.Integer, S.Date} <= vocabulary.data_types
+    assert S.Person not in vocabulary.data_types
 
 
 def test_every_exported_document_keeps_to_schema_orgs_vocabulary(

@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from kg.errors import UsageError
 from kg.export.escape import json_for_script
-from kg.export.jsonld import PageDocument, SiteUrls
+from kg.export.jsonld import CONTEXT, PageDocument, SiteUrls
 from kg.export.model import Author, Person, Profile, Work
 from kg.export.svg import coauthor_svg
 from kg.limits import CONTROL_CHARS
@@ -285,6 +285,9 @@ def render_profile(
         index_url=urls.base,
         page_url=page,
         title=person.name or "Profile",
+        description=profile_description(profile),
+        og_type="profile",
+        og_image=person.image,
         person=person,
         links=links,
         current=[a for a in person.affiliations if not a.ended],
@@ -310,6 +313,9 @@ def render_publication(
         index_url=urls.base,
         page_url=urls.work(work.iri),
         title=work.title or "Untitled publication",
+        description=publication_description(work),
+        og_type="article",
+        og_image=None,
         work=_work_view(work, urls),
         citation_tags=highwire_tags(work, urls),
         doc=doc,
@@ -341,6 +347,89 @@ def render_index(
         ),
         key=lambda d: (str(d["name"]).casefold(), str(d["url"])),
     )
+    n = len(rows)
+    description = (
+        f"{site_name}: {n} research profile{'s' if n != 1 else ''} with their publications."
+    )
     return env.get_template("index.html").render(
-        site_name=site_name, index_url=urls.base, page_url=urls.base, title=site_name, people=rows
+        site_name=site_name,
+        index_url=urls.base,
+        page_url=urls.base,
+        title=site_name,
+        people=rows,
+        description=description,
+        og_type="website",
+        og_image=None,
+        doc=index_document(rows, urls.base, site_name, description),
+    )
+
+
+def index_document(
+    rows: Sequence[Mapping[str, Any]], base: str, site_name: str, description: str
+) -> dict[str, Any]:
+    """The index page's JSON-LD: the WebSite and the CollectionPage listing every profile
+    (https://schema.org/WebSite, https://schema.org/CollectionPage, https://schema.org/ItemList).
+
+    >>> doc = index_document([{"name": "Ada", "url": "https://s/people/ada/"}], "https://s/", "Lab", "d")
+    >>> [n["@type"] for n in doc["@graph"]], doc["@graph"][1]["mainEntity"]["itemListElement"][0]["url"]
+    (['WebSite', 'CollectionPage'], 'https://s/people/ada/')
+    """
+    site = {"@type": "WebSite", "@id": base + "#website", "url": base, "name": site_name}
+    page = {
+        "@type": "CollectionPage",
+        "@id": base + "#page",
+        "url": base,
+        "name": site_name,
+        "description": description,
+        "isPartOf": {"@id": base + "#website"},
+        "mainEntity": {
+            "@type": "ItemList",
+            "numberOfItems": len(rows),
+            "itemListElement": [
+                {"@type": "ListItem", "position": i, "url": r["url"], "name": r["name"]}
+                for i, r in enumerate(rows, 1)
+            ],
+        },
+    }
+    return {"@context": CONTEXT, "@graph": [site, page]}
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    """``text`` on one line, cut at a word before ``limit`` characters with "…".
+
+    >>> _shorten("a  b\\nc"), _shorten("word " * 50, 20)
+    ('a b c', 'word word word…')
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.") + "…"
+
+
+def profile_description(profile: Profile) -> str:
+    """A profile page's meta description: the person's own description, else who they are."""
+    person = profile.person
+    if person.description:
+        return _shorten(person.description)
+    role = person.job_title or ""
+    orgs = ", ".join(
+        a.organization.name for a in person.affiliations if not a.ended and a.organization.name
+    )
+    who = ", ".join(x for x in (role, orgs) if x)
+    n = len(profile.works)
+    pubs = f"{n} publication{'s' if n != 1 else ''}"
+    return _shorten(f"{person.name or 'Profile'}{': ' + who if who else ''}. {pubs}.")
+
+
+def publication_description(work: Work) -> str:
+    """A publication page's meta description: its abstract (marked when cut short), else its
+    authors, venue and year."""
+    if work.abstract:
+        return _shorten(work.abstract + (" […]" if work.abstract_truncated else ""))
+    names = ", ".join(a.name for a in work.authors[:3]) + (
+        " et al." if len(work.authors) > 3 else ""
+    )
+    rest = ", ".join(x for x in (work.venue, work.year) if x)
+    return _shorten(
+        ". ".join(x for x in (work.title or "Untitled publication", names, rest) if x) + "."
     )

@@ -339,7 +339,7 @@ def publication_document(
     page_node: dict[str, Any] = {"@type": "ItemPage", "@id": page + "#page", "url": page}
     _put(page_node, "name", work.title)
     page_node["mainEntity"] = {"@id": article["@id"]}
-    _put(page_node, "dateModified", modified)
+    _put(page_node, "dateModified", modified or work.modified)
     return {"@context": CONTEXT, "@graph": [page_node, article]}
 
 
@@ -421,20 +421,20 @@ class PageDocument(Mapping[str, Any]):
 class PageParts:
     """Builds :class:`PageDocument`\\s for one export, each article serialized once.
 
-        ``limit`` bounds how many article parts are kept (oldest dropped first): an export reads
-        profiles in batches, so a publication's pages are built close together.
+    ``limit`` bounds how many article parts are kept (oldest dropped first): an export reads
+    profiles in batches, so a publication's pages are built close together.
 
-        >>> from kg.export.model import Author, Person, Profile, Work
-        >>> urls = SiteUrls("https://lab.example.org/", frozenset({"https://w3id.org/kg/id/person/key/ada"}))
-        >>> ada = Author("https://w3id.org/kg/id/person/key/ada", "Ada", "A. Lovelace", 1, has_record=True)
-        >>> work = Work("https://w3id.org/kg/id/pub/key/notes", "Notes", (ada,), date="1843")
-        >>> profile = Profile(Person(ada.iri, "Ada"), (work,))
-        >>> parts = PageParts()
-        >>> doc = parts.profile(profile, urls)
-        >>> doc.as_dict() == profile_document_for(profile, urls)
-        True
-        >>> parts.article(work, urls, has_page=True) is parts.article(work, urls, has_page=True)
-        True
+    >>> from kg.export.model import Author, Person, Profile, Work
+    >>> urls = SiteUrls("https://lab.example.org/", frozenset({"https://w3id.org/kg/id/person/key/ada"}))
+    >>> ada = Author("https://w3id.org/kg/id/person/key/ada", "Ada", "A. Lovelace", 1, has_record=True)
+    >>> work = Work("https://w3id.org/kg/id/pub/key/notes", "Notes", (ada,), date="1843")
+    >>> profile = Profile(Person(ada.iri, "Ada"), (work,))
+    >>> parts = PageParts()
+    >>> doc = parts.profile(profile, urls)
+    >>> doc.as_dict() == profile_document_for(profile, urls)
+    True
+    >>> parts.article(work, urls, has_page=True) is parts.article(work, urls, has_page=True)
+    True
     """
 
     def __init__(self, *, limit: int = 50_000) -> None:
@@ -483,6 +483,7 @@ class PageParts:
         page_node: dict[str, Any] = {"@type": "ItemPage", "@id": page + "#page", "url": page}
         _put(page_node, "name", work.title)
         page_node["mainEntity"] = {"@id": article.node["@id"]}
+        _put(page_node, "dateModified", work.modified)
         return PageDocument(page, [page_node], [article])
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pyoxigraph import NamedNode
 
@@ -110,6 +110,8 @@ class Work:
     doi: str | None = None
     same_as: tuple[str, ...] = ()
     identifiers: tuple[tuple[str, str], ...] = ()
+    #: when the data about this work last changed in kg (the newest source load describing it)
+    modified: str | None = None
 
     @property
     def year(self) -> str | None:
@@ -147,7 +149,8 @@ class Person:
 
 @dataclass(frozen=True)
 class Profile:
-    """A person with their publications (newest first) and when their data last changed."""
+    """A person with their publications (newest first) and when the data shown on their page
+    last changed (theirs or their works')."""
 
     person: Person
     works: tuple[Work, ...]
@@ -282,7 +285,9 @@ def _works_of(store: Store, people: Sequence[str]) -> dict[str, set[str]]:
 
 
 def _modified(store: Store, people: Sequence[str]) -> dict[str, str]:
-    """Latest ``prov:generatedAtTime`` of the source graphs that say something about each person."""
+    """Latest ``prov:generatedAtTime`` of the source graphs that say something about each subject
+    (a person or a work): when its data last changed in kg — an unchanged input is skipped on
+    re-ingest, so this does not move when nothing changed (docs/mapping.md, "Provenance")."""
     out: dict[str, str] = {}
     for chunk in _chunks(people):
         values = " ".join(_iri(p) for p in chunk)
@@ -295,6 +300,12 @@ def _modified(store: Store, people: Sequence[str]) -> dict[str, str]:
             if s is not None and m is not None:
                 out[s.value] = m.value
     return out
+
+
+def _latest(*stamps: str | None) -> str | None:
+    """The latest of ISO 8601 UTC timestamps (all written alike by kg, so they sort as text)."""
+    known = [s for s in stamps if s]
+    return max(known) if known else None
 
 
 def _identifiers(props: Props, nodes: dict[str, Props]) -> tuple[tuple[str, str], ...]:
@@ -522,8 +533,10 @@ class _Reader:
             self.authors.clear()
             missing = list(authors)
         self.authors.update(_describe(store, missing, _AUTHOR_PROPS))
+        changed = _modified(store, new_works)
         for w in new_works:
-            self.works[w] = _work(w, wprops[w], nodes, self.authors, self.sink)
+            work = _work(w, wprops[w], nodes, self.authors, self.sink)
+            self.works[w] = replace(work, modified=changed.get(w))
         modified = _modified(store, people)
         out = [
             Profile(
@@ -533,7 +546,10 @@ class _Reader:
                         (self.works[w] for w in self.works_by_person.get(p, ())), key=_work_order
                     )
                 ),
-                modified=modified.get(p),
+                modified=_latest(
+                    modified.get(p),
+                    *(self.works[w].modified for w in self.works_by_person.get(p, ())),
+                ),
             )
             for p in people
         ]

@@ -10,7 +10,9 @@ Layout (``base_url`` is where ``out`` will be served)::
     index.html                          every person with a profile page
     people/{slug}/index.html            one profile page per person
     publications/{slug}/index.html      one page per publication of those people
-    sitemap.xml                         every page written (https://www.sitemaps.org/protocol.html)
+    sitemap.xml                         every page written (https://www.sitemaps.org/protocol.html),
+                                        lastmod: when the page's data last changed in kg
+    robots.txt                          allows everything, names the sitemap
 
 Every page names itself with ``<link rel="canonical">``.
 """
@@ -288,7 +290,7 @@ def _run(job: _Job, store: Store, *, env: Any = None) -> _Done:
         else:
             text = render_publication(item, doc, page_urls, env=env, site_name=site_name)
             path = folder / name / "index.html"
-            sitemap.append((url, None))
+            sitemap.append((url, item.modified))
         t0 = time.perf_counter()
         _write(path, text)
         spent = time.perf_counter() - t0
@@ -406,7 +408,8 @@ def export_html(
     )  # fmt: skip
     done = _run(job, store, env=env)
     report = done.report
-    sitemap = [(urls.base, None), *done.sitemap]
+    newest = max((m for _, m in done.sitemap if m), default=None)
+    sitemap = [(urls.base, newest), *done.sitemap]
     written = {u for u, _ in sitemap}
     _write(
         out / "index.html",
@@ -420,7 +423,21 @@ def export_html(
     report.written["other"] += 1
     _write(out / "sitemap.xml", _sitemap(sitemap))
     report.written["other"] += 1
+    _write(out / "robots.txt", robots_txt(urls.base))
+    report.written["other"] += 1
     return report
+
+
+def robots_txt(base: str) -> str:
+    """robots.txt (RFC 9309) allowing every page and naming the sitemap
+    (https://www.sitemaps.org/protocol.html#submit_robots).
+
+    >>> print(robots_txt("https://lab.example.org/"), end="")
+    User-agent: *
+    Allow: /
+    Sitemap: https://lab.example.org/sitemap.xml
+    """
+    return f"User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n"
 
 
 def _sitemap(entries: Sequence[tuple[str, str | None]]) -> str:
