@@ -364,7 +364,7 @@ def cmd_export_jsonld(args: argparse.Namespace) -> int:
     with _opened(args, read_only=True) as store:
         report = export_jsonld(store, args.out, site=site, people=args.person or None,
                                force=args.force, publications=args.publications,
-                               snippets=snippets)  # fmt: skip
+                               snippets=snippets, incremental=args.incremental)  # fmt: skip
     return _print_export(report)
 
 
@@ -374,8 +374,16 @@ def cmd_export_html(args: argparse.Namespace) -> int:
     site = _site_options(args)
     with _opened(args, read_only=True) as store:
         report = export_html(store, args.out, site=site, people=args.person or None,
-                             force=args.force, publications=args.publications)  # fmt: skip
+                             force=args.force, publications=args.publications,
+                             incremental=args.incremental)  # fmt: skip
     return _print_export(report)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from kg.export.serve import serve
+
+    serve(args.dir, port=args.port, base_url=args.base_url, announce=lambda line: _err(line))
+    return 0
 
 
 def cmd_plot_coauthors(args: argparse.Namespace) -> int:
@@ -560,7 +568,19 @@ def _build_parser() -> _Parser:
                        help="write pages that fail the Google/Scholar checks too (with a warning)")  # fmt: skip
         e.add_argument("--no-publication-pages", dest="publications", action="store_false",
                        help="profile pages only: publications are listed on them, without pages of their own")  # fmt: skip
+        e.add_argument("--rebuild", dest="incremental", action="store_false",
+                       help="build every page, not only those new data changes (files are still "
+                       "rewritten only when their content changed)")  # fmt: skip
         _store_options(e)
+
+    p = command("serve", "Preview a site written by kg export html on 127.0.0.1, links working.",
+                "kg serve out/site --port 8000", cmd_serve)  # fmt: skip
+    p.add_argument(
+        "dir", metavar="DIR", type=Path, help="the site's directory (kg export html --out)"
+    )
+    p.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0: any free port)")  # fmt: skip
+    p.add_argument("--base-url", metavar="URL",
+                   help="the base URL the site was written for (default: read from its index page)")  # fmt: skip
 
     p = command("plot", "Draw pictures of the graph.",
                 "kg plot coauthors --person https://w3id.org/kg/id/person/orcid/0000-0002-1825-0097 --out ada.svg",

@@ -322,29 +322,30 @@ def render_publication(
     )
 
 
+def index_row(person: Person, count: int, urls: SiteUrls) -> dict[str, Any]:
+    """What the index shows of one person (JSON-serializable: kept between exports)."""
+    return {
+        "name": person.name or person.iri,
+        "url": urls.person(person.iri),
+        "job_title": person.job_title,
+        "organizations": [
+            a.organization.name for a in person.affiliations if not a.ended and a.organization.name
+        ],
+        "publications": count,
+    }
+
+
 def render_index(
-    people: Sequence[tuple[Person, int]],
+    people: Sequence[tuple[Person, int]] | Sequence[Mapping[str, Any]],
     urls: SiteUrls,
     *,
     env: jinja2.Environment,
     site_name: str = "Research profiles",
 ) -> str:
-    """The index page: every person with a profile page, with their number of publications."""
+    """The index page: every person with a profile page, with their number of publications
+    (``people``: (person, count) pairs, or rows of :func:`index_row`)."""
     rows = sorted(
-        (
-            {
-                "name": person.name or person.iri,
-                "url": urls.person(person.iri),
-                "job_title": person.job_title,
-                "organizations": [
-                    a.organization.name
-                    for a in person.affiliations
-                    if not a.ended and a.organization.name
-                ],
-                "publications": count,
-            }
-            for person, count in people
-        ),
+        (r if isinstance(r, Mapping) else index_row(r[0], r[1], urls) for r in people),
         key=lambda d: (str(d["name"]).casefold(), str(d["url"])),
     )
     n = len(rows)

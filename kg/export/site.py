@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -30,12 +30,19 @@ from xml.sax.saxutils import escape
 from kg.errors import EXIT_DATA, EXIT_OK, UsageError
 from kg.export.check import PageCheck, PageChecker, PageProblem, Shapes, check_page
 from kg.export.escape import snippet
-from kg.export.html import environment, render_index, render_profile, render_publication
+from kg.export.html import (
+    environment,
+    index_row,
+    render_index,
+    render_profile,
+    render_publication,
+)
+from kg.export.incremental import Manifest, PageEntry, affected_people, fingerprint, sha256
 from kg.export.jsonld import PageDocument, PageParts, SiteUrls, slug
 from kg.export.links import DroppedLink
-from kg.export.model import Person, Profile, Work, iter_profiles, profile_people
+from kg.export.model import Profile, Work, iter_profiles, profile_people
 from kg.export.options import SiteOptions
-from kg.store import Store
+from kg.store import Store, load_graphs
 
 __all__ = ["ExportReport", "HeldBack", "PageNote", "export_html", "export_jsonld", "site_urls"]
 
@@ -78,6 +85,13 @@ class ExportReport:
     forced: list[PageNote] = field(default_factory=list)
     #: links from the data that were not written (not http, https or mailto), with their record
     dropped_links: list[DroppedLink] = field(default_factory=list)
+    #: pages "added", "changed" (rewritten), "unchanged" (left as they were) and "removed"
+    #: (stale pages of an earlier export into the same directory), see kg.export.incremental
+    changes: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("added", "changed", "unchanged", "removed"), 0)
+    )
+    #: True when only the pages the new data can change were built (kg.export.incremental)
+    incremental: bool = False
     #: seconds spent per stage: "read" (store to profiles), "build" (JSON-LD documents),
     #: "check" (shapes), "render" (HTML, or the documents' JSON text), "write" (files)
     stages: dict[str, float] = field(
@@ -116,6 +130,13 @@ class ExportReport:
         if self.dropped_links:
             n = len(self.dropped_links)
             text += f"; {n} unsafe link{'s' if n != 1 else ''} dropped"
+        c = self.changes
+        text += (
+            f"; {c['added']} added, {c['changed']} changed, {c['unchanged']} unchanged,"
+            f" {c['removed']} removed"
+        )
+        if self.incremental:
+            text += " (incremental)"
         return text
 
 
@@ -192,6 +213,7 @@ def _walk(
     emit: Callable[[Kind, str, Any, PageDocument, SiteUrls], None],
     *,
     publications: bool = True,
+    known_works: Iterable[str] = (),
 ) -> Iterator[Profile]:
     """Check and emit publication pages, then profile pages, batch by batch; yield profiles.
 
@@ -200,7 +222,9 @@ def _walk(
     its own page and on every profile page that lists it.
     """
     work_pages: dict[str, bool] = {}
-    written: set[str] = set()  # live: profile pages link only to publication pages written
+    # live: profile pages link only to publication pages written (now, or by the export an
+    # incremental one continues)
+    written: set[str] = set(known_works)
     scoped = urls.scoped(written)
     all_works = urls.scoped(None)
     parts = PageParts()
@@ -256,15 +280,24 @@ class _Job:
     shapes: Shapes | None
     engine: Literal["fast", "pyshacl"]
     snippets: bool = False  #: JSON-LD as ``<script>`` snippets (``.html``), not ``.jsonld``
+    incremental: bool = True  #: build only what new loads change, when a manifest allows
+
+    def fingerprint(self) -> str:
+        kind = "html" if self.html else "snippets" if self.snippets else "jsonld"
+        s = self.site
+        return fingerprint(
+            kind, s.base_url, s.profile_url, s.publication_url, s.mapped, s.site_name,
+            self.publications, self.force, self.engine, self.shapes is not None,
+            sorted(self.everyone), self.people, templates=s.templates,
+        )  # fmt: skip
 
 
 @dataclass
 class _Done:
-    """What was written: the report, and for a site the index rows and sitemap entries."""
+    """What was written: the report and the new manifest (pages, index rows)."""
 
     report: ExportReport
-    listed: list[tuple[Person, int]]
-    sitemap: list[tuple[str, str | None]]
+    manifest: Manifest
 
 
 def _run(job: _Job, store: Store, *, env: Any = None) -> _Done:
@@ -274,41 +307,73 @@ def _run(job: _Job, store: Store, *, env: Any = None) -> _Done:
     if job.html and env is None:
         env = environment(job.site.templates)
     site_name = job.site.name
-    sitemap: list[tuple[str, str | None]] = []
+    options = job.fingerprint()
+    old = Manifest.read(job.out)
+    people: Sequence[str] = job.people
+    graphs: set[str] | None = None
+    if job.incremental and old is not None and old.options == options:
+        found = affected_people(store, old.graphs, job.people)
+        if found is not None:
+            chosen = set(found[0])
+            people, graphs = [p for p in job.people if p in chosen], found[1]
+            report.incremental = True
+    if graphs is None:
+        graphs = set(load_graphs(store))
+    pages: dict[str, PageEntry] = {}
 
     def emit(kind: Kind, url: str, item: Any, doc: PageDocument, page_urls: SiteUrls) -> None:
-        name = slug(item.person.iri, "person/") if kind == "profile" else slug(item.iri, "pub/")
-        folder = job.out / ("people" if kind == "profile" else "publications")
+        iri = item.person.iri if kind == "profile" else item.iri
+        name = slug(iri, "person/" if kind == "profile" else "pub/")
+        folder = "people" if kind == "profile" else "publications"
         if env is None and job.snippets:
-            path, text = folder / f"{name}.html", snippet(doc.text())
+            rel, text = f"{folder}/{name}.html", snippet(doc.text())
         elif env is None:
-            path, text = folder / f"{name}.jsonld", doc.text() + "\n"
+            rel, text = f"{folder}/{name}.jsonld", doc.text() + "\n"
         elif kind == "profile":
             text = render_profile(item, doc, page_urls, env=env, site_name=site_name)
-            path = folder / name / "index.html"
-            sitemap.append((url, item.modified))
+            rel = f"{folder}/{name}/index.html"
         else:
             text = render_publication(item, doc, page_urls, env=env, site_name=site_name)
-            path = folder / name / "index.html"
-            sitemap.append((url, item.modified))
+            rel = f"{folder}/{name}/index.html"
         t0 = time.perf_counter()
-        _write(path, text)
+        entry = PageEntry(sha256(text), kind, iri, url, item.modified)
+        before = old.pages.get(rel) if old is not None else None
+        path = job.out / rel
+        if before is not None and before.sha == entry.sha and path.is_file():
+            report.changes["unchanged"] += 1
+        else:
+            _write(path, text)
+            report.changes["changed" if before is not None else "added"] += 1
+        pages[rel] = entry
         spent = time.perf_counter() - t0
         report.stages["write"] += spent
         report.stages["render"] -= spent  # emit's time is counted as render by _walk
         report.written[kind] += 1
 
-    walk = _walk(
-        store,
-        job.people,
-        urls,
-        gate,
-        emit,
-        publications=job.publications,
+    known = (
+        {e.iri for e in old.pages.values() if e.kind == "publication"}
+        if report.incremental and old is not None
+        else ()
     )
+    walk = _walk(store, people, urls, gate, emit, publications=job.publications, known_works=known)
     # the index needs only who has a page and how many publications: keep no whole profiles
-    listed = [(p.person, len(p.works)) for p in walk]
-    return _Done(report, listed, sitemap)
+    rows = {p.person.iri: index_row(p.person, len(p.works), urls) for p in walk}
+    manifest = Manifest(options, sorted(graphs))
+    if report.incremental and old is not None:
+        rebuilt = set(people)
+        # pages of the people rebuilt that were not produced again (held back now) go
+        gone = {
+            rel for rel, e in old.pages.items() if e.kind == "profile" and e.iri in rebuilt
+        } - set(pages)
+        report.changes["removed"] = old.remove_stale(job.out, set(old.pages) - gone)
+        manifest.pages = {rel: e for rel, e in old.pages.items() if rel not in gone} | pages
+        manifest.index = {k: v for k, v in old.index.items() if k not in rebuilt} | rows
+    else:
+        report.changes["removed"] = old.remove_stale(job.out, pages) if old is not None else 0
+        manifest.pages, manifest.index = pages, rows
+    profiles = {e.iri for e in manifest.pages.values() if e.kind == "profile"}
+    manifest.index = {k: v for k, v in manifest.index.items() if k in profiles}
+    return _Done(report, manifest)
 
 
 def _out_dir(out: str | Path) -> Path:
@@ -353,6 +418,7 @@ def export_jsonld(
     engine: Literal["fast", "pyshacl"] = "fast",
     publications: bool = True,
     snippets: bool = False,
+    incremental: bool = True,
 ) -> ExportReport:
     """Write one JSON-LD document per person (``people/{slug}.jsonld``) and per publication
     (``publications/{slug}.jsonld``), each checked like a page. Without a base URL the
@@ -372,8 +438,11 @@ def export_jsonld(
     job = _Job(
         html=False, out=out, site=options, everyone=urls.people, people=tuple(chosen),
         publications=publications, force=force, shapes=shapes, engine=engine, snippets=snippets,
+        incremental=incremental,
     )  # fmt: skip
-    return _run(job, store).report
+    done = _run(job, store)
+    done.manifest.write(out)
+    return done.report
 
 
 def export_html(
@@ -389,6 +458,7 @@ def export_html(
     engine: Literal["fast", "pyshacl"] = "fast",
     site_name: str | None = None,
     publications: bool = True,
+    incremental: bool = True,
 ) -> ExportReport:
     """Write the static site into ``out`` for serving at the site's base URL (see the module doc).
 
@@ -405,26 +475,23 @@ def export_html(
     job = _Job(
         html=True, out=out, site=options, everyone=urls.people, people=tuple(chosen),
         publications=publications, force=force, shapes=shapes, engine=engine,
+        incremental=incremental,
     )  # fmt: skip
     done = _run(job, store, env=env)
-    report = done.report
-    newest = max((m for _, m in done.sitemap if m), default=None)
-    sitemap = [(urls.base, newest), *done.sitemap]
-    written = {u for u, _ in sitemap}
+    report, manifest = done.report, done.manifest
+    entries = sorted(manifest.pages.values(), key=lambda e: (e.kind != "profile", e.url))
+    newest = max((e.lastmod for e in entries if e.lastmod), default=None)
+    sitemap = [(urls.base, newest), *((e.url, e.lastmod) for e in entries)]
     _write(
         out / "index.html",
-        render_index(
-            [(person, n) for person, n in done.listed if urls.person(person.iri) in written],
-            urls,
-            env=env,
-            site_name=options.name,
-        ),
+        render_index(list(manifest.index.values()), urls, env=env, site_name=options.name),
     )
     report.written["other"] += 1
     _write(out / "sitemap.xml", _sitemap(sitemap))
     report.written["other"] += 1
     _write(out / "robots.txt", robots_txt(urls.base))
     report.written["other"] += 1
+    manifest.write(out)
     return report
 
 
