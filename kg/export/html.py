@@ -17,6 +17,7 @@ can override any one of them (``base.html`` holds the style) and keep the others
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,7 +146,22 @@ def _no_controls(value: Any) -> Any:
 
 
 def environment(templates: str | Path | None = None) -> jinja2.Environment:
-    """The Jinja2 environment: autoescaping on for every template, ``templates`` first if given."""
+    """The Jinja2 environment: autoescaping on for every template, ``templates`` first if given.
+
+    The bundled-only environment is made once per process (its compiled templates are reused:
+    compiling them costs ~0.07 s, most of a small incremental export).
+    """
+    if templates is None:
+        return _bundled()
+    return _environment(templates)
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled() -> jinja2.Environment:
+    return _environment(None)
+
+
+def _environment(templates: str | Path | None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if templates is not None:
         if not Path(templates).is_dir():

@@ -31,9 +31,17 @@ from pathlib import Path
 from typing import Any
 
 from kg.store import Store, load_graphs, query_select
-from kg.vocab import SCHEMA
+from kg.vocab import KG, SCHEMA
 
-__all__ = ["MANIFEST", "Manifest", "PageEntry", "affected_people", "fingerprint", "sha256"]
+__all__ = [
+    "MANIFEST",
+    "Manifest",
+    "PageEntry",
+    "affected_people",
+    "fingerprint",
+    "known_people",
+    "sha256",
+]
 
 MANIFEST = ".kg-export.json"
 _VERSION = 1
@@ -63,6 +71,8 @@ class Manifest:
     pages: dict[str, PageEntry] = field(default_factory=dict)
     #: person IRI -> the index row of their profile (sites only)
     index: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: everyone with a Person record when the export chose everyone (None: people were given)
+    everyone: list[str] | None = None
 
     @classmethod
     def read(cls, out: Path) -> Manifest | None:
@@ -76,6 +86,7 @@ class Manifest:
                 graphs=[str(g) for g in data["graphs"]],
                 pages={rel: PageEntry(*entry) for rel, entry in data["pages"].items()},
                 index=dict(data.get("index", {})),
+                everyone=data.get("everyone"),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
@@ -91,6 +102,7 @@ class Manifest:
                 for rel, e in sorted(self.pages.items())
             },
             "index": self.index,
+            "everyone": self.everyone,
         }
         tmp = out / (MANIFEST + ".tmp")
         tmp.write_text(
@@ -153,6 +165,25 @@ def _column(store: Store, sparql: str) -> set[str]:
 def current_graphs(store: Store) -> list[str]:
     """The source load graphs in the store now."""
     return load_graphs(store)
+
+
+def known_people(store: Store, old: Manifest) -> list[str] | None:
+    """Everyone with a Person record, from the manifest plus the people the loads added since
+    bring; None when a load went away or the manifest does not know (ask the store)."""
+    if old.everyone is None:
+        return None
+    now = set(current_graphs(store))
+    if set(old.graphs) - now:
+        return None
+    added = sorted(now - set(old.graphs))
+    people = set(old.everyone)
+    for chunk in _chunks(added, 50):
+        people |= _column(
+            store,
+            f"SELECT DISTINCT ?p WHERE {{ VALUES ?g {{ {_values(chunk)} }} GRAPH ?g {{ "
+            f"?p a <{SCHEMA}Person> ; <{KG}recordNumber> ?n }} }}",
+        )
+    return sorted(people)
 
 
 def affected_people(

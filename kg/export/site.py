@@ -37,7 +37,14 @@ from kg.export.html import (
     render_profile,
     render_publication,
 )
-from kg.export.incremental import Manifest, PageEntry, affected_people, fingerprint, sha256
+from kg.export.incremental import (
+    Manifest,
+    PageEntry,
+    affected_people,
+    fingerprint,
+    known_people,
+    sha256,
+)
 from kg.export.jsonld import PageDocument, PageParts, SiteUrls, slug
 from kg.export.links import DroppedLink
 from kg.export.model import Profile, Work, iter_profiles, profile_people
@@ -150,10 +157,17 @@ def site_urls(
     return SiteUrls(options.base_url, frozenset(chosen), None, options)
 
 
-def _people(store: Store, people: Sequence[str] | None) -> list[str]:
-    if people is None:
-        return profile_people(store)
-    return list(dict.fromkeys(people))
+def _people(store: Store, people: Sequence[str] | None, old: Manifest | None = None) -> list[str]:
+    """The people exported: ``people``, else everyone with a Person record — known from the
+    manifest of an earlier export into ``out`` plus the people new loads added, when that is
+    allowed (asking the store for every person costs ~0.07 s per 100k triples)."""
+    if people is not None:
+        return list(dict.fromkeys(people))
+    if old is not None:
+        known = known_people(store, old)
+        if known is not None:
+            return known
+    return profile_people(store)
 
 
 _MADE: set[Path] = set()
@@ -281,6 +295,8 @@ class _Job:
     engine: Literal["fast", "pyshacl"]
     snippets: bool = False  #: JSON-LD as ``<script>`` snippets (``.html``), not ``.jsonld``
     incremental: bool = True  #: build only what new loads change, when a manifest allows
+    chosen: bool = False  #: ``people`` was given (else: everyone with a Person record)
+    previous: Manifest | None = None  #: the manifest of the export before, when incremental
 
     def fingerprint(self) -> str:
         kind = "html" if self.html else "snippets" if self.snippets else "jsonld"
@@ -288,7 +304,7 @@ class _Job:
         return fingerprint(
             kind, s.base_url, s.profile_url, s.publication_url, s.mapped, s.site_name,
             self.publications, self.force, self.engine, self.shapes is not None,
-            sorted(self.everyone), self.people, templates=s.templates,
+            self.people if self.chosen else None, templates=s.templates,
         )  # fmt: skip
 
 
@@ -308,7 +324,7 @@ def _run(job: _Job, store: Store, *, env: Any = None) -> _Done:
         env = environment(job.site.templates)
     site_name = job.site.name
     options = job.fingerprint()
-    old = Manifest.read(job.out)
+    old = job.previous if job.incremental else Manifest.read(job.out)
     people: Sequence[str] = job.people
     graphs: set[str] | None = None
     if job.incremental and old is not None and old.options == options:
@@ -358,7 +374,9 @@ def _run(job: _Job, store: Store, *, env: Any = None) -> _Done:
     walk = _walk(store, people, urls, gate, emit, publications=job.publications, known_works=known)
     # the index needs only who has a page and how many publications: keep no whole profiles
     rows = {p.person.iri: index_row(p.person, len(p.works), urls) for p in walk}
-    manifest = Manifest(options, sorted(graphs))
+    manifest = Manifest(
+        options, sorted(graphs), everyone=None if job.chosen else sorted(job.everyone)
+    )
     if report.incremental and old is not None:
         rebuilt = set(people)
         # pages of the people rebuilt that were not produced again (held back now) go
@@ -433,12 +451,13 @@ def export_jsonld(
     if site is None and base_url is None:
         base_url = out.resolve().as_uri() + "/"
     options = _options(site, base_url, None, None)
-    chosen = _people(store, people)
+    old = Manifest.read(out) if incremental else None
+    chosen = _people(store, people, old)
     urls = site_urls(store, options, people=chosen)
     job = _Job(
         html=False, out=out, site=options, everyone=urls.people, people=tuple(chosen),
         publications=publications, force=force, shapes=shapes, engine=engine, snippets=snippets,
-        incremental=incremental,
+        incremental=incremental, chosen=people is not None, previous=old,
     )  # fmt: skip
     done = _run(job, store)
     done.manifest.write(out)
@@ -469,13 +488,14 @@ def export_html(
     """
     out = _out_dir(out)
     options = _options(site, base_url, templates, site_name)
-    chosen = _people(store, people)
+    old = Manifest.read(out) if incremental else None
+    chosen = _people(store, people, old)
     urls = site_urls(store, options, people=chosen)
     env = environment(options.templates)  # fails early on a bad --templates
     job = _Job(
         html=True, out=out, site=options, everyone=urls.people, people=tuple(chosen),
         publications=publications, force=force, shapes=shapes, engine=engine,
-        incremental=incremental,
+        incremental=incremental, chosen=people is not None, previous=old,
     )  # fmt: skip
     done = _run(job, store, env=env)
     report, manifest = done.report, done.manifest
