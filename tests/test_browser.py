@@ -134,3 +134,39 @@ def test_screenshot_of_a_profile_page(served: tuple[str, Path], browser: Any) ->
     assert browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
     assert browser.find_element("css selector", "h1").text == "Ada Lovelace"
+
+
+#: a label's rendered size: its font size times the scale the SVG is drawn at
+_LABEL_SIZES = """
+const out = [];
+for (const t of document.querySelectorAll('svg.kg-coauthors text, svg.kg-years text')) {
+  const size = parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a;
+  out.push([t.textContent, size]);
+}
+return {labels: out, scroll: document.documentElement.scrollWidth, width: window.innerWidth};
+"""
+
+
+def test_chart_labels_are_readable_on_a_phone(
+    served: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """At 390 px wide (a phone), every label of the co-author picture and the publications-per-
+    year chart is drawn at >= 11 px, and nothing makes the page scroll sideways."""
+    base, root = served
+    with chromium(tmp_path_factory.mktemp("chromium-phone")) as phone:
+        # headless Chromium's window is at least 500 px wide: emulate the phone's viewport
+        phone.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                              {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})  # fmt: skip
+        measured = 0
+        for page in sorted(root.glob("people/*/index.html")):
+            phone.get(f"{base}people/{page.parent.name}/")
+            got = phone.execute_script(_LABEL_SIZES)
+            assert got["width"] == 390, got["width"]
+            assert got["scroll"] <= got["width"], f"{page.parent.name}: the page scrolls sideways"
+            small = [(text, round(size, 1)) for text, size in got["labels"] if size < 11]
+            assert not small, f"{page.parent.name}: labels under 11 px: {small[:5]}"
+            measured += len(got["labels"])
+        assert measured >= 50
+        phone.get(f"{base}people/orcid-0000-0002-1825-0097/")
+        ARTIFACTS.mkdir(exist_ok=True)
+        assert phone.save_screenshot(str(ARTIFACTS / "profile-page-phone.png"))

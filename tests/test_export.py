@@ -342,7 +342,7 @@ def test_cli_export_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     svg = tmp_path / "ada.svg"
     assert main(["plot", "coauthors", "--store", str(db), "--person", ADA, "--out", str(svg)]) == 0
     root = ET.fromstring(svg.read_text("utf-8"))
-    labels = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    labels = {"".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")}
     assert {
         "Charles Babbage",
         "Mary Somerville",

@@ -26,7 +26,7 @@ from tests.export_helpers import (
 )
 
 KINDS = [
-    {"type": "Person", "id": "grace", "name": "Grace Hopper", "orcid": "0000-0002-1825-0097"},
+    {"type": "Person", "id": "grace", "name": "Grace Hopper", "orcid": "0000-0003-1415-9269"},
     {"type": "Publication", "id": "thesis", "title": "On Compilers", "date": "1934",
      "venue": "Yale University", "venue_type": "thesis", "authors": [{"name": "Grace Hopper", "person": "grace"}],
      "abstract": "A thesis abstract that the source cut", "abstract_truncated": True},
@@ -135,7 +135,7 @@ def test_types_and_scholar_tags_by_kind(site: Path) -> None:
     assert thesis["@type"] == ["ScholarlyArticle", "Thesis"] and "isPartOf" not in thesis
     assert thesis["sourceOrganization"] == {"@type": "Organization", "name": "Yale University"}
     assert ("citation_dissertation_institution", "Yale University") in tags
-    assert ("citation_author_orcid", "0000-0002-1825-0097") in tags
+    assert ("citation_author_orcid", "0000-0003-1415-9269") in tags
     report, tags = by_name["A Manual"]
     assert report["@type"] == "Report" and report["publisher"]["name"] == "Remington Rand"
     assert ("citation_technical_report_institution", "Remington Rand") in tags
@@ -211,3 +211,24 @@ def test_pages_people_can_share(site: Path) -> None:
     listed = [i["url"] for i in collection["mainEntity"]["itemListElement"]]
     shown = visible((site / "index.html").read_text("utf-8")).xpath("//table//a/@href")
     assert listed == shown and len(listed) >= 10
+
+
+def test_profile_pages_chart_years_and_say_what_the_data_lacks(site: Path, tmp_path: Path) -> None:
+    ada = visible((site / "people/orcid-0000-0002-1825-0097/index.html").read_text("utf-8"))
+    (chart,) = ada.xpath("//section[@class='years']//*[local-name()='svg']")
+    bars = chart.xpath(".//*[local-name()='title']/text()")
+    assert "2023: 1 publication" in bars and "2024: 1 publication" in bars
+    assert not ada.xpath("//script[not(@type='application/ld+json')]")  # no JavaScript
+    records = tmp_path / "bare.json"
+    records.write_text(json.dumps([
+        {"type": "Person", "id": "bare", "name": "Bare Data"},
+        *({"type": "Publication", "id": f"b{i}", "title": f"Paper {i}",
+           "authors": [{"name": "Bare Data", "person": "bare"}]} for i in range(2)),
+    ]), encoding="utf-8")  # fmt: skip
+    out = tmp_path / "bare-site"
+    export_html(store_from(records), out, base_url=BASE, publications=False)
+    page = visible((out / "people/key-bare/index.html").read_text("utf-8"))
+    gaps = [p.text_content() for p in page.xpath("//*[@data-kg-gap]")]
+    assert gaps == ["None of the 2 publications has a year in the data.",
+                    "None of the 2 publications has a venue in the data."]  # fmt: skip
+    assert not page.xpath("//section[@class='years']")

@@ -30,7 +30,7 @@ from kg.errors import UsageError
 from kg.export.escape import json_for_script
 from kg.export.jsonld import CONTEXT, PageDocument, SiteUrls
 from kg.export.model import Author, Person, Profile, Work
-from kg.export.svg import coauthor_svg
+from kg.export.svg import coauthor_svg, years_svg
 from kg.limits import CONTROL_CHARS
 
 __all__ = [
@@ -311,6 +311,8 @@ def render_profile(
         works=[_work_view(w, urls, me=person.iri) for w in profile.works],
         modified=profile.modified,
         svg=Markup(coauthor_svg(profile, link=coauthors)),  # noqa: S704 - every text in it is escaped
+        years=Markup(chart) if (chart := years_svg(profile)) else None,  # noqa: S704 - escaped
+        gaps=data_gaps(profile),
         doc=doc,
     )
 
@@ -436,6 +438,26 @@ def profile_description(profile: Profile) -> str:
     n = len(profile.works)
     pubs = f"{n} publication{'s' if n != 1 else ''}"
     return _shorten(f"{person.name or 'Profile'}{': ' + who if who else ''}. {pubs}.")
+
+
+def data_gaps(profile: Profile) -> list[str]:
+    """What the profile's data does not say, for the page to say so rather than look complete.
+
+    >>> from kg.export.model import Person
+    >>> data_gaps(Profile(Person("p", "A"), (Work("a", "T", ()), Work("b", "U", (), date="2020"))))
+    ['1 of 2 publications has no year in the data.', 'None of the 2 publications has a venue in the data.']
+    """
+    n = len(profile.works)
+    out = []
+    for what, missing in (
+        ("year", sum(1 for w in profile.works if not w.year)),
+        ("venue", sum(1 for w in profile.works if not w.venue)),
+    ):
+        if missing == n and n:
+            out.append(f"None of the {n} publications has a {what} in the data." if n > 1 else f"The publication has no {what} in the data.")  # fmt: skip
+        elif missing:
+            out.append(f"{missing} of {n} publications {'has' if missing == 1 else 'have'} no {what} in the data.")  # fmt: skip
+    return out
 
 
 def publication_description(work: Work) -> str:
