@@ -26,7 +26,8 @@ from tests.export_helpers import (
 )
 
 KINDS = [
-    {"type": "Person", "id": "grace", "name": "Grace Hopper", "orcid": "0000-0003-1415-9269"},
+    {"type": "Person", "id": "grace", "name": "Grace Hopper", "orcid": "0000-0003-1415-9269",
+     "alternate_names": ["Amazing Grace", "G. M. Hopper"]},
     {"type": "Publication", "id": "thesis", "title": "On Compilers", "date": "1934",
      "venue": "Yale University", "venue_type": "thesis", "authors": [{"name": "Grace Hopper", "person": "grace"}],
      "abstract": "A thesis abstract that the source cut", "abstract_truncated": True},
@@ -232,3 +233,25 @@ def test_profile_pages_chart_years_and_say_what_the_data_lacks(site: Path, tmp_p
     assert gaps == ["None of the 2 publications has a year in the data.",
                     "None of the 2 publications has a venue in the data."]  # fmt: skip
     assert not page.xpath("//section[@class='years']")
+
+
+def test_alternate_names_in_the_markup_are_shown(site: Path) -> None:
+    seen = 0
+    for page in sorted(site.glob("people/*/index.html")):
+        html = page.read_text("utf-8")
+        shown = {e.text_content() for e in visible(html).xpath("//*[@data-kg-alternate-name]")}
+        person = _nodes(html, BASE)[1]
+        names = person.get("alternateName", [])
+        names = names if isinstance(names, list) else [names]
+        assert set(names) <= shown, page
+        seen += len(names)
+    assert seen == 2
+
+
+def test_profile_pages_have_googles_recommended_fields(site: Path) -> None:
+    """ProfilePage dateCreated/dateModified (from the source loads' times), and the Person's
+    identifier, sameAs and description where the data has them."""
+    html = (site / "people/orcid-0000-0002-1825-0097/index.html").read_text("utf-8")
+    page, person = _nodes(html, BASE)[:2]
+    assert page["dateCreated"] <= page["dateModified"]
+    assert person["identifier"] and person["sameAs"] and person["description"]

@@ -319,6 +319,7 @@ def profile_document_for(profile: Profile, urls: SiteUrls) -> dict[str, Any]:
     page_node: dict[str, Any] = {"@type": "ProfilePage", "@id": page + "#page", "url": page}
     _put(page_node, "name", profile.person.name)
     page_node["mainEntity"] = {"@id": page + "#person"}
+    _put(page_node, "dateCreated", profile.created)
     _put(page_node, "dateModified", profile.modified)
     _put(page_node, "hasPart", [{"@id": a["@id"]} for a in articles])
     graph = [
@@ -471,6 +472,7 @@ class PageParts:
         page_node: dict[str, Any] = {"@type": "ProfilePage", "@id": page + "#page", "url": page}
         _put(page_node, "name", profile.person.name)
         page_node["mainEntity"] = {"@id": page + "#person"}
+        _put(page_node, "dateCreated", profile.created)
         _put(page_node, "dateModified", profile.modified)
         _put(page_node, "hasPart", [{"@id": a.node["@id"]} for a in articles])
         head = [page_node, _person(profile.person, page), *_organizations(profile.person, page)]

@@ -155,6 +155,8 @@ class Profile:
     person: Person
     works: tuple[Work, ...]
     modified: str | None = None
+    #: when kg first had data on the person (the earliest source load describing them)
+    created: str | None = None
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -284,21 +286,26 @@ def _works_of(store: Store, people: Sequence[str]) -> dict[str, set[str]]:
     return out
 
 
-def _modified(store: Store, people: Sequence[str]) -> dict[str, str]:
+def _modified(
+    store: Store, people: Sequence[str], created: dict[str, str] | None = None
+) -> dict[str, str]:
     """Latest ``prov:generatedAtTime`` of the source graphs that say something about each subject
     (a person or a work): when its data last changed in kg — an unchanged input is skipped on
-    re-ingest, so this does not move when nothing changed (docs/mapping.md, "Provenance")."""
+    re-ingest, so this does not move when nothing changed (docs/mapping.md, "Provenance").
+    ``created`` gets the earliest such time of each subject (when kg first had data on it)."""
     out: dict[str, str] = {}
     for chunk in _chunks(people):
         values = " ".join(_iri(p) for p in chunk)
         result = query_select(
             store,
-            f"SELECT ?s (MAX(?t) AS ?m) WHERE {{ VALUES ?s {{ {values} }} "
+            f"SELECT ?s (MAX(?t) AS ?m) (MIN(?t) AS ?c) WHERE {{ VALUES ?s {{ {values} }} "
             f"GRAPH ?g {{ ?s ?x ?y }} ?g <{PROV}generatedAtTime> ?t }} GROUP BY ?s",
         )
-        for s, m in result.rows:
+        for s, m, c in result.rows:
             if s is not None and m is not None:
                 out[s.value] = m.value
+            if s is not None and c is not None and created is not None:
+                created[s.value] = c.value
     return out
 
 
@@ -537,7 +544,8 @@ class _Reader:
         for w in new_works:
             work = _work(w, wprops[w], nodes, self.authors, self.sink)
             self.works[w] = replace(work, modified=changed.get(w))
-        modified = _modified(store, people)
+        created: dict[str, str] = {}
+        modified = _modified(store, people, created)
         out = [
             Profile(
                 person=_person(p, pprops[p], nodes, self.sink),
@@ -546,6 +554,7 @@ class _Reader:
                         (self.works[w] for w in self.works_by_person.get(p, ())), key=_work_order
                     )
                 ),
+                created=created.get(p),
                 modified=_latest(
                     modified.get(p),
                     *(self.works[w].modified for w in self.works_by_person.get(p, ())),
