@@ -35,6 +35,7 @@ from kg.vocab import KG, SCHEMA
 
 __all__ = [
     "MANIFEST",
+    "Affected",
     "Manifest",
     "PageEntry",
     "affected_people",
@@ -186,11 +187,20 @@ def known_people(store: Store, old: Manifest) -> list[str] | None:
     return sorted(people)
 
 
+@dataclass(frozen=True)
+class Affected:
+    """What the loads added since an export can change."""
+
+    people: list[str]  #: people with a page whose profile page must be built again
+    works: set[str]  #: publications whose page must be built again
+    graphs: set[str]  #: the store's load graphs now
+
+
 def affected_people(
     store: Store, old_graphs: Iterable[str], everyone: Iterable[str]
-) -> tuple[list[str], set[str]] | None:
-    """The people with a page (of ``everyone``) whose pages the loads added since ``old_graphs``
-    can change, and the store's graphs now; None when a load went away (build every page).
+) -> Affected | None:
+    """The people with a page (of ``everyone``) and the publications whose pages the loads added
+    since ``old_graphs`` can change; None when a load went away (build every page).
 
     Only the triples that are new in the store count (a load that repeats what another load
     says changes nothing), so a new paper at a venue that thousands of papers share does not
@@ -202,7 +212,7 @@ def affected_people(
         return None
     added = sorted(now - old)
     if not added:
-        return [], now
+        return Affected([], set(), now)
     others = _values(sorted(now - set(added)))
     subjects: set[str] = set()
     for chunk in _chunks(added, 50):
@@ -241,4 +251,4 @@ def affected_people(
             if a is not None:
                 authors.add(a.value)
     pages = set(everyone)
-    return sorted((candidates | authors) & pages), now
+    return Affected(sorted((candidates | authors) & pages), works, now)

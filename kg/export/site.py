@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -228,6 +229,7 @@ def _walk(
     *,
     publications: bool = True,
     known_works: Iterable[str] = (),
+    only_works: AbstractSet[str] | None = None,
 ) -> Iterator[Profile]:
     """Check and emit publication pages, then profile pages, batch by batch; yield profiles.
 
@@ -251,7 +253,7 @@ def _walk(
         if profile is None:
             return
         for work in profile.works if publications else ():
-            if work.iri in work_pages:
+            if work.iri in work_pages or (only_works is not None and work.iri not in only_works):
                 continue
             t0 = clock()
             doc = parts.publication(work, urls)
@@ -327,11 +329,16 @@ def _run(job: _Job, store: Store, *, env: Any = None) -> _Done:
     old = job.previous if job.incremental else Manifest.read(job.out)
     people: Sequence[str] = job.people
     graphs: set[str] | None = None
+    only_works: set[str] | None = None  # incremental: the publications whose pages may change
     if job.incremental and old is not None and old.options == options:
         found = affected_people(store, old.graphs, job.people)
         if found is not None:
-            chosen = set(found[0])
-            people, graphs = [p for p in job.people if p in chosen], found[1]
+            chosen = set(found.people)
+            people, graphs, only_works = (
+                [p for p in job.people if p in chosen],
+                found.graphs,
+                found.works,
+            )
             report.incremental = True
     if graphs is None:
         graphs = set(load_graphs(store))
@@ -371,7 +378,10 @@ def _run(job: _Job, store: Store, *, env: Any = None) -> _Done:
         if report.incremental and old is not None
         else ()
     )
-    walk = _walk(store, people, urls, gate, emit, publications=job.publications, known_works=known)
+    walk = _walk(
+        store, people, urls, gate, emit,
+        publications=job.publications, known_works=known, only_works=only_works,
+    )  # fmt: skip
     # the index needs only who has a page and how many publications: keep no whole profiles
     rows = {p.person.iri: index_row(p.person, len(p.works), urls) for p in walk}
     manifest = Manifest(
