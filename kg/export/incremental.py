@@ -28,7 +28,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kg.store import Store, load_graphs, query_select
 from kg.vocab import KG, SCHEMA
@@ -52,9 +52,8 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class PageEntry:
-    """One page an export wrote."""
+class PageEntry(NamedTuple):
+    """One page an export wrote (a tuple: a manifest holds one per page, ~100k at 1M triples)."""
 
     sha: str
     kind: str  #: "profile" or "publication"
@@ -85,7 +84,7 @@ class Manifest:
             return cls(
                 options=str(data["options"]),
                 graphs=[str(g) for g in data["graphs"]],
-                pages={rel: PageEntry(*entry) for rel, entry in data["pages"].items()},
+                pages={rel: PageEntry._make(entry) for rel, entry in data["pages"].items()},
                 index=dict(data.get("index", {})),
                 everyone=data.get("everyone"),
             )
