@@ -53,6 +53,7 @@ TARGETS: dict[str, dict[str, float]] = {
 SIZE_TARGETS: dict[tuple[str, int], dict[str, float]] = {
     ("ingest", 1_000_000): {"max_kg_s": 10.0},
     ("ingest-no-gate", 1_000_000): {"max_kg_s": 10.0},
+    ("export-incremental", 1_000_000): {"max_kg_s": 0.5},
     ("ingest", 10_000_000): {"max_rss_mb": 2048.0},
 }
 CHILD_TIMEOUT = 3 * 3600

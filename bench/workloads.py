@@ -945,6 +945,19 @@ def _remote(name: str) -> Callable[[Context], Outcome]:
 #: kg on Virtuoso against kg on the embedded store (bench/remote.py): --full (or named) only
 _REMOTE_SIZES = (10_000, 1_000_000)
 
+
+def _lazy(module: str, name: str) -> Callable[[Context], Outcome]:
+    """A workload function of another bench module, imported when it runs (no import cycle)."""
+
+    def run(ctx: Context) -> Outcome:
+        fn: Callable[[Context], Outcome] = getattr(importlib.import_module(module), name)
+        return fn(ctx)
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = f"{module}.{name}"
+    return run
+
+
 WORKLOADS: dict[str, Workload] = {
     w.name: w
     for w in (
@@ -986,6 +999,13 @@ WORKLOADS: dict[str, Workload] = {
             cap=_RDFLIB_QUERIES,
         ),
         Workload("export", "pages", export_kg, export_baseline, ("kg.export:export_jsonld",)),
+        Workload(
+            "export-incremental",
+            "site pages",
+            _lazy("bench.export_incremental", "incremental_kg"),
+            _lazy("bench.export_incremental", "incremental_baseline"),
+            ("kg.export.incremental:affected_people",),
+        ),
         Workload(
             "pages",
             "pages",

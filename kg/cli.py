@@ -335,29 +335,55 @@ def _print_export(report: Any) -> int:
         _err(str(held))
     for note in report.forced:
         _err(f"warning: written with --force: {note.label!r} ({note.url}): {note.problem.message}")
+    for dropped in report.dropped_links:
+        _err(f"warning: {dropped}")
     for message, pages in report.warning_counts().items():
         print(f"  warning on {pages} page{'s' if pages != 1 else ''}: {message}", file=sys.stderr)
     print(report.summary(), file=sys.stderr)
     return int(report.exit_code)
 
 
+def _site_options(args: argparse.Namespace, *, default_base: str | None = None) -> Any:
+    """The export's :class:`kg.export.SiteOptions` from the ``--base-url`` ... ``--templates``
+    flags (``kg.toml``'s ``[site]`` fills the same dests when a flag is not given)."""
+    from kg.export import SiteOptions
+
+    base = args.base_url or default_base
+    if base is None:
+        raise UsageError(f"kg export {args.export_kind}: --base-url is required (or [site] base_url in kg.toml)")  # fmt: skip
+    return SiteOptions(base, profile_url=args.profile_url, publication_url=args.publication_url,
+                       url_map=args.url_map, site_name=args.site_name, templates=args.templates)  # fmt: skip
+
+
 def cmd_export_jsonld(args: argparse.Namespace) -> int:
     from kg.export import export_jsonld
 
+    snippets = args.export_kind == "snippets" or args.format == "script"
+    default = None if snippets else Path(args.out).resolve().as_uri() + "/"
+    site = _site_options(args, default_base=default)
     with _opened(args, read_only=True) as store:
-        report = export_jsonld(store, args.out, base_url=args.base_url, people=args.person or None,
-                               force=args.force, publications=args.publications)  # fmt: skip
+        report = export_jsonld(store, args.out, site=site, people=args.person or None,
+                               force=args.force, publications=args.publications,
+                               snippets=snippets, incremental=args.incremental)  # fmt: skip
     return _print_export(report)
 
 
 def cmd_export_html(args: argparse.Namespace) -> int:
     from kg.export import export_html
 
+    site = _site_options(args)
     with _opened(args, read_only=True) as store:
-        report = export_html(store, args.out, base_url=args.base_url, people=args.person or None,
-                             templates=args.templates, force=args.force,
-                             publications=args.publications)  # fmt: skip
+        report = export_html(store, args.out, site=site, people=args.person or None,
+                             force=args.force, publications=args.publications,
+                             incremental=args.incremental)  # fmt: skip
     return _print_export(report)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from kg.export.serve import serve
+
+    serve(args.dir, port=args.port, base_url=args.base_url, announce=lambda line: _err(line))
+    return 0
 
 
 def cmd_plot_coauthors(args: argparse.Namespace) -> int:
@@ -506,12 +532,10 @@ def _build_parser() -> _Parser:
     export = p.add_subparsers(dest="export_kind", metavar="KIND", parser_class=_Parser)
     for kind, help_, handler in (
         ("jsonld", "One JSON-LD document per person and per publication.", cmd_export_jsonld),
-        (
-            "html",
-            "A static site: index, profile and publication pages, sitemap.xml.",
-            cmd_export_html,
-        ),
-    ):
+        ("snippets", "One <script type=\"application/ld+json\"> snippet per person and per "
+         "publication, safe to include in a host site's pages.", cmd_export_jsonld),
+        ("html", "A static site: index, profile and publication pages, sitemap.xml.", cmd_export_html),
+    ):  # fmt: skip
         e = export.add_parser(kind, help=help_, description=help_ + " Each page is checked against "
                               "shapes/google.ttl and shapes/scholar.ttl first; a page with a violation "
                               "is held back (exit 1) unless --force.")  # fmt: skip
@@ -519,17 +543,44 @@ def _build_parser() -> _Parser:
         e.add_argument("--out", metavar="DIR", required=True, type=Path, help="output directory")
         e.add_argument("--person", metavar="IRI", action="append",
                        help="only this person (repeatable; default: everyone with a Person record)")  # fmt: skip
-        e.add_argument("--base-url", metavar="URL", required=kind == "html",
+        e.add_argument("--base-url", metavar="URL",
                        help="where the pages will be served, e.g. https://lab.example.org/"
-                       + ("" if kind == "html" else " (default: file: URLs under --out)"))  # fmt: skip
-        if kind == "html":
-            e.add_argument("--templates", metavar="DIR", type=Path,
-                           help="Jinja2 templates that override the bundled ones (same file names)")  # fmt: skip
+                       + (" (default: file: URLs under --out)" if kind == "jsonld" else " (required)"))  # fmt: skip
+        e.add_argument("--profile-url", metavar="PATTERN",
+                       help="URL of a profile page on the host site, with {slug}: "
+                       "https://lab.example.org/people/{slug}/")  # fmt: skip
+        e.add_argument("--publication-url", metavar="PATTERN",
+                       help="URL of a publication page on the host site, with {slug}")  # fmt: skip
+        e.add_argument("--url-map", metavar="FILE", type=Path,
+                       help='JSON {"<person/publication IRI or record id>": "<URL>"}: '
+                       "pages whose URL follows no pattern")  # fmt: skip
+        e.add_argument("--site-name", metavar="NAME",
+                       help="the site's name (default: Research profiles)")  # fmt: skip
+        e.add_argument("--templates", metavar="DIR", type=Path,
+                       help="Jinja2 templates that override the bundled ones (same file names; html only)")  # fmt: skip
+        if kind == "jsonld":
+            e.add_argument("--format", choices=("json", "script"), default="json",
+                           help="json: .jsonld documents (valid JSON-LD, NOT safe to paste raw into "
+                           "<script>); script: the same as kg export snippets")  # fmt: skip
+        else:
+            e.set_defaults(format="json")
         e.add_argument("--force", action="store_true",
                        help="write pages that fail the Google/Scholar checks too (with a warning)")  # fmt: skip
         e.add_argument("--no-publication-pages", dest="publications", action="store_false",
                        help="profile pages only: publications are listed on them, without pages of their own")  # fmt: skip
+        e.add_argument("--rebuild", dest="incremental", action="store_false",
+                       help="build every page, not only those new data changes (files are still "
+                       "rewritten only when their content changed)")  # fmt: skip
         _store_options(e)
+
+    p = command("serve", "Preview a site written by kg export html on 127.0.0.1, links working.",
+                "kg serve out/site --port 8000", cmd_serve)  # fmt: skip
+    p.add_argument(
+        "dir", metavar="DIR", type=Path, help="the site's directory (kg export html --out)"
+    )
+    p.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0: any free port)")  # fmt: skip
+    p.add_argument("--base-url", metavar="URL",
+                   help="the base URL the site was written for (default: read from its index page)")  # fmt: skip
 
     p = command("plot", "Draw pictures of the graph.",
                 "kg plot coauthors --person https://w3id.org/kg/id/person/orcid/0000-0002-1825-0097 --out ada.svg",

@@ -12,94 +12,53 @@ binary (install: ``apt-get install -y chromium chromium-driver``).
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import shutil
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kg.export import export_html
-from tests.export_helpers import RECORDS, store_from
+from tests.export_helpers import (
+    HOSTILE_LINKS,
+    HOSTILE_STRINGS,
+    READ_PAGE,
+    RECORDS,
+    SAFE_SCHEMES,
+    chromium,
+    hostile_records,
+    require_browser,
+    serving,
+    store_from,
+)
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = os.environ.get("KG_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("KG_CHROMEDRIVER", "/usr/bin/chromedriver")
 HOSTILE = 'Eve </script><script>window.kgPwned=1</script> "><img src=x onerror="window.kgPwned=2"> <!-- \u2028 Mallory'
-
-
-def _missing() -> str | None:
-    for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
-        if not (shutil.which(path) or Path(path).is_file()):
-            return f"{path} not found (Debian package {package}: apt-get install -y chromium chromium-driver)"
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "the selenium Python package is not installed (pip install -e '.[test]')"
-    return None
-
-
-def _require_browser() -> None:
-    reason = _missing()
-    if reason is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true: the browser test must run, but {reason}")
-    pytest.skip(reason)
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    _require_browser()
+    require_browser()
     root = tmp_path_factory.mktemp("served")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
-    hostile = tmp_path_factory.mktemp("records") / "hostile.json"
+    records = tmp_path_factory.mktemp("records")
+    hostile = records / "hostile-lab.json"
     hostile.write_text(json.dumps([
         {"type": "Person", "id": "eve", "name": HOSTILE},
         {"type": "Publication", "id": "h1", "title": HOSTILE, "abstract": HOSTILE, "date": "2020",
          "authors": [{"name": HOSTILE, "person": "eve"}, {"name": "Ada Lovelace", "person": "lab:ada"}]},
     ]), encoding="utf-8")  # fmt: skip
-    report = export_html(store_from(RECORDS, hostile), root, base_url=base)
-    assert report.pages_written >= 7
-    try:
+    with serving(root) as base:
+        store = store_from(RECORDS, hostile, hostile_records(records), HOSTILE_LINKS)
+        report = export_html(store, root, base_url=base)
+        assert report.pages_written >= 7 + 2 * len(HOSTILE_STRINGS)
         yield base, root
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    _require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-                 "--window-size=1100,1800", "--disable-dev-shm-usage"):  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    try:
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 _READ = """
@@ -134,6 +93,8 @@ def test_pages_in_chromium(served: tuple[str, Path], browser: Any) -> None:
         got = browser.execute_script(_READ)
         assert got["pwned"] is None, f"{url}: a script in the data ran"
         assert got["images"] == 0, f"{url}: an element was injected"
+        links = browser.execute_script(READ_PAGE)["urls"]
+        assert all(u.startswith(SAFE_SCHEMES) for u in links), (url, links)
         assert got["scripts"] == len(got["docs"]), url
         html = page.read_text("utf-8")
         if rel != ".":
@@ -173,3 +134,39 @@ def test_screenshot_of_a_profile_page(served: tuple[str, Path], browser: Any) ->
     assert browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
     assert browser.find_element("css selector", "h1").text == "Ada Lovelace"
+
+
+#: a label's rendered size: its font size times the scale the SVG is drawn at
+_LABEL_SIZES = """
+const out = [];
+for (const t of document.querySelectorAll('svg.kg-coauthors text, svg.kg-years text')) {
+  const size = parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a;
+  out.push([t.textContent, size]);
+}
+return {labels: out, scroll: document.documentElement.scrollWidth, width: window.innerWidth};
+"""
+
+
+def test_chart_labels_are_readable_on_a_phone(
+    served: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """At 390 px wide (a phone), every label of the co-author picture and the publications-per-
+    year chart is drawn at >= 11 px, and nothing makes the page scroll sideways."""
+    base, root = served
+    with chromium(tmp_path_factory.mktemp("chromium-phone")) as phone:
+        # headless Chromium's window is at least 500 px wide: emulate the phone's viewport
+        phone.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                              {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})  # fmt: skip
+        measured = 0
+        for page in sorted(root.glob("people/*/index.html")):
+            phone.get(f"{base}people/{page.parent.name}/")
+            got = phone.execute_script(_LABEL_SIZES)
+            assert got["width"] == 390, got["width"]
+            assert got["scroll"] <= got["width"], f"{page.parent.name}: the page scrolls sideways"
+            small = [(text, round(size, 1)) for text, size in got["labels"] if size < 11]
+            assert not small, f"{page.parent.name}: labels under 11 px: {small[:5]}"
+            measured += len(got["labels"])
+        assert measured >= 50
+        phone.get(f"{base}people/orcid-0000-0002-1825-0097/")
+        ARTIFACTS.mkdir(exist_ok=True)
+        assert phone.save_screenshot(str(ARTIFACTS / "profile-page-phone.png"))

@@ -50,9 +50,11 @@ def _location_free(g: Any) -> Any:
 
 
 def _without_volatile(doc: dict[str, Any]) -> dict[str, Any]:
-    """dateModified is the ingest time: drop it (its presence is tested elsewhere)."""
+    """dateModified and dateCreated are load times: drop them (their presence is tested
+    elsewhere)."""
     for node in doc.get("@graph", []):
         node.pop("dateModified", None)
+        node.pop("dateCreated", None)
     return doc
 
 

@@ -17,9 +17,16 @@ the final render, never earlier.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-__all__ = ["json_for_script", "script_safe", "script_unescape_ok"]
+__all__ = [
+    "json_for_script",
+    "script_safe",
+    "script_unescape_ok",
+    "snippet",
+    "template_inert",
+]
 
 _SCRIPT_ESCAPES = {
     ord("<"): "\\u003c",
@@ -42,6 +49,37 @@ def script_safe(text: str) -> str:
         if char in text:
             text = text.replace(char, escaped)
     return text
+
+
+_TEMPLATE_OPENERS = re.compile(r"\{(?=[{%#])")
+
+
+def template_inert(text: str) -> str:
+    """Serialized JSON ``text`` with every ``{`` that starts ``{{``, ``{%`` or ``{#`` written as
+    ``\\u007b``, so a host site's template engine that reads the file (Go templates in a Hugo
+    partial, Liquid in a Jekyll ``{% include %}``, Jinja2, Twig) finds no action or tag in it.
+    Exact: in JSON text a structural ``{`` is followed by ``"``, ``}`` or whitespace, never by
+    ``{``, ``%`` or ``#``, so only characters inside strings change, to their JSON escape.
+
+    >>> template_inert('{"t": "{{ .Site.Params.secret }} {%- raw %}"}')
+    '{"t": "\\\\u007b{ .Site.Params.secret }} \\\\u007b%- raw %}"}'
+    >>> json.loads(template_inert('{"a": "{{{#"}')) == {"a": "{{{#"}
+    True
+    """
+    return _TEMPLATE_OPENERS.sub(r"\\u007b", text)
+
+
+def snippet(json_text: str) -> str:
+    """A ``<script type="application/ld+json">`` element holding the serialized JSON-LD document
+    ``json_text``: script-safe (:func:`script_safe`) and inert in host templates
+    (:func:`template_inert`), ready to include verbatim in a page's ``<head>``.
+
+    >>> print(snippet('{"name": "</script>{{x}}"}'), end="")
+    <script type="application/ld+json">
+    {"name": "\\u003c/script\\u003e\\u007b{x}}"}
+    </script>
+    """
+    return f'<script type="application/ld+json">\n{template_inert(script_safe(json_text))}\n</script>\n'
 
 
 def json_for_script(data: Any, *, indent: int | None = None) -> str:

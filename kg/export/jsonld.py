@@ -33,6 +33,7 @@ from typing import Any
 from kg import ids
 from kg.export.escape import script_safe
 from kg.export.model import Author, Person, Profile, Work
+from kg.export.options import SiteOptions
 from kg.shared import project_root
 from kg.vocab import ID_BASE, RDF, SCHEMA
 
@@ -108,16 +109,34 @@ class SiteUrls:
     people: frozenset[str] = frozenset()
     #: publications that have a page (None: all); a live set while an export is running
     works: AbstractSet[str] | None = None
+    #: the host site's URL patterns and map (None: kg's own layout under ``base``)
+    site: SiteOptions | None = None
 
     def __post_init__(self) -> None:
         if not self.base.endswith("/"):
             object.__setattr__(self, "base", self.base + "/")
+        if self.site is not None and self.site.own_layout:
+            object.__setattr__(self, "site", None)
 
     def person(self, iri: str) -> str:
-        return f"{self.base}people/{slug(iri, 'person/')}/"
+        """The URL of ``iri``'s profile page (:class:`~kg.export.options.SiteOptions` decides)."""
+        if self.site is None:
+            return f"{self.base}people/{slug(iri, 'person/')}/"
+        return self.site.mapped.get(iri) or self.site.profile_pattern.replace(
+            "{slug}", slug(iri, "person/")
+        )
 
     def work(self, iri: str) -> str:
-        return f"{self.base}publications/{slug(iri, 'pub/')}/"
+        """The URL of ``iri``'s publication page."""
+        if self.site is None:
+            return f"{self.base}publications/{slug(iri, 'pub/')}/"
+        return self.site.mapped.get(iri) or self.site.publication_pattern.replace(
+            "{slug}", slug(iri, "pub/")
+        )
+
+    def scoped(self, works: AbstractSet[str] | None) -> SiteUrls:
+        """The same site with only ``works`` having a page (None: all)."""
+        return SiteUrls(self.base, self.people, works, self.site)
 
     def has_person_page(self, iri: str) -> bool:
         return iri in self.people
@@ -197,28 +216,56 @@ def _author(author: Author, page: str, urls: SiteUrls) -> dict[str, Any]:
     return node
 
 
+#: schema.org type(s) by kind of work (``kg:venueType``): a Report is an Article subtype; a thesis
+#: and a book stay ScholarlyArticle (Google reads authored works only as Articles,
+#: shapes/google.ttl) *and* say what they are (https://schema.org/Thesis, https://schema.org/Book)
+_TYPES: dict[str | None, str | list[str]] = {
+    "report": "Report",
+    "thesis": ["ScholarlyArticle", "Thesis"],
+    "book": ["ScholarlyArticle", "Book"],
+}
+
+
+def article_types(work: Work) -> list[str]:
+    """The ``@type``\\s of ``work``'s node, as a list."""
+    t = _TYPES.get(work.venue_type, "ScholarlyArticle")
+    return list(t) if isinstance(t, list) else [t]
+
+
 def _article(work: Work, page: str, urls: SiteUrls) -> dict[str, Any]:
-    """A ScholarlyArticle node (https://schema.org/ScholarlyArticle)."""
+    """A ScholarlyArticle node (https://schema.org/ScholarlyArticle), or the type of its kind.
+
+    Authors are in author order; authors whose position is unknown follow the positioned ones
+    (docs/export.md, "Authors as known"). A truncated abstract is left out: it is shown on the
+    page marked as cut short, and never published as if whole.
+    """
     has_page = urls.has_work_page(work.iri)
+    # One paper, one @id on every page: its page's, else its own stable kg IRI (never a
+    # fragment of the page that happens to show it).
     node: dict[str, Any] = {
-        "@type": "ScholarlyArticle",
-        "@id": (urls.work(work.iri) + "#article")
-        if has_page
-        else f"{page}#{_frag(work.iri, 'work')}",
+        "@type": _TYPES.get(work.venue_type, "ScholarlyArticle"),
+        "@id": (urls.work(work.iri) + "#article") if has_page else work.iri,
     }
     _put(node, "headline", work.title)
     _put(node, "name", work.title)
     _put(node, "author", [_author(a, page, urls) for a in work.authors])
     _put(node, "datePublished", work.date)
-    _put(node, "abstract", work.abstract)
+    if not work.abstract_truncated:
+        _put(node, "abstract", work.abstract)
     _put(node, "identifier", _identifiers(work.identifiers))
     same_as = set(work.same_as)
     if work.url:
         same_as.add(work.url)
     _put(node, "sameAs", sorted(same_as))
-    if work.venue:
+    if work.venue and work.venue_type == "thesis":  # the degree-granting institution
+        _put(node, "sourceOrganization", {"@type": "Organization", "name": work.venue})
+    elif work.venue and work.venue_type == "report":  # the institution issuing the report
+        _put(node, "publisher", {"@type": "Organization", "name": work.venue})
+    elif work.venue:
         kind = "Periodical" if work.venue_type == "journal" else "CreativeWorkSeries"
         _put(node, "isPartOf", {"@type": kind, "name": work.venue})
+    if work.venue_type == "preprint":
+        _put(node, "creativeWorkStatus", "Preprint")
     _put(node, "url", urls.work(work.iri) if has_page else None)
     return node
 
@@ -272,6 +319,7 @@ def profile_document_for(profile: Profile, urls: SiteUrls) -> dict[str, Any]:
     page_node: dict[str, Any] = {"@type": "ProfilePage", "@id": page + "#page", "url": page}
     _put(page_node, "name", profile.person.name)
     page_node["mainEntity"] = {"@id": page + "#person"}
+    _put(page_node, "dateCreated", profile.created)
     _put(page_node, "dateModified", profile.modified)
     _put(page_node, "hasPart", [{"@id": a["@id"]} for a in articles])
     graph = [
@@ -288,11 +336,11 @@ def publication_document(
 ) -> dict[str, Any]:
     """The JSON-LD document of one publication page: an ItemPage whose mainEntity is the article."""
     page = urls.work(work.iri)
-    article = _article(work, page, SiteUrls(urls.base, urls.people, None))
+    article = _article(work, page, urls.scoped(None))
     page_node: dict[str, Any] = {"@type": "ItemPage", "@id": page + "#page", "url": page}
     _put(page_node, "name", work.title)
     page_node["mainEntity"] = {"@id": article["@id"]}
-    _put(page_node, "dateModified", modified)
+    _put(page_node, "dateModified", modified or work.modified)
     return {"@context": CONTEXT, "@graph": [page_node, article]}
 
 
@@ -393,21 +441,21 @@ class PageParts:
     def __init__(self, *, limit: int = 50_000) -> None:
         self.limit = limit
         self._articles: dict[tuple[str, bool], ArticlePart] = {}
-        self._site: tuple[str, frozenset[str]] | None = None
+        self._site: tuple[tuple[str, SiteOptions | None], frozenset[str]] | None = None
 
     def article(self, work: Work, urls: SiteUrls, *, has_page: bool) -> ArticlePart:
         site = self._site
         if (
             site is None
-            or site[0] != urls.base
+            or site[0] != (urls.base, urls.site)
             or (site[1] is not urls.people and site[1] != urls.people)
         ):  # another site: other people have pages, so other author nodes
             self._articles.clear()
-            self._site = (urls.base, urls.people)
+            self._site = ((urls.base, urls.site), urls.people)
         key = (work.iri, has_page)
         part = self._articles.get(key)
         if part is None:
-            scope = SiteUrls(urls.base, urls.people, None if has_page else frozenset())
+            scope = urls.scoped(None if has_page else frozenset())
             node = _article(work, PAGE_TOKEN, scope)
             part = ArticlePart(work.iri, has_page, node, json.dumps(node, ensure_ascii=False))
             if len(self._articles) >= self.limit:
@@ -424,6 +472,7 @@ class PageParts:
         page_node: dict[str, Any] = {"@type": "ProfilePage", "@id": page + "#page", "url": page}
         _put(page_node, "name", profile.person.name)
         page_node["mainEntity"] = {"@id": page + "#person"}
+        _put(page_node, "dateCreated", profile.created)
         _put(page_node, "dateModified", profile.modified)
         _put(page_node, "hasPart", [{"@id": a.node["@id"]} for a in articles])
         head = [page_node, _person(profile.person, page), *_organizations(profile.person, page)]
@@ -436,6 +485,7 @@ class PageParts:
         page_node: dict[str, Any] = {"@type": "ItemPage", "@id": page + "#page", "url": page}
         _put(page_node, "name", work.title)
         page_node["mainEntity"] = {"@id": article.node["@id"]}
+        _put(page_node, "dateModified", work.modified)
         return PageDocument(page, [page_node], [article])
 
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pyoxigraph import NamedNode
 
 from kg.errors import UsageError
+from kg.export.links import IMAGE_SCHEMES, LINK_SCHEMES, LinkSink, safe_link
 from kg.store import Store, query_graph, query_select
 from kg.vocab import BIBO, FOAF, KG, PROV, RDF, SCHEMA
 
@@ -99,6 +100,8 @@ class Work:
     title: str | None
     authors: tuple[Author, ...]
     abstract: str | None = None
+    #: the source cut the abstract short (``kg:abstractTruncated``): never shown as whole
+    abstract_truncated: bool = False
     date: str | None = None
     venue: str | None = None
     venue_type: str | None = None
@@ -107,11 +110,22 @@ class Work:
     doi: str | None = None
     same_as: tuple[str, ...] = ()
     identifiers: tuple[tuple[str, str], ...] = ()
+    #: when the data about this work last changed in kg (the newest source load describing it)
+    modified: str | None = None
 
     @property
     def year(self) -> str | None:
         """The year of publication, or None."""
         return self.date[:4] if self.date else None
+
+    @property
+    def order_known(self) -> bool:
+        """True when every author's position is known (else the order is only partly known).
+
+        >>> Work("w", "T", (Author("a", "A", "A", 1), Author("b", "B", "B", None))).order_known
+        False
+        """
+        return all(a.position is not None for a in self.authors)
 
 
 @dataclass(frozen=True)
@@ -135,11 +149,14 @@ class Person:
 
 @dataclass(frozen=True)
 class Profile:
-    """A person with their publications (newest first) and when their data last changed."""
+    """A person with their publications (newest first) and when the data shown on their page
+    last changed (theirs or their works')."""
 
     person: Person
     works: tuple[Work, ...]
     modified: str | None = None
+    #: when kg first had data on the person (the earliest source load describing them)
+    created: str | None = None
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -202,28 +219,45 @@ def _all(props: Props, pred: str, *, iris: bool | None = None) -> tuple[str, ...
     values = props.get(pred)
     if not values:
         return ()
-    found = {v for v, is_iri in values if iris is None or is_iri == iris}
-    if iris:  # IRIs end up in href and sameAs: links only
-        found = {v for v in found if _link(v)}
-    return tuple(sorted(found))
+    return tuple(sorted({v for v, is_iri in values if iris is None or is_iri == iris}))
 
 
-#: The URL schemes a link from data may have on a page (``href``) or in JSON-LD ``sameAs``:
-#: ``javascript:``, ``data:``, ``vbscript:``, ``file:`` and the rest are dropped (stored XSS;
-#: https://cheatsheetseries.owasp.org/cheatsheets/Cross_Site_Scripting_Prevention_Cheat_Sheet.html).
-LINK_SCHEMES = ("http", "https", "mailto")
+_SHORT = {SCHEMA: "schema:", FOAF: "foaf:", KG: "kg:"}
 
 
-def _link(url: str | None) -> str | None:
-    """``url`` when its scheme is http, https or mailto, else None.
+def _field(pred: str) -> str:
+    for ns, prefix in _SHORT.items():
+        if pred.startswith(ns):
+            return prefix + pred[len(ns) :]
+    return pred
 
-    >>> _link("https://orcid.org/x"), _link(" JavaScript:alert(1)"), _link("data:text/html,x")
-    ('https://orcid.org/x', None, None)
-    """
-    if url is None:
-        return None
-    scheme, colon, _ = url.partition(":")
-    return url if colon and scheme.lower() in LINK_SCHEMES else None
+
+def _links(
+    props: Props,
+    pred: str,
+    record: str,
+    sink: LinkSink | None,
+    schemes: frozenset[str] = LINK_SCHEMES,
+) -> tuple[str, ...]:
+    """The values of ``pred`` that may be links (:func:`kg.export.links.safe_link`); the others
+    are reported to ``sink`` naming ``record``. ``sameAs`` is read from IRI values only."""
+    return tuple(
+        v
+        for v in _all(props, pred, iris=True if pred == SCHEMA + "sameAs" else None)
+        if safe_link(v, record=record, field=_field(pred), schemes=schemes, sink=sink)
+    )
+
+
+def _link(
+    props: Props,
+    pred: str,
+    record: str,
+    sink: LinkSink | None,
+    schemes: frozenset[str] = LINK_SCHEMES,
+) -> str | None:
+    """The first value of ``pred`` that may be a link; every other value that may not is reported."""
+    links = _links(props, pred, record, sink, schemes)
+    return links[0] if links else None
 
 
 def profile_people(store: Store) -> list[str]:
@@ -252,20 +286,33 @@ def _works_of(store: Store, people: Sequence[str]) -> dict[str, set[str]]:
     return out
 
 
-def _modified(store: Store, people: Sequence[str]) -> dict[str, str]:
-    """Latest ``prov:generatedAtTime`` of the source graphs that say something about each person."""
+def _modified(
+    store: Store, people: Sequence[str], created: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Latest ``prov:generatedAtTime`` of the source graphs that say something about each subject
+    (a person or a work): when its data last changed in kg — an unchanged input is skipped on
+    re-ingest, so this does not move when nothing changed (docs/mapping.md, "Provenance").
+    ``created`` gets the earliest such time of each subject (when kg first had data on it)."""
     out: dict[str, str] = {}
     for chunk in _chunks(people):
         values = " ".join(_iri(p) for p in chunk)
         result = query_select(
             store,
-            f"SELECT ?s (MAX(?t) AS ?m) WHERE {{ VALUES ?s {{ {values} }} "
+            f"SELECT ?s (MAX(?t) AS ?m) (MIN(?t) AS ?c) WHERE {{ VALUES ?s {{ {values} }} "
             f"GRAPH ?g {{ ?s ?x ?y }} ?g <{PROV}generatedAtTime> ?t }} GROUP BY ?s",
         )
-        for s, m in result.rows:
+        for s, m, c in result.rows:
             if s is not None and m is not None:
                 out[s.value] = m.value
+            if s is not None and c is not None and created is not None:
+                created[s.value] = c.value
     return out
+
+
+def _latest(*stamps: str | None) -> str | None:
+    """The latest of ISO 8601 UTC timestamps (all written alike by kg, so they sort as text)."""
+    known = [s for s in stamps if s]
+    return max(known) if known else None
 
 
 def _identifiers(props: Props, nodes: dict[str, Props]) -> tuple[tuple[str, str], ...]:
@@ -278,17 +325,17 @@ def _identifiers(props: Props, nodes: dict[str, Props]) -> tuple[tuple[str, str]
     return tuple(sorted(pairs))
 
 
-def _organization(iri: str, nodes: dict[str, Props]) -> Organization:
+def _organization(iri: str, nodes: dict[str, Props], sink: LinkSink | None) -> Organization:
     n = nodes.get(iri, {})
     return Organization(
         iri=iri,
         name=_one(n, SCHEMA + "name"),
-        url=_link(_one(n, SCHEMA + "url")),
-        same_as=_all(n, SCHEMA + "sameAs", iris=True),
+        url=_link(n, SCHEMA + "url", iri, sink),
+        same_as=_links(n, SCHEMA + "sameAs", iri, sink),
     )
 
 
-def _person(iri: str, props: Props, nodes: dict[str, Props]) -> Person:
+def _person(iri: str, props: Props, nodes: dict[str, Props], sink: LinkSink | None) -> Person:
     affiliations: dict[str, Affiliation] = {}
     for node in _all(props, KG + "affiliation", iris=True):
         n = nodes.get(node, {})
@@ -296,7 +343,7 @@ def _person(iri: str, props: Props, nodes: dict[str, Props]) -> Person:
         if org is None:
             continue
         aff = Affiliation(
-            organization=_organization(org, nodes),
+            organization=_organization(org, nodes, sink),
             role=_one(n, SCHEMA + "roleName"),
             ended=bool(n.get(SCHEMA + "endDate")),
         )
@@ -305,7 +352,7 @@ def _person(iri: str, props: Props, nodes: dict[str, Props]) -> Person:
         if prev is None or (prev.ended and not aff.ended):
             affiliations[org] = aff
     for org in _all(props, SCHEMA + "affiliation", iris=True):
-        affiliations.setdefault(org, Affiliation(organization=_organization(org, nodes)))
+        affiliations.setdefault(org, Affiliation(organization=_organization(org, nodes, sink)))
     topics = sorted(
         {
             name
@@ -313,7 +360,9 @@ def _person(iri: str, props: Props, nodes: dict[str, Props]) -> Person:
             if (name := _one(nodes.get(t, {}), SCHEMA + "name"))
         }
     )
-    image = _one(props, SCHEMA + "image") or _one(props, FOAF + "img")
+    image = _link(props, SCHEMA + "image", iri, sink, IMAGE_SCHEMES) or _link(
+        props, FOAF + "img", iri, sink, IMAGE_SCHEMES
+    )
     return Person(
         iri=iri,
         name=_one(props, SCHEMA + "name") or _one(props, FOAF + "name"),
@@ -323,8 +372,9 @@ def _person(iri: str, props: Props, nodes: dict[str, Props]) -> Person:
         job_title=_one(props, SCHEMA + "jobTitle"),
         description=_one(props, SCHEMA + "description"),
         image=image,
-        homepage=_link(_one(props, SCHEMA + "url")) or _link(_one(props, FOAF + "homepage")),
-        same_as=_all(props, SCHEMA + "sameAs", iris=True),
+        homepage=_link(props, SCHEMA + "url", iri, sink)
+        or _link(props, FOAF + "homepage", iri, sink),
+        same_as=_links(props, SCHEMA + "sameAs", iri, sink),
         identifiers=_identifiers(props, nodes),
         affiliations=tuple(
             sorted(
@@ -350,7 +400,9 @@ def author_sort_key(
     return (1, 0, printed_name or "", iri)
 
 
-def _work(iri: str, props: Props, nodes: dict[str, Props], people: dict[str, Props]) -> Work:
+def _work(
+    iri: str, props: Props, nodes: dict[str, Props], people: dict[str, Props], sink: LinkSink | None
+) -> Work:
     authors = []
     for node in _all(props, KG + "authorship", iris=True):
         n = nodes.get(node, {})
@@ -369,8 +421,10 @@ def _work(iri: str, props: Props, nodes: dict[str, Props], people: dict[str, Pro
                 has_record=has_record,
                 printed_name=printed,
                 position=int(pos) if pos is not None else None,
-                url=_link(_one(pp, SCHEMA + "url")) or _link(_one(pp, FOAF + "homepage")),
-                same_as=_all(pp, SCHEMA + "sameAs", iris=True),
+                # a co-author's own links are reported on their own record, not once per work
+                url=_link(pp, SCHEMA + "url", person, None)
+                or _link(pp, FOAF + "homepage", person, None),
+                same_as=_links(pp, SCHEMA + "sameAs", person, None),
             )
         )
     authors.sort(key=lambda a: author_sort_key(a.position, a.printed_name, a.iri))
@@ -381,13 +435,14 @@ def _work(iri: str, props: Props, nodes: dict[str, Props], people: dict[str, Pro
         title=_one(props, SCHEMA + "headline") or _one(props, SCHEMA + "name"),
         authors=tuple(authors),
         abstract=_one(props, SCHEMA + "abstract"),
+        abstract_truncated=_one(props, KG + "abstractTruncated") in {"true", "1"},
         date=_one(props, SCHEMA + "datePublished"),
         venue=_one(vn, SCHEMA + "name"),
         venue_type=_one(vn, KG + "venueType"),
-        url=_link(_one(props, SCHEMA + "url")),
-        pdf_url=_link(_one(props, KG + "pdfUrl")),
+        url=_link(props, SCHEMA + "url", iri, sink),
+        pdf_url=_link(props, KG + "pdfUrl", iri, sink, IMAGE_SCHEMES),
         doi=_one(props, BIBO + "doi"),
-        same_as=_all(props, SCHEMA + "sameAs", iris=True),
+        same_as=_links(props, SCHEMA + "sameAs", iri, sink),
         identifiers=_identifiers(props, nodes),
     )
 
@@ -408,7 +463,7 @@ _WORK_LINKS = (KG + "authorship", SCHEMA + "isPartOf", SCHEMA + "identifier")
 _WORK_PROPS = (
     SCHEMA + "name", SCHEMA + "headline", SCHEMA + "abstract", SCHEMA + "datePublished",
     SCHEMA + "isPartOf", SCHEMA + "url", KG + "pdfUrl", SCHEMA + "sameAs", BIBO + "doi",
-    SCHEMA + "identifier", KG + "authorship",
+    SCHEMA + "identifier", KG + "authorship", KG + "abstractTruncated",
 )  # fmt: skip
 #: what is read of linked nodes: authorships, venues, organizations, topics, identifier nodes
 _NODE_PROPS = (
@@ -434,8 +489,8 @@ class _Reader:
     #: co-authors remembered across batches (their name, url, sameAs, record flag)
     AUTHOR_CACHE = 50_000
 
-    def __init__(self, store: Store, people: Sequence[str]) -> None:
-        self.store = store
+    def __init__(self, store: Store, people: Sequence[str], sink: LinkSink | None = None) -> None:
+        self.store, self.sink = store, sink
         self.works_by_person = _works_of(store, people) if people else {}
         self.pending: dict[str, int] = defaultdict(int)  # work -> profiles still to read
         for works in self.works_by_person.values():
@@ -485,18 +540,25 @@ class _Reader:
             self.authors.clear()
             missing = list(authors)
         self.authors.update(_describe(store, missing, _AUTHOR_PROPS))
+        changed = _modified(store, new_works)
         for w in new_works:
-            self.works[w] = _work(w, wprops[w], nodes, self.authors)
-        modified = _modified(store, people)
+            work = _work(w, wprops[w], nodes, self.authors, self.sink)
+            self.works[w] = replace(work, modified=changed.get(w))
+        created: dict[str, str] = {}
+        modified = _modified(store, people, created)
         out = [
             Profile(
-                person=_person(p, pprops[p], nodes),
+                person=_person(p, pprops[p], nodes, self.sink),
                 works=tuple(
                     sorted(
                         (self.works[w] for w in self.works_by_person.get(p, ())), key=_work_order
                     )
                 ),
-                modified=modified.get(p),
+                created=created.get(p),
+                modified=_latest(
+                    modified.get(p),
+                    *(self.works[w].modified for w in self.works_by_person.get(p, ())),
+                ),
             )
             for p in people
         ]
@@ -508,18 +570,22 @@ class _Reader:
         return out
 
 
-def load_profiles(store: Store, people: Sequence[str]) -> list[Profile]:
+def load_profiles(
+    store: Store, people: Sequence[str], *, sink: LinkSink | None = None
+) -> list[Profile]:
     """Read the profiles of ``people`` (IRIs), in the given order, with a few batched queries.
 
     A person the store does not know raises :class:`~kg.errors.UsageError`.
     """
-    return _Reader(store, people).read(people)
+    return _Reader(store, people, sink).read(people)
 
 
-def iter_profiles(store: Store, people: Sequence[str], *, batch: int = 400) -> Iterator[Profile]:
+def iter_profiles(
+    store: Store, people: Sequence[str], *, batch: int = 400, sink: LinkSink | None = None
+) -> Iterator[Profile]:
     """:func:`load_profiles` in batches of ``batch`` people, so memory stays flat on big exports;
     a publication shared by people of different batches is read from the store once."""
     people = list(dict.fromkeys(people))
-    reader = _Reader(store, people)
+    reader = _Reader(store, people, sink)
     for chunk in _chunks(people, batch):
         yield from reader.read(chunk)

@@ -10,7 +10,9 @@ Layout (``base_url`` is where ``out`` will be served)::
     index.html                          every person with a profile page
     people/{slug}/index.html            one profile page per person
     publications/{slug}/index.html      one page per publication of those people
-    sitemap.xml                         every page written (https://www.sitemaps.org/protocol.html)
+    sitemap.xml                         every page written (https://www.sitemaps.org/protocol.html),
+                                        lastmod: when the page's data last changed in kg
+    robots.txt                          allows everything, names the sitemap
 
 Every page names itself with ``<link rel="canonical">``.
 """
@@ -19,7 +21,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,10 +30,27 @@ from xml.sax.saxutils import escape
 
 from kg.errors import EXIT_DATA, EXIT_OK, UsageError
 from kg.export.check import PageCheck, PageChecker, PageProblem, Shapes, check_page
-from kg.export.html import environment, render_index, render_profile, render_publication
+from kg.export.escape import snippet
+from kg.export.html import (
+    environment,
+    index_row,
+    render_index,
+    render_profile,
+    render_publication,
+)
+from kg.export.incremental import (
+    Manifest,
+    PageEntry,
+    affected_people,
+    fingerprint,
+    known_people,
+    sha256,
+)
 from kg.export.jsonld import PageDocument, PageParts, SiteUrls, slug
-from kg.export.model import Person, Profile, Work, iter_profiles, profile_people
-from kg.store import Store
+from kg.export.links import DroppedLink
+from kg.export.model import Profile, Work, iter_profiles, profile_people
+from kg.export.options import SiteOptions
+from kg.store import Store, load_graphs
 
 __all__ = ["ExportReport", "HeldBack", "PageNote", "export_html", "export_jsonld", "site_urls"]
 
@@ -71,6 +91,15 @@ class ExportReport:
     held_back: list[HeldBack] = field(default_factory=list)
     warnings: list[PageNote] = field(default_factory=list)
     forced: list[PageNote] = field(default_factory=list)
+    #: links from the data that were not written (not http, https or mailto), with their record
+    dropped_links: list[DroppedLink] = field(default_factory=list)
+    #: pages "added", "changed" (rewritten), "unchanged" (left as they were) and "removed"
+    #: (stale pages of an earlier export into the same directory), see kg.export.incremental
+    changes: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("added", "changed", "unchanged", "removed"), 0)
+    )
+    #: True when only the pages the new data can change were built (kg.export.incremental)
+    incremental: bool = False
     #: seconds spent per stage: "read" (store to profiles), "build" (JSON-LD documents),
     #: "check" (shapes), "render" (HTML, or the documents' JSON text), "write" (files)
     stages: dict[str, float] = field(
@@ -106,23 +135,40 @@ class ExportReport:
             text += f" ({len({n.url for n in self.forced})} written anyway with --force)"
         text += f"; {len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}"
         text += f" on {len({n.url for n in self.warnings})} page{'s' if len({n.url for n in self.warnings}) != 1 else ''}"
+        if self.dropped_links:
+            n = len(self.dropped_links)
+            text += f"; {n} unsafe link{'s' if n != 1 else ''} dropped"
+        c = self.changes
+        text += (
+            f"; {c['added']} added, {c['changed']} changed, {c['unchanged']} unchanged,"
+            f" {c['removed']} removed"
+        )
+        if self.incremental:
+            text += " (incremental)"
         return text
 
 
-def site_urls(store: Store, base_url: str, *, people: Sequence[str] | None = None) -> SiteUrls:
-    """The URL layout of a site at ``base_url`` with a profile page for ``people`` (default: all)."""
-    if not base_url.startswith(("http://", "https://", "file:")):
-        raise UsageError(
-            f"--base-url {base_url!r}: expected an http(s) URL such as https://lab.example.org/"
-        )
+def site_urls(
+    store: Store, site: str | SiteOptions, *, people: Sequence[str] | None = None
+) -> SiteUrls:
+    """The URLs of a site (``site``: its options, or just its base URL) with a profile page for
+    ``people`` (default: everyone with a Person record)."""
+    options = site if isinstance(site, SiteOptions) else SiteOptions(site)
     chosen = list(people) if people is not None else profile_people(store)
-    return SiteUrls(base_url, frozenset(chosen))
+    return SiteUrls(options.base_url, frozenset(chosen), None, options)
 
 
-def _people(store: Store, people: Sequence[str] | None) -> list[str]:
-    if people is None:
-        return profile_people(store)
-    return list(dict.fromkeys(people))
+def _people(store: Store, people: Sequence[str] | None, old: Manifest | None = None) -> list[str]:
+    """The people exported: ``people``, else everyone with a Person record — known from the
+    manifest of an earlier export into ``out`` plus the people new loads added, when that is
+    allowed (asking the store for every person costs ~0.07 s per 100k triples)."""
+    if people is not None:
+        return list(dict.fromkeys(people))
+    if old is not None:
+        known = known_people(store, old)
+        if known is not None:
+            return known
+    return profile_people(store)
 
 
 _MADE: set[Path] = set()
@@ -182,6 +228,8 @@ def _walk(
     emit: Callable[[Kind, str, Any, PageDocument, SiteUrls], None],
     *,
     publications: bool = True,
+    known_works: Iterable[str] = (),
+    only_works: AbstractSet[str] | None = None,
 ) -> Iterator[Profile]:
     """Check and emit publication pages, then profile pages, batch by batch; yield profiles.
 
@@ -190,12 +238,14 @@ def _walk(
     its own page and on every profile page that lists it.
     """
     work_pages: dict[str, bool] = {}
-    written: set[str] = set()  # live: profile pages link only to publication pages written
-    scoped = SiteUrls(urls.base, urls.people, written)
-    all_works = SiteUrls(urls.base, urls.people, None)
+    # live: profile pages link only to publication pages written (now, or by the export an
+    # incremental one continues)
+    written: set[str] = set(known_works)
+    scoped = urls.scoped(written)
+    all_works = urls.scoped(None)
     parts = PageParts()
     stages, clock = gate.report.stages, time.perf_counter
-    profiles = iter_profiles(store, people)
+    profiles = iter_profiles(store, people, sink=gate.report.dropped_links.append)
     while True:
         t0 = clock()
         profile = next(profiles, None)
@@ -203,7 +253,7 @@ def _walk(
         if profile is None:
             return
         for work in profile.works if publications else ():
-            if work.iri in work_pages:
+            if work.iri in work_pages or (only_works is not None and work.iri not in only_works):
                 continue
             t0 = clock()
             doc = parts.publication(work, urls)
@@ -238,65 +288,120 @@ class _Job:
 
     html: bool  #: a site (else JSON-LD documents)
     out: Path
-    base: str
+    site: SiteOptions
     everyone: frozenset[str]  #: people with a profile page
     people: tuple[str, ...]  #: whose pages are written, in order
     publications: bool
     force: bool
     shapes: Shapes | None
     engine: Literal["fast", "pyshacl"]
-    templates: str | None
-    site_name: str
+    snippets: bool = False  #: JSON-LD as ``<script>`` snippets (``.html``), not ``.jsonld``
+    incremental: bool = True  #: build only what new loads change, when a manifest allows
+    chosen: bool = False  #: ``people`` was given (else: everyone with a Person record)
+    previous: Manifest | None = None  #: the manifest of the export before, when incremental
+
+    def fingerprint(self) -> str:
+        kind = "html" if self.html else "snippets" if self.snippets else "jsonld"
+        s = self.site
+        return fingerprint(
+            kind, s.base_url, s.profile_url, s.publication_url, s.mapped, s.site_name,
+            self.publications, self.force, self.engine, self.shapes is not None,
+            self.people if self.chosen else None, templates=s.templates,
+        )  # fmt: skip
 
 
 @dataclass
 class _Done:
-    """What was written: the report, and for a site the index rows and sitemap entries."""
+    """What was written: the report and the new manifest (pages, index rows)."""
 
     report: ExportReport
-    listed: list[tuple[Person, int]]
-    sitemap: list[tuple[str, str | None]]
+    manifest: Manifest
 
 
 def _run(job: _Job, store: Store, *, env: Any = None) -> _Done:
-    urls = SiteUrls(job.base, job.everyone)
+    urls = SiteUrls(job.site.base_url, job.everyone, None, job.site)
     report = ExportReport(out=job.out)
     gate = _Gate(report, force=job.force, shapes=job.shapes, engine=job.engine)
     if job.html and env is None:
-        env = environment(job.templates)
-    sitemap: list[tuple[str, str | None]] = []
+        env = environment(job.site.templates)
+    site_name = job.site.name
+    options = job.fingerprint()
+    old = job.previous if job.incremental else Manifest.read(job.out)
+    people: Sequence[str] = job.people
+    graphs: set[str] | None = None
+    only_works: set[str] | None = None  # incremental: the publications whose pages may change
+    if job.incremental and old is not None and old.options == options:
+        found = affected_people(store, old.graphs, job.people)
+        if found is not None:
+            chosen = set(found.people)
+            people, graphs, only_works = (
+                [p for p in job.people if p in chosen],
+                found.graphs,
+                found.works,
+            )
+            report.incremental = True
+    if graphs is None:
+        graphs = set(load_graphs(store))
+    pages: dict[str, PageEntry] = {}
 
     def emit(kind: Kind, url: str, item: Any, doc: PageDocument, page_urls: SiteUrls) -> None:
-        if env is None:
-            name = slug(item.person.iri, "person/") if kind == "profile" else slug(item.iri, "pub/")
-            folder = "people" if kind == "profile" else "publications"
-            path, text = job.out / folder / f"{name}.jsonld", doc.text() + "\n"
+        iri = item.person.iri if kind == "profile" else item.iri
+        name = slug(iri, "person/" if kind == "profile" else "pub/")
+        folder = "people" if kind == "profile" else "publications"
+        if env is None and job.snippets:
+            rel, text = f"{folder}/{name}.html", snippet(doc.text())
+        elif env is None:
+            rel, text = f"{folder}/{name}.jsonld", doc.text() + "\n"
         elif kind == "profile":
-            text = render_profile(item, doc, page_urls, env=env, site_name=job.site_name)
-            path = job.out / url[len(urls.base) :] / "index.html"
-            sitemap.append((url, item.modified))
+            text = render_profile(item, doc, page_urls, env=env, site_name=site_name)
+            rel = f"{folder}/{name}/index.html"
         else:
-            text = render_publication(item, doc, page_urls, env=env, site_name=job.site_name)
-            path = job.out / url[len(urls.base) :] / "index.html"
-            sitemap.append((url, None))
+            text = render_publication(item, doc, page_urls, env=env, site_name=site_name)
+            rel = f"{folder}/{name}/index.html"
         t0 = time.perf_counter()
-        _write(path, text)
+        entry = PageEntry(sha256(text), kind, iri, url, item.modified)
+        before = old.pages.get(rel) if old is not None else None
+        path = job.out / rel
+        if before is not None and before.sha == entry.sha and path.is_file():
+            report.changes["unchanged"] += 1
+        else:
+            _write(path, text)
+            report.changes["changed" if before is not None else "added"] += 1
+        pages[rel] = entry
         spent = time.perf_counter() - t0
         report.stages["write"] += spent
         report.stages["render"] -= spent  # emit's time is counted as render by _walk
         report.written[kind] += 1
 
-    walk = _walk(
-        store,
-        job.people,
-        urls,
-        gate,
-        emit,
-        publications=job.publications,
+    known = (
+        {e.iri for e in old.pages.values() if e.kind == "publication"}
+        if report.incremental and old is not None
+        else ()
     )
+    walk = _walk(
+        store, people, urls, gate, emit,
+        publications=job.publications, known_works=known, only_works=only_works,
+    )  # fmt: skip
     # the index needs only who has a page and how many publications: keep no whole profiles
-    listed = [(p.person, len(p.works)) for p in walk]
-    return _Done(report, listed, sitemap)
+    rows = {p.person.iri: index_row(p.person, len(p.works), urls) for p in walk}
+    manifest = Manifest(
+        options, sorted(graphs), everyone=None if job.chosen else sorted(job.everyone)
+    )
+    if report.incremental and old is not None:
+        rebuilt = set(people)
+        # pages of the people rebuilt that were not produced again (held back now) go
+        gone = {
+            rel for rel, e in old.pages.items() if e.kind == "profile" and e.iri in rebuilt
+        } - set(pages)
+        report.changes["removed"] = old.remove_stale(job.out, set(old.pages) - gone)
+        manifest.pages = {rel: e for rel, e in old.pages.items() if rel not in gone} | pages
+        manifest.index = {k: v for k, v in old.index.items() if k not in rebuilt} | rows
+    else:
+        report.changes["removed"] = old.remove_stale(job.out, pages) if old is not None else 0
+        manifest.pages, manifest.index = pages, rows
+    profiles = {e.iri for e in manifest.pages.values() if e.kind == "profile"}
+    manifest.index = {k: v for k, v in manifest.index.items() if k in profiles}
+    return _Done(report, manifest)
 
 
 def _out_dir(out: str | Path) -> Path:
@@ -307,78 +412,129 @@ def _out_dir(out: str | Path) -> Path:
     return path
 
 
+def _options(
+    site: SiteOptions | None,
+    base_url: str | None,
+    templates: str | Path | None,
+    site_name: str | None,
+) -> SiteOptions:
+    """``site``, or the options the older keyword arguments spell."""
+    if site is not None:
+        if base_url is not None or templates is not None or site_name is not None:
+            raise UsageError(
+                "give the site either as SiteOptions or as keyword arguments, not both"
+            )
+        return site
+    if base_url is None:
+        raise UsageError("--base-url is required: where the pages will be served")
+    return SiteOptions(
+        base_url,
+        templates=Path(templates) if templates is not None else None,
+        site_name=site_name,
+    )
+
+
 def export_jsonld(
     store: Store,
     out: str | Path,
     *,
+    site: SiteOptions | None = None,
     base_url: str | None = None,
     people: Sequence[str] | None = None,
     force: bool = False,
     shapes: Shapes | None = None,
     engine: Literal["fast", "pyshacl"] = "fast",
     publications: bool = True,
+    snippets: bool = False,
+    incremental: bool = True,
 ) -> ExportReport:
     """Write one JSON-LD document per person (``people/{slug}.jsonld``) and per publication
-    (``publications/{slug}.jsonld``), each checked like a page. Without ``base_url`` the
+    (``publications/{slug}.jsonld``), each checked like a page. Without a base URL the
     documents' ``@id``\\s are ``file:`` URLs under ``out``. ``publications=False`` writes the
-    people's documents only (their articles then link to no publication page)."""
+    people's documents only (their articles then link to no publication page).
+
+    ``snippets=True`` writes ``people/{slug}.html`` and ``publications/{slug}.html`` instead: the
+    same document inside ``<script type="application/ld+json">``, escaped to be pasted or
+    included verbatim in a host page (:func:`kg.export.escape.snippet`). A plain ``.jsonld``
+    document is valid JSON-LD but NOT safe to paste raw into a ``<script>`` element."""
     out = _out_dir(out)
-    base = base_url or out.resolve().as_uri() + "/"
-    chosen = _people(store, people)
-    urls = site_urls(store, base, people=chosen)
+    if site is None and base_url is None:
+        base_url = out.resolve().as_uri() + "/"
+    options = _options(site, base_url, None, None)
+    old = Manifest.read(out) if incremental else None
+    chosen = _people(store, people, old)
+    urls = site_urls(store, options, people=chosen)
     job = _Job(
-        html=False, out=out, base=urls.base, everyone=urls.people, people=tuple(chosen),
-        publications=publications, force=force, shapes=shapes,
-        engine=engine, templates=None, site_name="",
+        html=False, out=out, site=options, everyone=urls.people, people=tuple(chosen),
+        publications=publications, force=force, shapes=shapes, engine=engine, snippets=snippets,
+        incremental=incremental, chosen=people is not None, previous=old,
     )  # fmt: skip
-    return _run(job, store).report
+    done = _run(job, store)
+    done.manifest.write(out)
+    return done.report
 
 
 def export_html(
     store: Store,
     out: str | Path,
     *,
-    base_url: str,
+    site: SiteOptions | None = None,
+    base_url: str | None = None,
     people: Sequence[str] | None = None,
     templates: str | Path | None = None,
     force: bool = False,
     shapes: Shapes | None = None,
     engine: Literal["fast", "pyshacl"] = "fast",
-    site_name: str = "Research profiles",
+    site_name: str | None = None,
     publications: bool = True,
+    incremental: bool = True,
 ) -> ExportReport:
-    """Write the static site into ``out`` for serving at ``base_url`` (see the module doc).
+    """Write the static site into ``out`` for serving at the site's base URL (see the module doc).
 
-    ``publications=False`` writes the index and the profile pages only: publications are listed
-    on the profiles without a page (or link) of their own.
+    ``site`` holds the base URL, URL patterns, site name and templates
+    (:class:`~kg.export.options.SiteOptions`); ``base_url``/``templates``/``site_name`` are the
+    same without it. ``publications=False`` writes the index and the profile pages only:
+    publications are listed on the profiles without a page (or link) of their own.
     """
     out = _out_dir(out)
-    chosen = _people(store, people)
-    urls = site_urls(store, base_url, people=chosen)
-    env = environment(templates)  # fails early on a bad --templates
+    options = _options(site, base_url, templates, site_name)
+    old = Manifest.read(out) if incremental else None
+    chosen = _people(store, people, old)
+    urls = site_urls(store, options, people=chosen)
+    env = environment(options.templates)  # fails early on a bad --templates
     job = _Job(
-        html=True, out=out, base=urls.base, everyone=urls.people, people=tuple(chosen),
-        publications=publications, force=force, shapes=shapes,
-        engine=engine, templates=str(templates) if templates is not None else None,
-        site_name=site_name,
+        html=True, out=out, site=options, everyone=urls.people, people=tuple(chosen),
+        publications=publications, force=force, shapes=shapes, engine=engine,
+        incremental=incremental, chosen=people is not None, previous=old,
     )  # fmt: skip
     done = _run(job, store, env=env)
-    report = done.report
-    sitemap = [(urls.base, None), *done.sitemap]
-    written = {u for u, _ in sitemap}
+    report, manifest = done.report, done.manifest
+    entries = sorted(manifest.pages.values(), key=lambda e: (e.kind != "profile", e.url))
+    newest = max((e.lastmod for e in entries if e.lastmod), default=None)
+    sitemap = [(urls.base, newest), *((e.url, e.lastmod) for e in entries)]
     _write(
         out / "index.html",
-        render_index(
-            [(person, n) for person, n in done.listed if urls.person(person.iri) in written],
-            urls,
-            env=env,
-            site_name=site_name,
-        ),
+        render_index(list(manifest.index.values()), urls, env=env, site_name=options.name),
     )
     report.written["other"] += 1
     _write(out / "sitemap.xml", _sitemap(sitemap))
     report.written["other"] += 1
+    _write(out / "robots.txt", robots_txt(urls.base))
+    report.written["other"] += 1
+    manifest.write(out)
     return report
+
+
+def robots_txt(base: str) -> str:
+    """robots.txt (RFC 9309) allowing every page and naming the sitemap
+    (https://www.sitemaps.org/protocol.html#submit_robots).
+
+    >>> print(robots_txt("https://lab.example.org/"), end="")
+    User-agent: *
+    Allow: /
+    Sitemap: https://lab.example.org/sitemap.xml
+    """
+    return f"User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n"
 
 
 def _sitemap(entries: Sequence[tuple[str, str | None]]) -> str:
