@@ -12,7 +12,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-import lxml.html
+import lxml.html  # type: ignore[import-untyped]
 import pytest
 
 from kg.cli import main

@@ -78,19 +78,19 @@ class Vocabulary:
                 continue
             types = set(g.objects(s, RDF.type))
             if not any(self.is_a(t, d) for t in types for d in self.domains[p]):
-                yield f"{p}: subject {s} typed {sorted(types)} is outside its domain"
+                yield f"{p}: subject {s} typed {sorted(types, key=str)} is outside its domain"
             ranges = self.ranges[p]
             if isinstance(o, Literal):
                 if not ranges & self.data_types and not any(
                     self.is_a(r, S.DataType) for r in ranges
                 ):
-                    yield f"{p}: literal {o!r} but the range is {sorted(ranges)}"
+                    yield f"{p}: literal {o!r} but the range is {sorted(ranges, key=str)}"
                 continue
             otypes = set(g.objects(o, RDF.type))
             if otypes and not any(self.is_a(t, r) for t in otypes for r in ranges):
-                yield f"{p}: object {o} typed {sorted(otypes)} is outside the range {sorted(ranges)}"
+                yield f"{p}: object {o} typed {sorted(otypes, key=str)} is outside the range {sorted(ranges, key=str)}"
             if not otypes and S.URL not in ranges:
-                yield f"{p}: object {o} has no type and the range {sorted(ranges)} has no URL"
+                yield f"{p}: object {o} has no type and the range {sorted(ranges, key=str)} has no URL"
 
 
 @pytest.fixture(scope="module")
