@@ -25,7 +25,8 @@ import rdflib
 from rdflib import RDF, RDFS, Literal
 
 from kg.export import export_html, export_jsonld
-from kg.shared import project_root, shared_dir
+from kg.shared import project_root
+from tests.conftest import shared_path
 from tests.export_helpers import (
     BASE,
     RECORDS,
@@ -37,7 +38,7 @@ from tests.export_helpers import (
 from tests.test_export_pages import KINDS
 
 S = rdflib.Namespace("https://schema.org/")
-VOCAB = shared_dir() / "fixtures" / "schemaorg" / "vocab" / "schemaorg-current-https.ttl"
+VOCAB = shared_path("fixtures", "schemaorg", "vocab", "schemaorg-current-https.ttl")
 
 
 class Vocabulary:
