@@ -408,29 +408,7 @@ def record_iri(rec: Mapping[str, Any], *, scope: str, number: int = 0) -> str:
     """
     if rec.get("_iri"):
         return str(rec["_iri"])
-    kind = rec["type"]
-    if kind == "Person":
-        return ids.person_iri(
-            orcid_id=rec.get("orcid"),
-            dblp=rec.get("dblp"),
-            openalex=rec.get("openalex"),
-            key=rec.get("id"),
-            name=rec["name"],
-            scope=scope,
-        )
-    if kind == "Organization":
-        return ids.org_iri(ror_id=rec.get("ror"), key=rec.get("id"), name=rec["name"])
-    date = rec.get("date")
-    return ids.work_iri(
-        doi_id=rec.get("doi"),
-        arxiv=rec.get("arxiv"),
-        openalex=rec.get("openalex"),
-        dblp=rec.get("dblp"),
-        key=rec.get("id"),
-        title=rec.get("title"),
-        year=date[:4] if date else None,
-        scope=f"{scope}#{number}",
-    )
+    return ids.record_iri(rec, scope=scope, number=number)
 
 
 def person_key_iris(records: Iterable[Mapping[str, Any]], *, scope: str) -> dict[str, str]:

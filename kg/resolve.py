@@ -48,8 +48,6 @@ __all__ = [
     "index_queries",
     "known_names",
     "load_index",
-    "natural_person_iri",
-    "natural_work_iri",
     "report",
     "report_from_rows",
     "resolve",
@@ -226,45 +224,7 @@ def _clean_id(parse: Any, value: str | None) -> str | None:
         return None
 
 
-def _year(value: str | None) -> str | None:
-    return value[:4] if value and value[:4].isdigit() else None
-
-
-# --- what the mapping would mint -----------------------------------------------------------------
-
-
-def natural_work_iri(record: Mapping[str, Any], source_key: str) -> str:
-    """The IRI the mapping mints for a Publication record without resolution (docs/mapping.md).
-
-    >>> natural_work_iri({"doi": "10.1000/ABC"}, "s")
-    'https://w3id.org/kg/id/pub/doi/10.1000/abc'
-    """
-    return ids.work_iri(
-        doi_id=record.get("doi"),
-        arxiv=record.get("arxiv"),
-        openalex=record.get("openalex"),
-        dblp=record.get("dblp"),
-        key=record.get("id"),
-        title=record.get("title"),
-        year=_year(record.get("date")),
-        scope=source_key,
-    )
-
-
-def natural_person_iri(record: Mapping[str, Any], source_key: str) -> str:
-    """The IRI the mapping mints for a Person record (or an unlinked author) without resolution.
-
-    >>> natural_person_iri({"name": "Ada"}, "s") == natural_person_iri({"name": "ADA"}, "s")
-    True
-    """
-    return ids.person_iri(
-        orcid_id=record.get("orcid"),
-        dblp=record.get("dblp"),
-        openalex=record.get("openalex"),
-        key=record.get("id"),
-        name=record.get("name"),
-        scope=source_key,
-    )
+_year = ids._year
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -483,7 +443,7 @@ class _Resolver:
     # -- works --
 
     def work(self, source: str, graph: str, rec: dict[str, Any]) -> str:
-        natural = natural_work_iri(rec, source)
+        natural = ids.work_record_iri(rec, scope=source)
         doi = _clean_id(ids.doi, rec.get("doi"))
         arxiv = _clean_id(ids.arxiv_id, rec.get("arxiv"))
         title = rec.get("title")
@@ -557,7 +517,9 @@ class _Resolver:
         for rec in records:
             if rec.get("type") == "Person":
                 norm = ids.normalize_name(rec["name"])
-                g = _PersonGroup(source, norm, rec["name"], natural_person_iri(rec, source), rec)
+                g = _PersonGroup(
+                    source, norm, rec["name"], ids.person_record_iri(rec, scope=source), rec
+                )
                 gid = f"key:{rec['id']}" if rec.get("id") else f"rec:{id(rec)}"
                 groups[gid] = g
                 if rec.get("id"):
@@ -582,7 +544,7 @@ class _Resolver:
                             source,
                             ids.normalize_name(author["name"]),
                             author["name"],
-                            natural_person_iri({"orcid": author["orcid"]}, source),
+                            ids.person_iri(orcid_id=author["orcid"]),
                         ),
                     )
                 else:
@@ -596,7 +558,7 @@ class _Resolver:
                                 source,
                                 norm,
                                 author["name"],
-                                natural_person_iri({"name": author["name"]}, source),
+                                ids.person_iri(name=author["name"], scope=source),
                             ),
                         )
                     )
@@ -610,7 +572,7 @@ class _Resolver:
         for g in groups.values():
             named = [a for a in g.authorships if "_person_iri" in a]
             if named:
-                printed = natural_person_iri({"name": named[0]["name"]}, source)
+                printed = ids.person_iri(name=named[0]["name"], scope=source)
                 self._merge(
                     "person",
                     g.iri,
@@ -801,15 +763,11 @@ class _Resolver:
             self.out.near_misses.append(miss)
 
 
+_KINDS = {"Publication": "work", "Person": "person"}
+
+
 def _kind_and_iri(rec: Mapping[str, Any], source: str) -> tuple[str, str]:
-    rtype = rec.get("type")
-    if rtype == "Publication":
-        return "work", natural_work_iri(rec, source)
-    if rtype == "Person":
-        return "person", natural_person_iri(rec, source)
-    return "organization", ids.org_iri(
-        ror_id=rec.get("ror"), name=rec.get("name"), key=rec.get("id")
-    )
+    return _KINDS.get(rec.get("type") or "", "organization"), ids.record_iri(rec, scope=source)
 
 
 def _copy(value: Any) -> Any:
