@@ -24,6 +24,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from kg import ids
+from kg.terms import literal
 from kg.vocab import BIBO, FOAF, ID_BASE, KG, PROV, RDF, SCHEMA, XSD
 
 __all__ = [
@@ -44,21 +45,8 @@ _STATUS = {
     "emeritus": "Emeritus",
     "former": "Former",
 }
-_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 # Characters allowed unescaped in IRIs built around user identifiers (RFC 3987 iunreserved + a few).
 _IRI_SAFE = "/:;()._-~!$&'*+,=@"
-
-
-def literal(value: str, datatype: str | None = None) -> str:
-    """An N-Triples literal with full escaping (https://www.w3.org/TR/n-triples/#grammar-production-ECHAR).
-
-    >>> literal('say "hi"\\n')
-    '"say \\\\"hi\\\\"\\\\n"'
-    >>> literal("2024", XSD + "gYear")
-    '"2024"^^<http://www.w3.org/2001/XMLSchema#gYear>'
-    """
-    text = '"' + value.translate(_ESCAPES) + '"'
-    return f"{text}^^<{datatype}>" if datatype else text
 
 
 def _int(value: int) -> str:

@@ -32,6 +32,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from kg import ids
+from kg.terms import quote, values_chunks
 from kg.vocab import KG, RDF, SCHEMA
 
 __all__ = [
@@ -290,34 +291,29 @@ class Resolution:
             node = f"<{graph_iri}#merge-{n}>"
             lines += [
                 f"{node} <{RDF}type> <{KG}Merge> .",
-                f"{node} <{KG}entityKind> {_lit(m.kind)} .",
-                f"{node} <{KG}rule> {_lit(m.rule)} .",
-                f"{node} <{KG}evidence> {_lit(m.evidence)} .",
+                f"{node} <{KG}entityKind> {quote(m.kind)} .",
+                f"{node} <{KG}rule> {quote(m.rule)} .",
+                f"{node} <{KG}evidence> {quote(m.evidence)} .",
                 f"{node} <{KG}mergedEntity> <{m.iri}> .",
                 f"{node} <{KG}mergedWith> <{m.merged}> .",
             ]
             if m.label:
-                lines.append(f"{node} <{KG}label> {_lit(m.label)} .")
-            lines += [f"{node} <{KG}sourceKey> {_lit(s)} ." for s in m.sources]
+                lines.append(f"{node} <{KG}label> {quote(m.label)} .")
+            lines += [f"{node} <{KG}sourceKey> {quote(s)} ." for s in m.sources]
         near = [nm for nm in self.near_misses if source_key in nm.sources]
         for n, nm in enumerate(near, 1):
             node = f"<{graph_iri}#nearmiss-{n}>"
             lines += [
                 f"{node} <{RDF}type> <{KG}NearMiss> .",
-                f"{node} <{KG}entityKind> {_lit(nm.kind)} .",
-                f"{node} <{KG}rule> {_lit(nm.rule)} .",
-                f"{node} <{KG}evidence> {_lit(nm.evidence)} .",
+                f"{node} <{KG}entityKind> {quote(nm.kind)} .",
+                f"{node} <{KG}rule> {quote(nm.rule)} .",
+                f"{node} <{KG}evidence> {quote(nm.evidence)} .",
                 *(f"{node} <{KG}candidate> <{iri}> ." for iri in nm.iris),
             ]
             if nm.label:
-                lines.append(f"{node} <{KG}label> {_lit(nm.label)} .")
-            lines += [f"{node} <{KG}sourceKey> {_lit(s)} ." for s in nm.sources]
+                lines.append(f"{node} <{KG}label> {quote(nm.label)} .")
+            lines += [f"{node} <{KG}sourceKey> {quote(s)} ." for s in nm.sources]
         return lines
-
-
-def _lit(text: str) -> str:
-    """An N-Triples string literal (https://www.w3.org/TR/n-triples/#grammar-production-STRING_LITERAL_QUOTE)."""
-    return json.dumps(text, ensure_ascii=False)
 
 
 # --- resolution ----------------------------------------------------------------------------------
@@ -955,7 +951,7 @@ def index_queries(records: Iterable[Mapping[str, Any]]) -> list[str]:
     """The queries for the entities the batch's ``records`` could match: the same identifiers,
     the same printed names, titles or organization names. :func:`load_index` then reads just
     those, so the cost of resolution grows with the batch, not with the store. Each query binds
-    at most :data:`kg.store.VALUES_CHUNK` terms per ``VALUES`` block (Oxigraph's join is slow
+    at most :data:`kg.terms.VALUES_CHUNK` terms per ``VALUES`` block (Oxigraph's join is slow
     past ~1,000), so a big batch asks several.
 
     >>> qs = index_queries([{"type": "Person", "name": "Ada", "orcid": "0000-0002-1825-0097"}])
@@ -1004,8 +1000,6 @@ def index_queries(records: Iterable[Mapping[str, Any]]) -> list[str]:
             ror = _clean_id(ids.ror, rec.get("ror"))
             if ror:
                 okeys.append(f"<https://ror.org/{ror}>")
-    from kg.store import values_chunks
-
     blocks = {
         name: list(values_chunks(sorted(set(terms))))
         for name, terms in (
@@ -1092,9 +1086,7 @@ SELECT ?kind ?entity ?graph ?name ?ror WHERE {{
 
 def _restricted(candidates: list[dict[str, str | None]]) -> Iterator[str]:
     """Step 2: the :data:`_RESTRICTED` query of each kind for its candidate entities, at most
-    :data:`kg.store.VALUES_CHUNK` of them per query."""
-    from kg.store import values_chunks
-
+    :data:`kg.terms.VALUES_CHUNK` of them per query."""
     for kind, template in _RESTRICTED.items():
         iris = sorted({f"<{c['entity']}>" for c in candidates if c["kind"] == kind})
         for chunk in values_chunks(iris):

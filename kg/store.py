@@ -45,6 +45,7 @@ from kg.endpoints import (
 )
 from kg.errors import DataError, KgError, StoreError, StoreLockedError, UsageError
 from kg.store_lock import LOCK_GRAPH, WriterLease
+from kg.terms import VALUES_CHUNK, values_chunks
 from kg.vocab import GRAPH_BASE, KG, PREFIXES, XSD
 
 __all__ = [
@@ -75,12 +76,6 @@ __all__ = [
 SOURCE_BASE = GRAPH_BASE + "source/"
 #: Lines per chunk when filling a graph (bounds memory on big loads).
 CHUNK_LINES = 200_000
-#: Terms per SPARQL ``VALUES`` block. Oxigraph 0.5 joins a block of up to ~1,000 terms by index
-#: lookups, but past that it changes plan and rescans the pattern per term: on the 1M-triple
-#: bench store ``VALUES ?e { 1,000 IRIs } GRAPH ?g { ?e a schema:Person }`` took 0.03 s of CPU,
-#: 2,000 IRIs 1.97 s, 5,034 IRIs 6.3 s. Queries that bind many terms send them in blocks of this
-#: size (which also keeps each request small for remote endpoints).
-VALUES_CHUNK = 500
 _COMMITTED = f"<{KG}committed>"
 _GRAPHS_QUERY = f"""SELECT DISTINCT ?g ?c WHERE {{
   GRAPH ?g {{ ?g <{KG}sourceLabel> ?label OPTIONAL {{ ?g {_COMMITTED} ?c }} }}
@@ -215,19 +210,6 @@ def _iri_ok(iri: str) -> str:
     if not re.fullmatch(r"[^\s<>\"{}|\\^`]+", iri):
         raise UsageError(f"not a valid IRI: {iri!r}")
     return iri
-
-
-def values_chunks(terms: Iterable[str], size: int = VALUES_CHUNK) -> Iterator[str]:
-    """``terms`` (SPARQL term texts) joined by spaces, at most ``size`` per block: the bodies of
-    ``VALUES`` blocks small enough for Oxigraph's index-lookup join (see :data:`VALUES_CHUNK`).
-    No terms, no block.
-
-    >>> list(values_chunks(["<a>", "<b>", "<c>"], size=2))
-    ['<a> <b>', '<c>']
-    """
-    items = list(terms)
-    for i in range(0, len(items), size):
-        yield " ".join(items[i : i + size])
 
 
 def _chunks(lines: Iterable[str], size: int = CHUNK_LINES) -> Iterator[bytes]:

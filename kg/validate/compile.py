@@ -24,6 +24,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import Node
 
+from kg.terms import literal, quote
+
 __all__ = [
     "CHECKED_DATATYPES",
     "SH",
@@ -231,16 +233,9 @@ def term_sparql(node: Node) -> str:
     if isinstance(node, URIRef):
         return f"<{node}>"
     if isinstance(node, Literal):
-        text = '"' + str(node).translate(_ESCAPES) + '"'
-        if node.language:
-            return f"{text}@{node.language}"
-        if node.datatype is not None:
-            return f"{text}^^<{node.datatype}>"
-        return text
+        datatype = str(node.datatype) if node.datatype is not None else None
+        return literal(str(node), datatype, lang=node.language)
     raise Unsupported(f"blank node {node} used as a constant")
-
-
-_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
 ResultKey = tuple[str | None, ...]
@@ -419,10 +414,6 @@ _NODE_KINDS = {
 }
 
 
-def _sparql_string(text: str) -> str:
-    return '"' + text.translate(_ESCAPES) + '"'
-
-
 class _Fresh:
     """Fresh variable names for the nested patterns of one query (``?_x1``, ``?_x2``, ...).
 
@@ -496,8 +487,8 @@ def _leaf_expr(g: Graph, shape: Node, name: str, arg: Node, v: str) -> str:
         return _NODE_KINDS[kind].format(v=v)
     if name == "pattern":
         flags = _one(g, shape, _SH["flags"])
-        extra = f", {_sparql_string(str(flags))}" if flags is not None else ""
-        return f"(!isBlank({v}) && REGEX(STR({v}), {_sparql_string(str(arg))}{extra}))"
+        extra = f", {quote(str(flags))}" if flags is not None else ""
+        return f"(!isBlank({v}) && REGEX(STR({v}), {quote(str(arg))}{extra}))"
     if name in ("minLength", "maxLength"):
         op = ">=" if name == "minLength" else "<="
         return f"(!isBlank({v}) && STRLEN(STR({v})) {op} {int(arg)})"  # type: ignore[call-overload]
@@ -508,7 +499,7 @@ def _leaf_expr(g: Graph, shape: Node, name: str, arg: Node, v: str) -> str:
         return f"(isLiteral({v}) && {v} {ops[name]} {term_sparql(arg)})"
     if name == "languageIn":
         tags = [str(t) for t in Collection(g, arg)]
-        tests = " || ".join(f"langMatches(LANG({v}), {_sparql_string(t)})" for t in tags)
+        tests = " || ".join(f"langMatches(LANG({v}), {quote(t)})" for t in tags)
         return f"(isLiteral({v}) && ({tests or 'false'}))"
     raise Unsupported(f"sh:{name}")
 

@@ -17,15 +17,13 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from kg.mapping import MappedRecord, literal
-from kg.store import Store, load_graphs, query_graph, values_chunks
+from kg.store import Store, load_graphs, query_graph
+from kg.terms import values_chunks
 from kg.validate.core import build_report, find, load_shapes
 from kg.validate.engines import Data, Finding
 from kg.validate.report import Severity, ValidationReport, ValidationResult
 
 __all__ = ["GateResult", "gate"]
-
-#: linked IRIs fetched from the store per query
-LINK_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -90,7 +88,7 @@ def _linked_triples(
         )
         if doomed:
             skip = f"FILTER(?g NOT IN ({', '.join(f'<{g}>' for g in doomed)}))"
-    for values in values_chunks((f"<{iri}>" for iri in links), LINK_CHUNK):
+    for values in values_chunks(f"<{iri}>" for iri in links):
         # DISTINCT: a node described by many graphs (an author in every source of a big batch)
         # came back once per graph, as Python objects
         res = query_graph(
