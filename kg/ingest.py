@@ -18,7 +18,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg import __version__, limits
+from kg import limits
 from kg.errors import DataError, KgError, UsageError
 from kg.ids import graph_iri, load_graph_iri, person_iri, source_family
 from kg.mapping import (
@@ -43,6 +43,7 @@ from kg.store import (
     values_chunks,
 )
 from kg.validate import gate
+from kg.version import __version__
 from kg.vocab import KG, SCHEMA
 
 __all__ = [
