@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -95,6 +95,16 @@ class MappedRecord:
     links: set[str] = field(default_factory=set)
     #: what the caller should tell the user (an author kept unlinked, a key that names nobody)
     notes: list[str] = field(default_factory=list)
+
+    def lines_about(self, subjects: Collection[str]) -> Iterator[tuple[str, str]]:
+        """``(subject IRI, line)`` for each of :attr:`lines` whose subject is in ``subjects``
+        (every line this module writes starts with its subject IRI, ``<s> <p> o .``)."""
+        if not subjects:
+            return
+        for line in self.lines:
+            subject = line[1 : line.find("> ")]
+            if subject in subjects:
+                yield subject, line
 
 
 class _Writer:
