@@ -38,6 +38,7 @@ __all__ = [
     "source_key",
     "work_iri",
     "work_record_iri",
+    "year_of",
 ]
 
 _ORCID_RE = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$")
@@ -268,7 +269,12 @@ def org_iri(*, ror_id: str | None = None, name: str | None = None, key: str | No
     raise ValueError("an organization needs a ROR id, a key or a name")
 
 
-def _year(date: str | None) -> str | None:
+def year_of(date: str | None) -> str | None:
+    """The year of a record date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``), else None.
+
+    >>> year_of("2024-05"), year_of("n.d.")
+    ('2024', None)
+    """
     return date[:4] if date and date[:4].isdigit() else None
 
 
@@ -305,7 +311,7 @@ def work_record_iri(rec: Mapping[str, Any], *, scope: str, number: int | None = 
         dblp=rec.get("dblp"),
         key=rec.get("id"),
         title=rec.get("title"),
-        year=_year(rec.get("date")),
+        year=year_of(rec.get("date")),
         scope=scope if number is None else f"{scope}#{number}",
     )
 
