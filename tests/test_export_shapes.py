@@ -11,7 +11,6 @@ import pytest
 import rdflib
 
 from kg.export.check import (
-    SH,
     PageCheck,
     check_page,
     check_triples,
@@ -21,6 +20,7 @@ from kg.export.check import (
 )
 from kg.export.jsonld import SiteUrls, profile_document_for, publication_document
 from kg.export.model import load_profiles, profile_people
+from kg.validate.memory import SH
 from tests.export_helpers import BASE, DATA, RECORDS, store_from
 
 SHAPES = default_shapes_dir()
