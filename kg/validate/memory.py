@@ -26,7 +26,7 @@ from rdflib.collection import Collection
 from kg.errors import UsageError
 from kg.validate.core import load_shapes, stable_blank_nodes
 from kg.validate.report import Severity, SeverityName
-from kg.vocab import RDF
+from kg.vocab import OWL, RDF, RDFS
 
 __all__ = [
     "CompiledShapes",
@@ -47,6 +47,7 @@ __all__ = [
 
 SH = "http://www.w3.org/ns/shacl#"
 _SEVERITY: dict[str, SeverityName] = {s.iri: s.value for s in Severity}
+_SUBCLASS_OF = RDFS + "subClassOf"
 #: ``(subject, predicate, object, object kind)``, kind "iri", "bnode" or "literal"
 Triple = tuple[str, str, str, str]
 
@@ -137,6 +138,7 @@ _KNOWN = {
     SH + "targetClass", SH + "targetSubjectsOf", SH + "minCount", SH + "nodeKind", SH + "class",
     SH + "pattern", SH + "flags", SH + "in", SH + "or", SH + "not", SH + "node", SH + "property",
     SH + "qualifiedValueShape", SH + "qualifiedMinCount", "http://www.w3.org/2000/01/rdf-schema#comment",
+    "http://www.w3.org/2000/01/rdf-schema#label",
     RDF + "first", RDF + "rest",
 }  # fmt: skip
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
@@ -227,13 +229,25 @@ def compile_shapes_graph(g: rdflib.Graph) -> CompiledShapes:
     roots = set(g.subjects(rdflib.URIRef(SH + "targetClass"), None)) | set(
         g.subjects(rdflib.URIRef(SH + "targetSubjectsOf"), None)
     )
+    # a shape that is also a class targets its instances (implicit class target,
+    # https://www.w3.org/TR/shacl/#implicit-targetClass)
+    rdf_type = rdflib.URIRef(RDF + "type")
+    classes = {rdflib.URIRef(RDFS + "Class"), rdflib.URIRef(OWL + "Class")}
+    shape_types = {rdflib.URIRef(SH + "NodeShape"), rdflib.URIRef(SH + "PropertyShape")}
+    implicit = {
+        s for t in shape_types for s in g.subjects(rdf_type, t)
+        if any((s, rdf_type, c) in g for c in classes)
+    }  # fmt: skip
     others = {
         p for p in g.predicates() if str(p).startswith(SH + "target") and str(p) not in _KNOWN
     }
     try:
         if others:
             raise NotImplementedError(", ".join(sorted(map(str, others))))
-        shapes.roots = [compiler.shape(r) for r in sorted(roots, key=str)]
+        shapes.roots = [compiler.shape(r) for r in sorted(roots | implicit, key=str)]
+        for root in shapes.roots:
+            if rdflib.URIRef(root.id) in implicit and root.id not in root.target_classes:
+                root.target_classes = (*root.target_classes, root.id)
     except NotImplementedError as exc:
         shapes.unsupported = str(exc)
         shapes.roots = []
@@ -320,6 +334,29 @@ class TripleIndex:
             return []
         return [v for v, _ in self.out.get(node[0], {}).get(RDF + "type", ())]
 
+    def subclasses(self, cls: str) -> set[str]:
+        """``cls`` and every class below it by ``rdfs:subClassOf`` in the data: whose instances
+        are SHACL instances of ``cls`` (https://www.w3.org/TR/shacl/#dfn-shacl-instance)."""
+        found = {cls}
+        below = self.subjects_of.get(_SUBCLASS_OF)
+        if not below:
+            return found
+        todo = [cls]
+        while todo:
+            c = todo.pop()
+            for s in below:
+                if s not in found and any(v == c for v, _ in self.out[s][_SUBCLASS_OF]):
+                    found.add(s)
+                    todo.append(s)
+        return found
+
+    def is_instance(self, node: Term, cls: str) -> bool:
+        """Whether ``node`` is a SHACL instance of ``cls`` (its type or a subclass of it)."""
+        types = self.types(node)
+        if cls in types:
+            return True
+        return _SUBCLASS_OF in self.subjects_of and bool(self.subclasses(cls) & set(types))
+
 
 def _node_kind_ok(kind: str, node_kind: str) -> bool:
     allowed = {
@@ -390,7 +427,7 @@ def evaluate(shape: Shape, focus: Term, data: TripleIndex, out: list[ShapeResult
             if data.token is not None:
                 for t in data.types(v):
                     data.taint((t, "iri"))
-            if cls not in data.types(v):
+            if not data.is_instance(v, cls):
                 failures.append(("Class", v))
         if shape.pattern is not None:
             if data.token is not None:
@@ -441,7 +478,12 @@ def evaluate(shape: Shape, focus: Term, data: TripleIndex, out: list[ShapeResult
 def evaluate_shapes(shapes: CompiledShapes, data: TripleIndex) -> list[ShapeResult]:
     out: list[ShapeResult] = []
     for root in shapes.roots:
-        foci = {f for cls in root.target_classes for f in data.by_type.get(cls, ())}
+        foci = {
+            f
+            for target in root.target_classes
+            for cls in data.subclasses(target)
+            for f in data.by_type.get(cls, ())
+        }
         foci |= {f for p in root.target_subjects_of for f in data.subjects_of.get(p, ())}
         for f in sorted(foci):
             evaluate(root, (f, "bnode" if f.startswith("_:") else "iri"), data, out)
