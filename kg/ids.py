@@ -24,6 +24,7 @@ __all__ = [
     "graph_iri",
     "hash_key",
     "load_graph_iri",
+    "name_segment",
     "normalize_name",
     "normalize_title",
     "orcid",
@@ -33,7 +34,6 @@ __all__ = [
     "person_record_iri",
     "record_iri",
     "ror",
-    "slug",
     "source_family",
     "source_key",
     "work_iri",
@@ -170,10 +170,10 @@ def hash_key(*parts: str, length: int = 16) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:length]
 
 
-def slug(text: str, limit: int = 40) -> str:
+def name_segment(text: str, limit: int = 40) -> str:
     """A readable IRI path segment: the normalized words joined by ``-``; only word characters.
 
-    >>> slug("Łukasz Kuciński"), slug("<")
+    >>> name_segment("Łukasz Kuciński"), name_segment("<")
     ('lukasz-kucinski', 'x')
     """
     words = re.sub(r"[^\w]+", " ", normalize_name(text)).split()
@@ -214,9 +214,7 @@ def person_iri(
     if key:
         return f"{ID_BASE}person/key/{_seg(key)}"
     if name:
-        return (
-            f"{ID_BASE}person/name/{slug(name)}-{hash_key(normalize_name(name), scope, length=10)}"
-        )
+        return f"{ID_BASE}person/name/{name_segment(name)}-{hash_key(normalize_name(name), scope, length=10)}"
     raise ValueError("a person needs an identifier, a key or a name")
 
 
@@ -265,7 +263,7 @@ def org_iri(*, ror_id: str | None = None, name: str | None = None, key: str | No
     if key:
         return f"{ID_BASE}org/key/{_seg(key)}"
     if name:
-        return f"{ID_BASE}org/name/{slug(name)}-{hash_key(normalize_name(name), length=10)}"
+        return f"{ID_BASE}org/name/{name_segment(name)}-{hash_key(normalize_name(name), length=10)}"
     raise ValueError("an organization needs a ROR id, a key or a name")
 
 

@@ -141,13 +141,13 @@ def topic_iri(label: str) -> str:
     >>> topic_iri("Deep Learning") == topic_iri("deep  learning")
     True
     """
-    return f"{ID_BASE}topic/{ids.slug(label)}-{ids.hash_key(ids.normalize_name(label), length=10)}"
+    return f"{ID_BASE}topic/{ids.name_segment(label)}-{ids.hash_key(ids.normalize_name(label), length=10)}"
 
 
 @functools.lru_cache(maxsize=1 << 16)  # so does a venue
 def venue_iri(name: str) -> str:
     """The IRI of a venue (journal, conference series), from its normalized name."""
-    return f"{ID_BASE}venue/{ids.slug(name)}-{ids.hash_key(ids.normalize_name(name), length=10)}"
+    return f"{ID_BASE}venue/{ids.name_segment(name)}-{ids.hash_key(ids.normalize_name(name), length=10)}"
 
 
 def _topics(w: _Writer, entity: str, topics: Iterable[str], *props: str) -> None:

@@ -398,7 +398,8 @@ def test_index_query_resolution_evidence_and_report_on_a_store() -> None:
     report = report_from_rows(rows(store, REPORT_QUERY))
     rules = sorted(m.rule for m in report.merges)
     assert rules == ["name", "name+shared-works", "title"]  # softmax shares its title IRI
-    data = report.to_json()
+    data = report.as_json()
+    assert json.loads(report.to_json()) == data
     assert data["counts"]["merges_by_rule"] == {"name": 1, "name+shared-works": 1, "title": 1}
     person_merge = next(m for m in data["merges"] if m["kind"] == "person")
     assert person_merge["entities"][0] == me and person_merge["sources"] == [page_key]

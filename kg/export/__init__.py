@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kg.export.check import PageCheck, PageProblem, check_page, load_shapes, page_graph
+from kg.export.check import PageCheck, PageProblem, check_page, load_page_shapes, page_graph
 from kg.export.escape import json_for_script
 from kg.export.html import environment, highwire_tags, render_profile
 from kg.export.jsonld import CONTEXT, SiteUrls, profile_document_for, publication_document
@@ -41,8 +41,8 @@ __all__ = [
     "export_jsonld",
     "highwire_tags",
     "json_for_script",
+    "load_page_shapes",
     "load_profiles",
-    "load_shapes",
     "page_graph",
     "profile_document",
     "publication_document",

@@ -49,7 +49,7 @@ __all__ = [
     "check_triples",
     "default_shapes_dir",
     "graph_triples",
-    "load_shapes",
+    "load_page_shapes",
     "page_graph",
 ]
 
@@ -57,8 +57,8 @@ __all__ = [
 PageProblem = ShapeResult
 #: Compiled shapes (:class:`~kg.validate.memory.CompiledShapes`).
 Shapes = CompiledShapes
-#: Kept for callers of the export's loader: :func:`kg.validate.memory.load_memory_shapes`.
-load_shapes = load_memory_shapes
+#: The page shapes, compiled for the in-memory engine (:func:`kg.validate.memory.load_memory_shapes`).
+load_page_shapes = load_memory_shapes
 #: The shape files the export checks pages against (:data:`kg.validate.core.PAGE_SHAPE_FILES`).
 EXPORT_SHAPES = ("google.ttl", "scholar.ttl")
 

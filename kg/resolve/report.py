@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,8 +54,9 @@ class ResolutionReport:
     merges: list[ReportItem] = field(default_factory=list)
     near_misses: list[ReportItem] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict: {"merges": [...], "near_misses": [...], "counts": {...}}."""
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: {"merges": [...], "near_misses": [...], "counts": {...}} (kg's
+        rule: ``as_json()`` is the dict, ``to_json()`` the text)."""
 
         def item(i: ReportItem) -> dict[str, Any]:
             return {
@@ -79,6 +81,10 @@ class ResolutionReport:
                 "merges_by_rule": dict(sorted(by_rule.items())),
             },
         }
+
+    def to_json(self) -> str:
+        """The JSON report as text (indented, UTF-8), as ``kg resolve --report --json`` prints it."""
+        return json.dumps(self.as_json(), indent=2, ensure_ascii=False) + "\n"
 
     def to_text(self) -> str:
         """A readable report, one block per merge / near miss."""
@@ -112,7 +118,7 @@ def report_from_rows(rows: Iterable[Row]) -> ResolutionReport:
     >>> rep = report_from_rows([{"node": "urn:g#merge-1", "type": KG + "Merge", "kind": "work",
     ...     "rule": "doi", "evidence": "same DOI 10.1/x", "entity": "urn:a", "other": "urn:b",
     ...     "label": "T", "source": "file:///a"}])
-    >>> rep.to_json()["counts"]["merges"]
+    >>> rep.as_json()["counts"]["merges"]
     1
     """
     nodes: dict[str, dict[str, Any]] = {}

@@ -18,7 +18,7 @@ from kg.ids import hash_key
 from kg.shared import project_root
 from kg.terms import VALUES_CHUNK
 from kg.validate.compile import Plan, compile_shapes
-from kg.validate.engines import Data, Finding, run_pyshacl, run_sparql
+from kg.validate.engines import Data, Finding, run_pyshacl, run_sparql_checks
 from kg.validate.report import ResultTerms, Severity, ValidationReport, ValidationResult
 from kg.vocab import KG, PROV, SCHEMA
 
@@ -332,7 +332,7 @@ def find(data: Data, shapes: Graph, *, engine: str) -> tuple[list[Finding], str,
         raise UsageError(
             f"the SPARQL engine cannot validate shape {first[0]}: {first[1]} (use engine auto)"
         )
-    findings = run_sparql(plan.checks, data)
+    findings = run_sparql_checks(plan.checks, data)
     used = "sparql"
     if plan.unsupported:
         findings += run_pyshacl(data, shapes, only=set(plan.unsupported))

@@ -26,7 +26,7 @@ from rdflib.term import Node
 
 from kg.validate.compile import SH, Check, path_text
 
-__all__ = ["Data", "Finding", "run_pyshacl", "run_sparql", "to_oxigraph", "to_rdflib"]
+__all__ = ["Data", "Finding", "run_pyshacl", "run_sparql_checks", "to_oxigraph", "to_rdflib"]
 
 _XSD_STRING = str(XSD.string)
 _SH_RESULT_TARGETS = ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf")
@@ -249,7 +249,7 @@ def _without_subclass_paths(sparql: str) -> str:
     return plain
 
 
-def run_sparql(checks: Sequence[Check], data: Data) -> list[Finding]:
+def run_sparql_checks(checks: Sequence[Check], data: Data) -> list[Finding]:
     """Run every translated check on ``data`` and return its findings (duplicates removed)."""
     out: list[Finding] = []
     seen: set[tuple[Any, ...]] = set()
