@@ -35,6 +35,7 @@ __all__ = [
     "Context",
     "Outcome",
     "Workload",
+    "cross_file_repeats",
     "exact_repeats",
     "ingest_digest",
     "kg_select",
@@ -186,13 +187,14 @@ class _StageClock:
         return timed
 
 
-#: ``kg.ingest`` module attributes timed as stages, in pipeline order.
+#: ``(module of kg.ingest, attribute)`` timed as stages, in pipeline order: the functions the
+#: ingest's stage modules call.
 _INGEST_STAGES = {
-    "check_record": "schema check",
-    "load_index": "resolution index (store query)",
-    "resolve": "entity resolution",
-    "map_record": "build triples",
-    "gate": "SHACL gate",
+    ("kg.ingest.read", "check_record"): "schema check",
+    ("kg.ingest", "load_index"): "resolution index (store query)",
+    ("kg.ingest.link", "resolve"): "entity resolution",
+    ("kg.ingest.stages", "map_record"): "build triples",
+    ("kg.ingest.stages", "gate"): "SHACL gate",
 }
 
 
@@ -255,23 +257,36 @@ Select = Callable[[str], list[tuple[str | None, ...]]]
 
 
 def exact_repeats(records_dir: Path) -> dict[tuple[str, int], tuple[str, int]]:
-    """``(source name, record number)`` of every record that repeats an earlier record of the same
-    file exactly, mapped to that earlier record (kg's resolution keeps such a record once: a
-    ``duplicate-in-batch`` merge, kg/resolve.py; same fingerprint as there)."""
+    """``(source name, record number)`` of every record that repeats an earlier record exactly,
+    in its own file or in an earlier file (files in name order), mapped to the first occurrence.
+    kg keeps a repeat within a file once (a ``duplicate-in-batch`` merge, kg/resolve/match.py;
+    same fingerprint as there) and writes what a repeat in another file says once (resolution
+    gives both copies the same nodes); the comparison counts every repeat as its first."""
     from kg.records.files import RecordFile
     from kg.records.sources import RECORD_SUFFIXES
 
     out: dict[tuple[str, int], tuple[str, int]] = {}
+    first: dict[str, tuple[str, int]] = {}
     for path in sorted(p for p in records_dir.iterdir() if p.suffix in RECORD_SUFFIXES):
         source = RecordFile(path)
-        first: dict[str, int] = {}
         for raw in source.iter_records():
             fingerprint = json.dumps(raw.data, sort_keys=True, ensure_ascii=False)
             if fingerprint in first:  # named as kg:sourceLabel names the file
-                out[source.source_name, raw.number] = (source.source_name, first[fingerprint])
+                out[source.source_name, raw.number] = first[fingerprint]
             else:
-                first[fingerprint] = raw.number
+                first[fingerprint] = (source.source_name, raw.number)
     return out
+
+
+def cross_file_repeats(records_dir: Path) -> set[tuple[str, int]]:
+    """``(file label as read, record number)`` of the records that repeat a record of an
+    earlier file exactly: what the baseline folds (:func:`bench.baseline.build_graph`)."""
+    from kg.records.files import source_name
+
+    label = {source_name(p): str(p) for p in records_dir.iterdir()}  # name -> label as read
+    return {
+        (label[rec[0]], rec[1]) for rec, of in exact_repeats(records_dir).items() if rec[0] != of[0]
+    }
 
 
 def ingest_digest(
@@ -289,8 +304,9 @@ def ingest_digest(
       with :data:`INGEST_RECORDS_QUERY`;
     - ``rejected``: the records left out (schema-invalid, or held back by the gate), from the
       ingest report on kg's side and from the baseline's own jsonschema check;
-    - in both sets a record that repeats an earlier record of its file exactly counts as that
-      record (``repeats``, :func:`exact_repeats`): kg keeps such a repeat once;
+    - in both sets a record that repeats an earlier record exactly (of its file or of an
+      earlier file) counts as that record (``repeats``, :func:`exact_repeats`): kg writes what
+      such a repeat says once;
     - ``works``: the set of publications as ``(titles, dates, DOIs, ordered printed author
       names)`` -- IRIs left out -- from :data:`INGEST_WORKS_QUERY` and
       :data:`INGEST_AUTHORS_QUERY`; authors are ordered by ``kg:position``, those without a
@@ -357,8 +373,8 @@ def _ingest_kg(ctx: Context, records: Path, *, validate: bool) -> Outcome:
 
     path = ctx.work / "store"
     clock = _StageClock()
-    module = importlib.import_module("kg.ingest")  # ``kg.ingest`` the attribute is the function
-    for attr, stage in _INGEST_STAGES.items():
+    for (name, attr), stage in _INGEST_STAGES.items():
+        module = importlib.import_module(name)  # ``kg.ingest`` the attribute is the function
         setattr(module, attr, clock.wrap(stage, getattr(module, attr)))
 
     def run() -> Any:
@@ -401,7 +417,8 @@ def _ingest_baseline(ctx: Context, *, gate: bool) -> Outcome:
     records = ctx.records_dir
     files = sorted(p for p in records.iterdir() if p.suffix in RECORD_SUFFIXES)
     skip = frozenset(gate_held(records)) if gate else frozenset()
-    seconds, result = _timed(lambda: build_graph(files, skip=skip))
+    fold = frozenset(cross_file_repeats(records) - skip)
+    seconds, result = _timed(lambda: build_graph(files, skip=skip, fold=fold))
     digest: dict[str, Any] = {}
     if ctx.compare:
         digest = ingest_digest(rdflib_select(result.graph), result.rejected, exact_repeats(records))
