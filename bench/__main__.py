@@ -471,6 +471,8 @@ def measure(workload: Workload, data: Dataset, work: Path, *, runs: int,
             else:
                 differ = sorted(k for k in kd if kd.get(k) != bd.get(k))
                 row.note += f" (differ: {', '.join(differ)})"
+    if workload.note:
+        row.note = "; ".join(filter(None, [workload.note, row.note]))
     row.targets = _targets(row)
     return row
 
