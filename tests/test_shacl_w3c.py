@@ -29,7 +29,7 @@ from rdflib.term import Node
 
 from kg.shared import shared_dir
 from kg.validate import validate
-from kg.validate.compile import ResultKey, anon_key, compile_shapes, path_text, result_key
+from kg.validate.compile import compile_shapes
 from kg.validate.core import stable_blank_nodes
 from kg.validate.memory import (
     ShapeResult,
@@ -38,6 +38,7 @@ from kg.validate.memory import (
     evaluate_shapes,
     graph_triples,
 )
+from kg.validate.shacl_terms import ResultKey, anon_key, path_text, result_key
 from tests.conftest import W3C_RUNS, require_shared
 
 SUITE = shared_dir() / "fixtures" / "shacl-test-suite" / "tests"

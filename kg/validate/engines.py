@@ -221,7 +221,7 @@ _SINGLE_CLASS_TARGET = re.compile(
     + re.escape(str(RDF.type))
     + r"> (<[^>]+>) \} \} \}"
 )
-#: :func:`kg.validate.compile.class_pattern`: the subclass branch of its UNION
+#: :func:`kg.validate.shacl_terms.class_pattern`: the subclass branch of its UNION
 _CLASS_UNION = re.compile(
     r"\{ (\S+) <" + re.escape(str(RDF.type)) + r"> (<[^>]+>) \} UNION \{ \1 <"
     + re.escape(str(RDF.type)) + r"> (\?\w+) \. \3 <" + re.escape(str(RDFS.subClassOf))
