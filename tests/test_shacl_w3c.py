@@ -109,14 +109,20 @@ def _expected(g: Graph, entry: Node) -> Counter[ResultKey]:
 CASES = _cases()
 
 
-def _outcome(include: str, entry: Node, engine: str) -> tuple[bool, str]:
-    """Run one case: whether the report matches the suite's, and which engine ran."""
+def _graphs(include: str, entry: Node) -> tuple[Graph, Graph, Graph]:
+    """A case's manifest graph, data graph and shapes graph."""
     g = _parse(include)
     action = g.value(entry, URIRef(MF + "action"))
     data_iri = str(g.value(action, URIRef(SHT + "dataGraph")))
     shapes_iri = str(g.value(action, URIRef(SHT + "shapesGraph")))
     data = g if data_iri == include else _parse(data_iri)
     shapes = g if shapes_iri == include else _parse(shapes_iri)
+    return g, data, shapes
+
+
+def _outcome(include: str, entry: Node, engine: str) -> tuple[bool, str]:
+    """Run one case: whether the report matches the suite's, and which engine ran."""
+    g, data, shapes = _graphs(include, entry)
     ran = engine
     if engine == "sparql" and compile_shapes(shapes).unsupported:
         engine = "auto"  # what users get: pySHACL validates the shapes the translation leaves out
@@ -185,12 +191,7 @@ def _expected_memory(g: Graph, entry: Node) -> Counter[tuple[str | None, ...]]:
 def _memory_outcome(include: str, entry: Node) -> tuple[bool, str]:
     """One case on the in-memory engine where it compiles the shapes, else on kg's pySHACL
     path (what the export does with shapes it cannot evaluate)."""
-    g = _parse(include)
-    action = g.value(entry, URIRef(MF + "action"))
-    data_iri = str(g.value(action, URIRef(SHT + "dataGraph")))
-    shapes_iri = str(g.value(action, URIRef(SHT + "shapesGraph")))
-    data = g if data_iri == include else _parse(data_iri)
-    shapes = g if shapes_iri == include else _parse(shapes_iri)
+    g, data, shapes = _graphs(include, entry)
     compiled = compile_shapes_graph(stable_blank_nodes(shapes))
     if compiled.unsupported:
         ok, _ran = _outcome(include, entry, "pyshacl")
