@@ -78,7 +78,8 @@ pytest: venv-test
 	$(BIN)/pytest
 
 ## bench: kg against its baselines at 10k and 100k triples (docs/performance.md); writes
-## bench/results/latest.md and latest.json and prints the total elapsed time
+## bench/results/runs/<date>.md and .json and prints the total elapsed time (`$(PY) -m bench
+## --quick --record` also updates the committed bench/results/latest.md and latest.json)
 bench: venv-test
 	$(PY) -m bench --quick
 

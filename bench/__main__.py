@@ -5,8 +5,10 @@ and memory of one workload or size never leak into another; the child reports it
 (``getrusage(RUSAGE_SELF).ru_maxrss``, https://docs.python.org/3/library/resource.html) and the
 seconds of the timed part only. Rows report the median of ``--runs`` runs (3 by default).
 
-Writes ``bench/results/latest.md`` (the table, also printed) and ``bench/results/latest.json``
-(the same rows with machine info). Generated data and prepared stores are cached under
+Every run writes ``bench/results/runs/<UTC date and time>.md`` (the table, also printed) and
+``.json`` (the same rows with machine info); only ``--record`` also updates the committed
+``bench/results/latest.md`` and ``latest.json``, so a run on a busy machine never silently
+replaces the recorded figures. Generated data and prepared stores are cached under
 ``--work`` (default: ``$TMPDIR/kg-bench``), keyed by size, seed and generator version.
 """
 
@@ -470,6 +472,8 @@ def measure(workload: Workload, data: Dataset, work: Path, *, runs: int,
             else:
                 differ = sorted(k for k in kd if kd.get(k) != bd.get(k))
                 row.note += f" (differ: {', '.join(differ)})"
+    if workload.note:
+        row.note = "; ".join(filter(None, [workload.note, row.note]))
     row.targets = _targets(row)
     return row
 
@@ -616,6 +620,27 @@ def _profile(size: int, args: argparse.Namespace) -> int:
     return proc.returncode
 
 
+def write_results(
+    out: Path, text: str, payload: dict[str, Any], *, record: bool = False,
+    now: datetime | None = None,
+) -> list[Path]:  # fmt: skip
+    """Write one run's table and rows to ``out/runs/<UTC date-time>.md`` and ``.json``; with
+    ``record``, also to the committed ``out/latest.md`` and ``latest.json``. The files written."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H%M%SZ")
+    body = json.dumps(payload, indent=2) + "\n"
+    runs = out / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    targets = [(runs / f"{stamp}.md", runs / f"{stamp}.json")]
+    if record:
+        targets.append((out / "latest.md", out / "latest.json"))
+    written: list[Path] = []
+    for md, js in targets:
+        md.write_text(text, encoding="utf-8")
+        js.write_text(body, encoding="utf-8")
+        written += [md, js]
+    return written
+
+
 def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -642,7 +667,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip baselines above this many triples (default: none for --quick, "
                              "1,000,000 for --full: rdflib would need ~12 GB for 10M)")  # fmt: skip
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "kg-bench")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="where latest.md/json go")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS,
+        help="results folder: runs/<date>.md/json, and latest.md/json with --record",
+    )
+    parser.add_argument("--record", action="store_true",
+                        help="also update the committed latest.md and latest.json")  # fmt: skip
     parser.add_argument("--max-rss-mb", type=float, default=None,
                         help="kill a run whose RSS passes this (default: 75%% of the machine's "
                              "memory with --full, no limit otherwise)")  # fmt: skip
@@ -703,15 +735,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     text = markdown(rows, info, datasets)
     print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "latest.md").write_text(text, encoding="utf-8")
     payload = {
         **info,
         "datasets": {str(k): v.as_json() for k, v in datasets.items()},
         "results": [asdict(r) for r in rows],
     }
-    (args.out / "latest.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    _log(f"wrote {args.out / 'latest.md'} and latest.json")
+    for written in write_results(args.out, text, payload, record=args.record):
+        _log(f"wrote {written}")
     _log(f"total elapsed: {info['elapsed_s']:.1f} s (load average at the end "
          f"{info['load_average']['end']})")  # fmt: skip
     failed = [r for r in rows if r.status in {"failed", "different results"}]

@@ -27,7 +27,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from kg.shared import project_root, shared_dir
-from kg.validate.compile import ResultKey, anon_key, result_key
+from kg.validate.shacl_terms import ResultKey, anon_key, result_key
 
 SUITE = shared_dir() / "fixtures" / "shacl-test-suite" / "tests"
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"

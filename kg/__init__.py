@@ -7,13 +7,6 @@ The pipeline, one home per stage: :mod:`kg.records` (sources -> checked records)
 The ``kg`` command is a thin layer over these.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("kg")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
-
 from kg.errors import (
     DataError,
     KgError,
@@ -29,6 +22,7 @@ from kg.queries import QueryAnswer, run_query, run_sparql
 from kg.records import SourceOptions, check_record, open_source
 from kg.store import EmbeddedStore, RemoteStore, StoreStats, open_store, stats
 from kg.validate import Severity, ValidationReport, validate
+from kg.version import __version__
 
 __all__ = [
     "DataError",

@@ -236,7 +236,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     with _opened(args, read_only=True) as store:
         result = report(store)
     if args.json:
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
     else:
         print(result.to_text())
     return 0

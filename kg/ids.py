@@ -11,6 +11,8 @@ import functools
 import hashlib
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
 from kg.vocab import GRAPH_BASE, ID_BASE
@@ -22,17 +24,21 @@ __all__ = [
     "graph_iri",
     "hash_key",
     "load_graph_iri",
+    "name_segment",
     "normalize_name",
     "normalize_title",
     "orcid",
     "orcid_checksum_ok",
     "org_iri",
     "person_iri",
+    "person_record_iri",
+    "record_iri",
     "ror",
-    "slug",
     "source_family",
     "source_key",
     "work_iri",
+    "work_record_iri",
+    "year_of",
 ]
 
 _ORCID_RE = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$")
@@ -164,10 +170,10 @@ def hash_key(*parts: str, length: int = 16) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:length]
 
 
-def slug(text: str, limit: int = 40) -> str:
+def name_segment(text: str, limit: int = 40) -> str:
     """A readable IRI path segment: the normalized words joined by ``-``; only word characters.
 
-    >>> slug("Łukasz Kuciński"), slug("<")
+    >>> name_segment("Łukasz Kuciński"), name_segment("<")
     ('lukasz-kucinski', 'x')
     """
     words = re.sub(r"[^\w]+", " ", normalize_name(text)).split()
@@ -208,9 +214,7 @@ def person_iri(
     if key:
         return f"{ID_BASE}person/key/{_seg(key)}"
     if name:
-        return (
-            f"{ID_BASE}person/name/{slug(name)}-{hash_key(normalize_name(name), scope, length=10)}"
-        )
+        return f"{ID_BASE}person/name/{name_segment(name)}-{hash_key(normalize_name(name), scope, length=10)}"
     raise ValueError("a person needs an identifier, a key or a name")
 
 
@@ -259,8 +263,70 @@ def org_iri(*, ror_id: str | None = None, name: str | None = None, key: str | No
     if key:
         return f"{ID_BASE}org/key/{_seg(key)}"
     if name:
-        return f"{ID_BASE}org/name/{slug(name)}-{hash_key(normalize_name(name), length=10)}"
+        return f"{ID_BASE}org/name/{name_segment(name)}-{hash_key(normalize_name(name), length=10)}"
     raise ValueError("an organization needs a ROR id, a key or a name")
+
+
+def year_of(date: str | None) -> str | None:
+    """The year of a record date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``), else None.
+
+    >>> year_of("2024-05"), year_of("n.d.")
+    ('2024', None)
+    """
+    return date[:4] if date and date[:4].isdigit() else None
+
+
+def person_record_iri(rec: Mapping[str, Any], *, scope: str) -> str:
+    """The IRI a Person record (or an author entry) mints from its own fields (docs/mapping.md):
+    :func:`person_iri` over its ``orcid``, ``dblp``, ``openalex``, ``id`` and ``name``.
+
+    >>> person_record_iri({"name": "Ada"}, scope="s") == person_record_iri({"name": "ADA"}, scope="s")
+    True
+    """
+    return person_iri(
+        orcid_id=rec.get("orcid"),
+        dblp=rec.get("dblp"),
+        openalex=rec.get("openalex"),
+        key=rec.get("id"),
+        name=rec.get("name"),
+        scope=scope,
+    )
+
+
+def work_record_iri(rec: Mapping[str, Any], *, scope: str, number: int | None = None) -> str:
+    """The IRI a Publication record mints from its own fields (docs/mapping.md): :func:`work_iri`
+    over its identifiers, ``id``, title and year. An entry with none of them is scoped to its
+    source and, when given, its record ``number`` (the mapping gives it; resolution, which never
+    matches such an entry, does not).
+
+    >>> work_record_iri({"doi": "10.1000/ABC"}, scope="s")
+    'https://w3id.org/kg/id/pub/doi/10.1000/abc'
+    """
+    return work_iri(
+        doi_id=rec.get("doi"),
+        arxiv=rec.get("arxiv"),
+        openalex=rec.get("openalex"),
+        dblp=rec.get("dblp"),
+        key=rec.get("id"),
+        title=rec.get("title"),
+        year=year_of(rec.get("date")),
+        scope=scope if number is None else f"{scope}#{number}",
+    )
+
+
+def record_iri(rec: Mapping[str, Any], *, scope: str, number: int | None = None) -> str:
+    """The IRI a checked record mints from its own fields, before resolution: the one rule for
+    Person, Organization and Publication records, used by the mapping and by resolution.
+
+    >>> record_iri({"type": "Organization", "name": "Google DeepMind"}, scope="s")[:38]
+    'https://w3id.org/kg/id/org/name/google'
+    """
+    kind = rec.get("type")
+    if kind == "Person":
+        return person_record_iri(rec, scope=scope)
+    if kind == "Organization":
+        return org_iri(ror_id=rec.get("ror"), key=rec.get("id"), name=rec.get("name"))
+    return work_record_iri(rec, scope=scope, number=number)
 
 
 def authorship_iri(work: str, position: int | None, person: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +24,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from kg import ids
+from kg.terms import literal
 from kg.vocab import BIBO, FOAF, ID_BASE, KG, PROV, RDF, SCHEMA, XSD
 
 __all__ = [
@@ -44,21 +45,8 @@ _STATUS = {
     "emeritus": "Emeritus",
     "former": "Former",
 }
-_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 # Characters allowed unescaped in IRIs built around user identifiers (RFC 3987 iunreserved + a few).
 _IRI_SAFE = "/:;()._-~!$&'*+,=@"
-
-
-def literal(value: str, datatype: str | None = None) -> str:
-    """An N-Triples literal with full escaping (https://www.w3.org/TR/n-triples/#grammar-production-ECHAR).
-
-    >>> literal('say "hi"\\n')
-    '"say \\\\"hi\\\\"\\\\n"'
-    >>> literal("2024", XSD + "gYear")
-    '"2024"^^<http://www.w3.org/2001/XMLSchema#gYear>'
-    """
-    text = '"' + value.translate(_ESCAPES) + '"'
-    return f"{text}^^<{datatype}>" if datatype else text
 
 
 def _int(value: int) -> str:
@@ -108,6 +96,16 @@ class MappedRecord:
     #: what the caller should tell the user (an author kept unlinked, a key that names nobody)
     notes: list[str] = field(default_factory=list)
 
+    def lines_about(self, subjects: Collection[str]) -> Iterator[tuple[str, str]]:
+        """``(subject IRI, line)`` for each of :attr:`lines` whose subject is in ``subjects``
+        (every line this module writes starts with its subject IRI, ``<s> <p> o .``)."""
+        if not subjects:
+            return
+        for line in self.lines:
+            subject = line[1 : line.find("> ")]
+            if subject in subjects:
+                yield subject, line
+
 
 class _Writer:
     def __init__(self, mapped: MappedRecord) -> None:
@@ -143,13 +141,13 @@ def topic_iri(label: str) -> str:
     >>> topic_iri("Deep Learning") == topic_iri("deep  learning")
     True
     """
-    return f"{ID_BASE}topic/{ids.slug(label)}-{ids.hash_key(ids.normalize_name(label), length=10)}"
+    return f"{ID_BASE}topic/{ids.name_segment(label)}-{ids.hash_key(ids.normalize_name(label), length=10)}"
 
 
 @functools.lru_cache(maxsize=1 << 16)  # so does a venue
 def venue_iri(name: str) -> str:
     """The IRI of a venue (journal, conference series), from its normalized name."""
-    return f"{ID_BASE}venue/{ids.slug(name)}-{ids.hash_key(ids.normalize_name(name), length=10)}"
+    return f"{ID_BASE}venue/{ids.name_segment(name)}-{ids.hash_key(ids.normalize_name(name), length=10)}"
 
 
 def _topics(w: _Writer, entity: str, topics: Iterable[str], *props: str) -> None:
@@ -408,29 +406,7 @@ def record_iri(rec: Mapping[str, Any], *, scope: str, number: int = 0) -> str:
     """
     if rec.get("_iri"):
         return str(rec["_iri"])
-    kind = rec["type"]
-    if kind == "Person":
-        return ids.person_iri(
-            orcid_id=rec.get("orcid"),
-            dblp=rec.get("dblp"),
-            openalex=rec.get("openalex"),
-            key=rec.get("id"),
-            name=rec["name"],
-            scope=scope,
-        )
-    if kind == "Organization":
-        return ids.org_iri(ror_id=rec.get("ror"), key=rec.get("id"), name=rec["name"])
-    date = rec.get("date")
-    return ids.work_iri(
-        doi_id=rec.get("doi"),
-        arxiv=rec.get("arxiv"),
-        openalex=rec.get("openalex"),
-        dblp=rec.get("dblp"),
-        key=rec.get("id"),
-        title=rec.get("title"),
-        year=date[:4] if date else None,
-        scope=f"{scope}#{number}",
-    )
+    return ids.record_iri(rec, scope=scope, number=number)
 
 
 def person_key_iris(records: Iterable[Mapping[str, Any]], *, scope: str) -> dict[str, str]:

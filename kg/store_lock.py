@@ -33,12 +33,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from kg.errors import StoreError, StoreLockedError, UsageError
-from kg.vocab import GRAPH_BASE, KG
+from kg.store.core import LOCK_GRAPH, AskResult, SelectResult
+from kg.vocab import KG
 
 __all__ = ["LOCK_GRAPH", "WriterLease", "lease_settings"]
 
-#: The graph holding the lease (never a source load graph, so recovery leaves it alone).
-LOCK_GRAPH = GRAPH_BASE + "lock"
 _HOLDER = f"<{KG}lockHolder>"
 _EXPIRES = f"<{KG}lockExpires>"
 _DT = "<http://www.w3.org/2001/XMLSchema#dateTime>"
@@ -107,8 +106,6 @@ class WriterLease:
         self._thread: threading.Thread | None = None
 
     def _read(self, endpoint: _Endpoint) -> _State | None:
-        from kg.store import SelectResult
-
         pattern = f"<{LOCK_GRAPH}> {_HOLDER} ?h ; {_EXPIRES} ?e"
         res = endpoint.query(f"SELECT ?h ?e WHERE {{ GRAPH <{LOCK_GRAPH}> {{ {pattern} }} }}")
         assert isinstance(res, SelectResult)
@@ -189,8 +186,6 @@ class WriterLease:
 
     def check_committed(self, graph: str) -> None:
         """Raise :class:`StoreError` when the guarded commit of ``graph`` did not happen."""
-        from kg.store import AskResult
-
         res = self._endpoint.query(
             f"ASK {{ GRAPH <{graph}> {{ <{graph}> <{KG}committed> true }} }}"
         )

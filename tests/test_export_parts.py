@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kg.export import export_html, export_jsonld
-from kg.export.check import PageChecker, check_page, default_shapes_dir, load_shapes
+from kg.export.check import PageChecker, check_page, default_shapes_dir, load_page_shapes
 from kg.export.escape import json_for_script
 from kg.export.jsonld import (
     PAGE_TOKEN,
@@ -177,7 +177,7 @@ def test_page_local_iris_read_by_a_pattern_check_the_whole_page(tmp_path: Path) 
         "[] a sh:NodeShape ; sh:targetSubjectsOf schema:author ; sh:property [ sh:path schema:author ;"
         ' sh:pattern "^https://lab[.]example[.]org/people/ada/" ; sh:message "author not local" ] .\n'
     )
-    shapes = load_shapes([SHAPES / "google.ttl", extra])
+    shapes = load_page_shapes([SHAPES / "google.ttl", extra])
     parts = [_article("https://lab.example.org/publications/x/#article", [ME, OUTSIDE])]
     doc = PageDocument(PAGE, _head({"name": "Ada"}, parts), parts)
     checker = PageChecker(shapes)

@@ -11,16 +11,16 @@ import pytest
 import rdflib
 
 from kg.export.check import (
-    SH,
     PageCheck,
     check_page,
     check_triples,
     default_shapes_dir,
     graph_triples,
-    load_shapes,
+    load_page_shapes,
 )
 from kg.export.jsonld import SiteUrls, profile_document_for, publication_document
 from kg.export.model import load_profiles, profile_people
+from kg.validate.memory import SH
 from tests.export_helpers import BASE, DATA, RECORDS, store_from
 
 SHAPES = default_shapes_dir()
@@ -58,7 +58,7 @@ def _cases() -> list[tuple[str, str, Path]]:
 @pytest.mark.parametrize(("name", "kind", "path"), _cases(), ids=lambda v: getattr(v, "name", v))
 def test_shape_examples(name: str, kind: str, path: Path, engine: str) -> None:
     expected = json.loads((path.parent / "expected.json").read_text("utf-8"))[path.name]
-    shapes = load_shapes([SHAPES / f"{name}.ttl"])
+    shapes = load_page_shapes([SHAPES / f"{name}.ttl"])
     assert shapes.unsupported is None
     check = check_triples(graph_triples(rdflib.Graph().parse(path)), shapes=shapes, engine=engine)  # type: ignore[arg-type]
     assert _rows(check) == expected
@@ -107,7 +107,7 @@ def test_unsupported_shapes_fall_back_to_pyshacl(tmp_path: Path) -> None:
         "[] a sh:NodeShape ; sh:targetClass schema:Person ; sh:property "
         '[ sh:path schema:name ; sh:maxLength 3 ; sh:message "too long" ] .\n'
     )
-    shapes = load_shapes([shapes_file])
+    shapes = load_page_shapes([shapes_file])
     assert shapes.unsupported and "maxLength" in shapes.unsupported
     doc = {"@graph": [{"@id": "https://x/#p", "@type": "Person", "name": "Ada Lovelace"}]}
     (problem,) = check_page(doc, shapes=shapes).problems

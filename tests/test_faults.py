@@ -56,12 +56,12 @@ def _without_lease(dump: bytes) -> bytes:
 
 
 def _small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    chunks = kg.store._chunks
+    chunks = kg.store.core._chunks
 
     def small(lines: Iterable[str], size: int = SMALL_CHUNK) -> Iterator[bytes]:
         return chunks(lines, SMALL_CHUNK)
 
-    monkeypatch.setattr(kg.store, "_chunks", small)
+    monkeypatch.setattr(kg.store.core, "_chunks", small)
 
 
 def _kill_at(monkeypatch: pytest.MonkeyPatch, when: str, kill: Callable[[], None]) -> list[int]:

@@ -20,7 +20,7 @@ from kg.vocab import GRAPH_BASE, KG, SCHEMA
 
 pytestmark = pytest.mark.usefixtures("data_shapes_only")
 
-ingest_module = importlib.import_module("kg.ingest")  # ``kg.ingest`` the attribute is the function
+stages_module = importlib.import_module("kg.ingest.stages")  # where the ingest calls the gate
 ORCID = "0000-0002-1825-0097"
 
 
@@ -102,7 +102,7 @@ def test_each_source_is_gated_and_written_before_the_next(
         write(tmp_path / f"{n}.json", [{"type": "Person", "name": f"Person {n}"}]) for n in "abc"
     ]
     events: list[str] = []
-    real_gate = ingest_module.gate
+    real_gate = stages_module.gate
 
     def gate(records: Any, store: Any, **kwargs: Any) -> Any:
         events.append(f"gate {records[0].record['name']}")
@@ -119,7 +119,7 @@ def test_each_source_is_gated_and_written_before_the_next(
         events.append("commit" if "INSERT DATA" in sparql else "drop")
         real_update(sparql)
 
-    monkeypatch.setattr(ingest_module, "gate", gate)
+    monkeypatch.setattr(stages_module, "gate", gate)
     monkeypatch.setattr(store, "_load", load)
     monkeypatch.setattr(store, "update", update)
     assert ingest(files, store).ok

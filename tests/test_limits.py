@@ -15,7 +15,7 @@ import pytest
 
 from kg.errors import DataError, LimitError, UsageError
 from kg.ingest import IngestReport, ingest
-from kg.limits import ENV_VARS, Limits, check_json_depth, check_sparql_depth, current
+from kg.limits import ENV_VARS, Limits, check_json_depth, current
 from kg.records.files import open_file
 from kg.records.schema import check_record
 from kg.store import EmbeddedStore
@@ -136,9 +136,6 @@ def test_yaml_block_nesting_is_bounded(tmp_path: Path) -> None:
 def test_depth_scan_ignores_brackets_inside_strings() -> None:
     text = json.dumps({"title": "[" * 500, "authors": [{"name": "}}}"}]})
     assert check_json_depth(text, where="x") == 3
-    assert check_sparql_depth("SELECT * { ?s ?p '((((' . FILTER(?o) } # {{{{") == 2
-    with pytest.raises(LimitError, match="KG_MAX_SPARQL_DEPTH=64"):
-        check_sparql_depth("ASK " + "{" * 65 + "}" * 65)
 
 
 def test_helpers_for_importers(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -316,3 +313,26 @@ def test_yaml_keys_that_are_not_text_reject_the_record(tmp_path: Path) -> None:
         f"{path}: record 2: $: key None is not text",
         f"{path}: record 3: $.affiliations[0]: key 2024 is not text",
     ]
+
+
+def test_query_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SPARQL guard reads KG_MAX_QUERY_CHARS, KG_MAX_SPARQL_DEPTH and
+    KG_MAX_SPARQL_OPERATORS on every check (docs/reliability.md)."""
+    from kg.errors import UsageError
+    from kg.queries.guard import check_sparql
+
+    query = "SELECT * WHERE { { ?s ?p ?o } }"
+    assert check_sparql(query).form == "select"
+    monkeypatch.setenv("KG_MAX_QUERY_CHARS", "10")
+    with pytest.raises(UsageError, match=r"the limit is 10 \(set KG_MAX_QUERY_CHARS"):
+        check_sparql(query)
+    monkeypatch.delenv("KG_MAX_QUERY_CHARS")
+    monkeypatch.setenv("KG_MAX_SPARQL_DEPTH", "1")
+    with pytest.raises(
+        UsageError, match=r"nested 2 deep; the limit is 1 \(set KG_MAX_SPARQL_DEPTH"
+    ):
+        check_sparql(query)
+    monkeypatch.delenv("KG_MAX_SPARQL_DEPTH")
+    monkeypatch.setenv("KG_MAX_SPARQL_OPERATORS", "3")
+    with pytest.raises(UsageError, match="KG_MAX_SPARQL_OPERATORS"):
+        check_sparql(query)

@@ -15,8 +15,6 @@ from kg.resolve import (
     REPORT_QUERY,
     EntityIndex,
     Resolution,
-    natural_person_iri,
-    natural_work_iri,
     report_from_rows,
     resolve,
 )
@@ -49,7 +47,7 @@ def person(name: str, **fields: Any) -> dict[str, Any]:
 
 def resolved_work_iris(res: Resolution, source: str) -> set[str]:
     return {
-        r.get("_iri") or natural_work_iri(r, source)
+        r.get("_iri") or ids.work_record_iri(r, scope=source)
         for r in res.records(source)
         if r["type"] == "Publication"
     }
@@ -64,7 +62,7 @@ def test_works_merge_by_doi_across_sources() -> None:
     res = resolve([("file:///a", a), ("file:///b", b)], EntityIndex())
     # the same DOI mints the same IRI: no merge is needed, nothing is annotated
     assert res.merges == []
-    assert natural_work_iri(a[0], "x") == natural_work_iri(b[0], "y")
+    assert ids.work_record_iri(a[0], scope="x") == ids.work_record_iri(b[0], scope="y")
 
 
 def test_work_without_doi_merges_into_the_doi_work_by_title() -> None:
@@ -111,7 +109,7 @@ def test_people_merge_by_orcid() -> None:
     a = [person("Ada Lovelace", orcid=ORCID)]
     b = [person("Augusta Ada King", orcid=f"https://orcid.org/{ORCID}")]
     res = resolve([("file:///a", a), ("file:///b", b)], EntityIndex())
-    assert natural_person_iri(a[0], "x") == natural_person_iri(b[0], "y")
+    assert ids.person_record_iri(a[0], scope="x") == ids.person_record_iri(b[0], scope="y")
     assert res.merges == []
 
 
@@ -164,7 +162,9 @@ def test_shared_works_threshold_decides_between_merge_and_near_miss() -> None:
     )
     (merge,) = [m for m in one.merges if m.kind == "person"]
     assert merge.rule == "name+shared-works" and "1 shared works" in merge.evidence
-    assert one.records("file:///b")[0]["_iri"] == natural_person_iri({"id": "a:ada"}, "file:///a")
+    assert one.records("file:///b")[0]["_iri"] == ids.person_record_iri(
+        {"id": "a:ada"}, scope="file:///a"
+    )
     authors = [r["authors"][0] for r in one.records("file:///b") if r["type"] == "Publication"]
     assert {a["_person_iri"] for a in authors} == {merge.iri}
 
@@ -185,7 +185,7 @@ def test_owner_and_same_name_in_author_lists_are_one_person() -> None:
     records = [person("Ada Lovelace", id="p:ada"), pub("Notes", "Charles Babbage", "Ada Lovelace")]
     res = resolve([("file:///a", records)], EntityIndex())
     ada = res.records("file:///a")[1]["authors"][1]
-    assert ada["_person_iri"] == natural_person_iri({"id": "p:ada"}, "file:///a")
+    assert ada["_person_iri"] == ids.person_record_iri({"id": "p:ada"}, scope="file:///a")
     assert "_person_iri" not in res.records("file:///a")[1]["authors"][0]
     assert [m.rule for m in res.merges] == ["name-in-source"]
 
@@ -193,8 +193,8 @@ def test_owner_and_same_name_in_author_lists_are_one_person() -> None:
 def test_last_first_printed_name_is_the_person_of_the_source() -> None:
     records = [person("Ada Lovelace", id="p:ada"), pub("Notes", "Lovelace, Ada")]
     res = resolve([("file:///a", records)], EntityIndex())
-    assert res.records("file:///a")[1]["authors"][0]["_person_iri"] == natural_person_iri(
-        {"id": "p:ada"}, "file:///a"
+    assert res.records("file:///a")[1]["authors"][0]["_person_iri"] == ids.person_record_iri(
+        {"id": "p:ada"}, scope="file:///a"
     )
 
 
@@ -228,8 +228,8 @@ def test_two_names_printed_only_in_author_lists_are_not_near_misses() -> None:
     res = resolve([("file:///a", a), ("file:///b", b_with_record)], EntityIndex())
     (near,) = [n for n in res.near_misses if n.rule == "similar-name"]
     assert near.iris == (
-        natural_person_iri({"id": "p:mz"}, "file:///b"),
-        natural_person_iri({"name": "Michal Zajac"}, "file:///a"),
+        ids.person_record_iri({"id": "p:mz"}, scope="file:///b"),
+        ids.person_record_iri({"name": "Michal Zajac"}, scope="file:///a"),
     )
 
 
@@ -254,10 +254,10 @@ def test_resolving_a_source_against_its_own_stored_graph_changes_nothing() -> No
         pub("X", "Ada Lovelace"),
         pub("Y", "Ada Lovelace"),
     ]
-    own = natural_person_iri(records[0], key)
+    own = ids.person_record_iri(records[0], scope=key)
     rows = [{"kind": "person", "entity": own, "graph": graph, "name": "Ada Lovelace"}]
     for r in records[1:]:
-        rows.append({"kind": "work", "entity": natural_work_iri(r, key), "graph": graph,
+        rows.append({"kind": "work", "entity": ids.work_record_iri(r, scope=key), "graph": graph,
                      "title": r["title"], "author": own})  # fmt: skip
     res = resolve([(key, records)], EntityIndex.from_rows(rows))
     assert [m.rule for m in res.merges] == ["name-in-source"]
@@ -289,7 +289,7 @@ def test_two_pages_of_one_person_give_one_person_and_the_union_of_works() -> Non
     seed_key, seed = page_records(SEED)
     lab_key, lab = page_records(DATA / "pascanu_lab.html")
     res = resolve([(seed_key, seed), (lab_key, lab)], EntityIndex())
-    owner_iri = natural_person_iri(seed[0], seed_key)
+    owner_iri = ids.person_record_iri(seed[0], scope=seed_key)
     assert res.records(lab_key)[0]["_iri"] == owner_iri
     works = resolved_work_iris(res, seed_key) | resolved_work_iris(res, lab_key)
     assert len(works) == 11  # 10 on the seed page, 2 of the lab page's 3 among them
@@ -306,7 +306,7 @@ def test_member_then_alumni_page_of_one_person() -> None:
     alumni_key, alumni = page_records(DATA / "gauss_alumni.txt")
     res = resolve([(member_key, member), (alumni_key, alumni)], EntityIndex())
     owner = res.records(alumni_key)[0]
-    assert owner["_iri"] == natural_person_iri(member[0], member_key)
+    assert owner["_iri"] == ids.person_record_iri(member[0], scope=member_key)
     assert owner["status"][0]["value"] == "alumni" and member[0]["status"][0]["value"] == "member"
 
 
@@ -398,7 +398,8 @@ def test_index_query_resolution_evidence_and_report_on_a_store() -> None:
     report = report_from_rows(rows(store, REPORT_QUERY))
     rules = sorted(m.rule for m in report.merges)
     assert rules == ["name", "name+shared-works", "title"]  # softmax shares its title IRI
-    data = report.to_json()
+    data = report.as_json()
+    assert json.loads(report.to_json()) == data
     assert data["counts"]["merges_by_rule"] == {"name": 1, "name+shared-works": 1, "title": 1}
     person_merge = next(m for m in data["merges"] if m["kind"] == "person")
     assert person_merge["entities"][0] == me and person_merge["sources"] == [page_key]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.errors import UsageError
-from kg.export.check import PageCheck, PageProblem, check_page, load_shapes, page_graph
+from kg.export.check import PageCheck, PageProblem, check_page, load_page_shapes, page_graph
 from kg.export.escape import json_for_script, snippet
 from kg.export.html import environment, highwire_tags, render_profile
 from kg.export.jsonld import CONTEXT, SiteUrls, profile_document_for, publication_document
@@ -47,8 +47,8 @@ __all__ = [
     "export_jsonld",
     "highwire_tags",
     "json_for_script",
+    "load_page_shapes",
     "load_profiles",
-    "load_shapes",
     "page_graph",
     "profile_document",
     "publication_document",

@@ -7,31 +7,38 @@ page back; ``sh:Warning``/``sh:Info`` results are reported.
 Two engines give the same results:
 
 - ``"pyshacl"``: pySHACL over an in-memory rdflib graph of the page (the reference; 30-350 ms a page);
-- ``"fast"`` (default): a small evaluator of the SHACL Core components these shapes use
-  (https://www.w3.org/TR/shacl/#core-components: targetClass, targetSubjectsOf, predicate and
-  sequence paths, minCount, nodeKind, class, pattern/flags, in, or, not, node, property,
-  qualifiedValueShape/qualifiedMinCount, severity, message) over the page's triples, 30-50x
-  faster. A shapes graph using anything else is validated with pySHACL instead, so the fast path
-  never silently skips a rule; tests prove parity with pySHACL on every example and page.
+- ``"fast"`` (default): kg's in-memory SHACL engine (:mod:`kg.validate.memory`) over the page's
+  triples, 30-50x faster; tests prove parity with pySHACL on every example and page.
 
-This is the one place the export validates: the lead can point it at ``kg.validate`` later.
+The shapes come from kg's shape loader (``KG_SHAPES``, :mod:`kg.validate.core`).
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 import rdflib
-from rdflib.collection import Collection
 
-from kg.errors import UsageError
 from kg.export.jsonld import IRI_TERMS, Triple, triples
+from kg.validate.core import default_shapes_dir
+from kg.validate.memory import (
+    CompiledShapes,
+    Shape,
+    ShapeResult,
+    Term,
+    TripleIndex,
+    evaluate,
+    evaluate_shapes,
+    graph_of,
+    graph_triples,
+    load_memory_shapes,
+    run_pyshacl_triples,
+)
 from kg.vocab import RDF, SCHEMA
 
 __all__ = [
@@ -42,36 +49,18 @@ __all__ = [
     "check_triples",
     "default_shapes_dir",
     "graph_triples",
-    "load_shapes",
+    "load_page_shapes",
     "page_graph",
 ]
 
-SH = "http://www.w3.org/ns/shacl#"
-Severity = Literal["violation", "warning", "info"]
-_SEVERITY: dict[str, Severity] = {
-    SH + "Violation": "violation",
-    SH + "Warning": "warning",
-    SH + "Info": "info",
-}
-#: The shape files the export checks pages against.
+#: One result of a page check (the engine's :class:`~kg.validate.memory.ShapeResult`).
+PageProblem = ShapeResult
+#: Compiled shapes (:class:`~kg.validate.memory.CompiledShapes`).
+Shapes = CompiledShapes
+#: The page shapes, compiled for the in-memory engine (:func:`kg.validate.memory.load_memory_shapes`).
+load_page_shapes = load_memory_shapes
+#: The shape files the export checks pages against (:data:`kg.validate.core.PAGE_SHAPE_FILES`).
 EXPORT_SHAPES = ("google.ttl", "scholar.ttl")
-
-
-@dataclass(frozen=True, order=True)
-class PageProblem:
-    """One validation result on a page: what is wrong, where, and how bad."""
-
-    severity: Severity
-    message: str
-    focus: str
-    path: str | None = None
-    value: str | None = None
-    component: str = ""
-    shape: str = ""
-
-    def __str__(self) -> str:
-        where = f" ({self.value})" if self.value and not self.value.startswith("_:") else ""
-        return f"{self.severity}: {self.message}{where}"
 
 
 @dataclass(frozen=True)
@@ -94,584 +83,74 @@ class PageCheck:
 
 
 @cache
-def default_shapes_dir() -> Path:
-    """``shapes/`` of the kg source tree (the shapes are the contract; they ship with kg)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "shapes" / "google.ttl").is_file():
-            return parent / "shapes"
-    raise UsageError(
-        "cannot find kg's shapes/ directory (google.ttl, scholar.ttl); pass --shapes DIR"
-    )
-
-
-# -- compiled shapes --------------------------------------------------------------------------
-
-Term = tuple[str, str]
-"""(value, kind) with kind "iri", "bnode" or "literal"."""
-
-
-@dataclass
-class Shape:
-    """One node or property shape, compiled from the shapes graph."""
-
-    id: str
-    path: tuple[str, ...] | None = None
-    target_classes: tuple[str, ...] = ()
-    target_subjects_of: tuple[str, ...] = ()
-    severity: Severity = "violation"
-    message: str = ""
-    min_count: int | None = None
-    node_kind: str | None = None
-    classes: tuple[str, ...] = ()
-    pattern: re.Pattern[str] | None = None
-    in_: frozenset[Term] | None = None
-    or_: tuple[Shape, ...] = ()
-    not_: tuple[Shape, ...] = ()
-    node: tuple[Shape, ...] = ()
-    properties: tuple[Shape, ...] = ()
-    qualified: Shape | None = None
-    qualified_min: int | None = None
-    #: property shapes that can only fail when the focus has their (single) predicate, by
-    #: predicate: a focus is checked against those of its own predicates only
-    sparse: dict[str, tuple[Shape, ...]] = field(default_factory=dict)
-    #: the other property shapes (minCount, qualified counts, sequence paths)
-    dense: tuple[Shape, ...] = ()
-    #: only a sh:pattern on a single predicate: checked inline, without a nested evaluation
-    pattern_only: bool = False
-
-    def split_properties(self) -> None:
-        sparse: dict[str, list[Shape]] = defaultdict(list)
-        dense = []
-        for p in self.properties:
-            if (
-                p.path is not None
-                and len(p.path) == 1
-                and p.min_count is None
-                and p.qualified is None
-            ):
-                sparse[p.path[0]].append(p)
-            else:
-                dense.append(p)
-        self.sparse = {k: tuple(v) for k, v in sparse.items()}
-        self.dense = tuple(dense)
-
-
-@dataclass
-class Shapes:
-    """A shapes graph: the rdflib graph (for pySHACL) and its compiled form (for the fast path)."""
-
-    graph: rdflib.Graph
-    roots: list[Shape] = field(default_factory=list)
-    #: why the fast path cannot evaluate this graph (None: it can)
-    unsupported: str | None = None
-
-
-_KNOWN = {
-    RDF + "type", SH + "name", SH + "description", SH + "message", SH + "severity", SH + "path",
-    SH + "targetClass", SH + "targetSubjectsOf", SH + "minCount", SH + "nodeKind", SH + "class",
-    SH + "pattern", SH + "flags", SH + "in", SH + "or", SH + "not", SH + "node", SH + "property",
-    SH + "qualifiedValueShape", SH + "qualifiedMinCount", "http://www.w3.org/2000/01/rdf-schema#comment",
-    RDF + "first", RDF + "rest",
-}  # fmt: skip
-_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
-
-
-def _term(node: Any) -> Term:
-    if isinstance(node, rdflib.Literal):
-        return (str(node), "literal")
-    if isinstance(node, rdflib.BNode):
-        return (str(node), "bnode")
-    return (str(node), "iri")
-
-
-class _Compiler:
-    def __init__(self, g: rdflib.Graph) -> None:
-        self.g = g
-        self.done: dict[Any, Shape] = {}
-
-    def values(self, node: Any, pred: str) -> list[Any]:
-        return list(self.g.objects(node, rdflib.URIRef(pred)))
-
-    def one(self, node: Any, pred: str) -> Any:
-        vals = self.values(node, pred)
-        return vals[0] if vals else None
-
-    def shape(self, node: Any) -> Shape:
-        if node in self.done:
-            return self.done[node]
-        for p in self.g.predicates(node, None):
-            if str(p) not in _KNOWN:
-                raise NotImplementedError(f"{p} on shape {node}")
-        s = Shape(id=str(node))
-        self.done[node] = s
-        path = self.one(node, SH + "path")
-        if path is not None:
-            if isinstance(path, rdflib.BNode):
-                items = list(Collection(self.g, path))
-                if not items or not all(isinstance(i, rdflib.URIRef) for i in items):
-                    raise NotImplementedError(f"complex path on {node}")
-                s.path = tuple(str(i) for i in items)
-            else:
-                s.path = (str(path),)
-        s.target_classes = tuple(str(c) for c in self.values(node, SH + "targetClass"))
-        s.target_subjects_of = tuple(str(c) for c in self.values(node, SH + "targetSubjectsOf"))
-        sev = self.one(node, SH + "severity")
-        s.severity = _SEVERITY[str(sev)] if sev is not None else "violation"
-        msg = self.one(node, SH + "message")
-        s.message = str(msg) if msg is not None else ""
-        mc = self.one(node, SH + "minCount")
-        s.min_count = int(mc) if mc is not None else None
-        nk = self.one(node, SH + "nodeKind")
-        s.node_kind = str(nk) if nk is not None else None
-        s.classes = tuple(str(c) for c in self.values(node, SH + "class"))
-        pat = self.one(node, SH + "pattern")
-        if pat is not None:
-            flags = 0
-            for ch in str(self.one(node, SH + "flags") or ""):
-                flags |= _FLAGS[ch]
-            s.pattern = re.compile(str(pat), flags)
-        lst = self.one(node, SH + "in")
-        if lst is not None:
-            s.in_ = frozenset(_term(i) for i in Collection(self.g, lst))
-        for key, attr in ((SH + "or", "or_"),):
-            lst = self.one(node, key)
-            if lst is not None:
-                setattr(s, attr, tuple(self.shape(i) for i in Collection(self.g, lst)))
-        s.not_ = tuple(self.shape(n) for n in self.values(node, SH + "not"))
-        s.node = tuple(self.shape(n) for n in self.values(node, SH + "node"))
-        s.properties = tuple(self.shape(n) for n in self.values(node, SH + "property"))
-        s.split_properties()
-        s.pattern_only = (
-            s.pattern is not None and s.path is not None and len(s.path) == 1
-            and s.min_count is None and s.node_kind is None and not s.classes and s.in_ is None
-            and not (s.or_ or s.not_ or s.node or s.properties) and s.qualified is None
-        )  # fmt: skip
-        q = self.one(node, SH + "qualifiedValueShape")
-        if q is not None:
-            s.qualified = self.shape(q)
-            s.qualified_min = int(self.one(node, SH + "qualifiedMinCount") or 0)
-        return s
-
-
-def _stable_blank_nodes(g: rdflib.Graph) -> rdflib.Graph:
-    """``g`` with each blank node labelled by where it sits and what it holds (a hash of its
-    parent's label, the predicate, its content, and its rank among identical siblings), so that
-    the same shapes file gives the same labels in every run and process. Blank nodes in a cycle
-    of blank nodes keep the parser's labels."""
-    import hashlib
-
-    memo: dict[Any, str] = {}
-
-    def sig(b: Any, stack: frozenset[Any] = frozenset()) -> str:
-        if b in memo:
-            return memo[b]
-        if b in stack:
-            raise RecursionError
-        parts = sorted(
-            f"{p}|{sig(o, stack | {b}) if isinstance(o, rdflib.BNode) else o.n3()}"
-            for p, o in g.predicate_objects(b)
-        )
-        memo[b] = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
-        return memo[b]
-
-    labels: dict[Any, rdflib.BNode] = {}
-
-    def assign(node: Any, label: str) -> None:
-        seen: dict[tuple[str, str], int] = defaultdict(int)
-        children = [
-            (str(p), sig(o), o) for p, o in g.predicate_objects(node) if isinstance(o, rdflib.BNode)
-        ]
-        for p, child_sig, child in sorted(children, key=lambda c: (c[0], c[1])):
-            if child in labels:
-                continue
-            rank = seen[(p, child_sig)]
-            seen[(p, child_sig)] += 1
-            text = f"{label}|{p}|{child_sig}|{rank}"
-            labels[child] = rdflib.BNode(
-                "s" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
-            )
-            assign(child, str(labels[child]))
-
-    try:
-        objects = set(g.objects())
-        named = sorted({s for s in g.subjects() if not isinstance(s, rdflib.BNode)}, key=str)
-        for node in named:
-            assign(node, str(node))
-        free = [b for b in set(g.subjects()) if isinstance(b, rdflib.BNode) and b not in objects]
-        seen_roots: dict[str, int] = defaultdict(int)
-        for b in sorted(free, key=sig):
-            rank = seen_roots[sig(b)]
-            seen_roots[sig(b)] += 1
-            text = f"root|{sig(b)}|{rank}"
-            labels[b] = rdflib.BNode("s" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24])
-            assign(b, str(labels[b]))
-    except RecursionError:
-        return g
-    out = rdflib.Graph()
-    for prefix, namespace in g.namespaces():
-        out.bind(prefix, namespace)
-    for t in g:
-        out.add(tuple(labels.get(x, x) for x in t))  # type: ignore[arg-type]
-    return out
-
-
-def load_shapes(paths: Iterable[str | Path]) -> Shapes:
-    """Parse shape files (Turtle) and compile them for the fast path."""
-    g = rdflib.Graph()
-    for path in paths:
-        try:
-            g.parse(str(path), format="turtle")
-        except FileNotFoundError:
-            raise UsageError(f"{path}: no such shapes file") from None
-        except Exception as exc:
-            raise UsageError(f"{path}: not valid Turtle ({exc})") from None
-    # Blank-node shapes get labels from their content, not the parser's random ones, so a
-    # problem names the same shape in every run and every process.
-    g = _stable_blank_nodes(g)
-    shapes = Shapes(graph=g)
-    compiler = _Compiler(g)
-    roots = set(g.subjects(rdflib.URIRef(SH + "targetClass"), None)) | set(
-        g.subjects(rdflib.URIRef(SH + "targetSubjectsOf"), None)
-    )
-    others = {
-        p for p in g.predicates() if str(p).startswith(SH + "target") and str(p) not in _KNOWN
-    }
-    try:
-        if others:
-            raise NotImplementedError(", ".join(sorted(map(str, others))))
-        shapes.roots = [compiler.shape(r) for r in sorted(roots, key=str)]
-    except NotImplementedError as exc:
-        shapes.unsupported = str(exc)
-        shapes.roots = []
-    return shapes
-
-
-@cache
 def _export_shapes(directory: str) -> Shapes:
-    return load_shapes(Path(directory) / name for name in EXPORT_SHAPES)
+    return load_memory_shapes(Path(directory) / name for name in EXPORT_SHAPES)
 
 
-# -- evaluation ---------------------------------------------------------------------------------
+def _index_document(doc: Mapping[str, Any], *, bnode: str = "_:b") -> TripleIndex:
+    """Index a kg page document directly (the same triples as :func:`triples`, with the
+    same blank node labels, without building the triple list first). Blank nodes are
+    ``{bnode}0``, ``{bnode}1``... in document order."""
+    data = TripleIndex(())
+    out, by_type, subjects_of = data.out, data.by_type, data.subjects_of
+    rdf_type = RDF + "type"
+    counter = 0
 
-
-class _Data:
-    """The page's triples indexed by subject and predicate (duplicates dropped), by type, and
-    subjects by predicate."""
-
-    def __init__(self, ts: Sequence[Triple]) -> None:
-        self.out: dict[str, dict[str, list[Term]]] = {}
-        self.by_type: dict[str, list[str]] = defaultdict(list)
-        self.subjects_of: dict[str, list[str]] = defaultdict(list)
-        self.memo: dict[tuple[str, Term], bool] = {}
-        #: IRIs containing ``token`` stand for another IRI (see :class:`PageChecker`); a string
-        #: test on one sets ``tainted``, so that the outcome is not trusted
-        self.token: str | None = None
-        self.tainted = False
-        self.bnodes = 0  #: blank nodes labelled by :meth:`from_document`
-        #: nodes whose values are all literals or undescribed nodes (so a shape's outcome on
-        #: one depends on its own triples only), with those triples; and a memo keyed by them
-        #: that outlives this graph (:class:`PageChecker`)
-        self.leaves: dict[str, int] = {}  # node -> number of its triples' content
-        self.shared: dict[tuple[str, Term, Any], tuple[bool, bool]] | None = None
-        seen: set[Triple] = set()
-        rdf_type = RDF + "type"
-        for t in ts:
-            if t in seen:
+    def visit(node: Mapping[str, Any]) -> str:
+        nonlocal counter
+        if "@id" in node:
+            subject = str(node["@id"])
+        else:
+            subject = f"{bnode}{counter}"
+            counter += 1
+        props = out.get(subject)
+        if props is None:
+            props = out[subject] = {}
+        for key, value in node.items():
+            if key == "@id":
                 continue
-            seen.add(t)
-            s, p, o, kind = t
-            props = self.out.get(s)
-            if props is None:
-                props = self.out[s] = {}
-            bucket = props.get(p)
-            if bucket is None:
-                bucket = props[p] = []
-                self.subjects_of[p].append(s)
-            bucket.append((o, kind))
-            if p == rdf_type:
-                self.by_type[o].append(s)
-
-    @classmethod
-    def from_document(cls, doc: Mapping[str, Any], *, bnode: str = "_:b") -> _Data:
-        """Index a kg page document directly (the same triples as :func:`triples`, with the
-        same blank node labels, without building the triple list first). Blank nodes are
-        ``{bnode}0``, ``{bnode}1``... in document order."""
-        data = cls(())
-        out, by_type, subjects_of = data.out, data.by_type, data.subjects_of
-        rdf_type = RDF + "type"
-        counter = 0
-
-        def visit(node: Mapping[str, Any]) -> str:
-            nonlocal counter
-            if "@id" in node:
-                subject = str(node["@id"])
+            values = value if isinstance(value, list) else [value]
+            terms: list[Term]
+            if key == "@type":
+                pred = rdf_type
+                terms = [(SCHEMA + t, "iri") for t in values]
             else:
-                subject = f"{bnode}{counter}"
-                counter += 1
-            props = out.get(subject)
-            if props is None:
-                props = out[subject] = {}
-            for key, value in node.items():
-                if key == "@id":
-                    continue
-                values = value if isinstance(value, list) else [value]
-                terms: list[Term]
-                if key == "@type":
-                    pred = rdf_type
-                    terms = [(SCHEMA + t, "iri") for t in values]
-                else:
-                    pred = SCHEMA + key
-                    terms = []
-                    iri_valued = key in IRI_TERMS
-                    for v in values:
-                        if type(v) is str:  # the usual case: skip the Mapping ABC check
-                            terms.append((v, "iri" if iri_valued else "literal"))
-                        elif isinstance(v, Mapping):
-                            if len(v) == 1 and "@id" in v:
-                                terms.append((str(v["@id"]), "iri"))
-                            else:
-                                o = visit(v)
-                                terms.append((o, "bnode" if o.startswith("_:") else "iri"))
-                        elif key in IRI_TERMS:
-                            terms.append((str(v), "iri"))
+                pred = SCHEMA + key
+                terms = []
+                iri_valued = key in IRI_TERMS
+                for v in values:
+                    if type(v) is str:  # the usual case: skip the Mapping ABC check
+                        terms.append((v, "iri" if iri_valued else "literal"))
+                    elif isinstance(v, Mapping):
+                        if len(v) == 1 and "@id" in v:
+                            terms.append((str(v["@id"]), "iri"))
                         else:
-                            terms.append((str(v), "literal"))
-                bucket = props.get(pred)
-                if bucket is None:
-                    bucket = props[pred] = []
-                    subjects_of[pred].append(subject)
-                for t in terms:
-                    if t not in bucket:
-                        bucket.append(t)
-                        if pred == rdf_type:
-                            by_type[t[0]].append(subject)
-            return subject
+                            o = visit(v)
+                            terms.append((o, "bnode" if o.startswith("_:") else "iri"))
+                    elif key in IRI_TERMS:
+                        terms.append((str(v), "iri"))
+                    else:
+                        terms.append((str(v), "literal"))
+            bucket = props.get(pred)
+            if bucket is None:
+                bucket = props[pred] = []
+                subjects_of[pred].append(subject)
+            for t in terms:
+                if t not in bucket:
+                    bucket.append(t)
+                    if pred == rdf_type:
+                        by_type[t[0]].append(subject)
+        return subject
 
-        for node in doc.get("@graph", [doc]):
-            visit(node)
-        data.bnodes = counter
-        return data
-
-    def taint(self, term: Term) -> None:
-        if self.token is not None and self.token in term[0]:
-            self.tainted = True
-
-    def path(self, focus: Term, path: tuple[str, ...]) -> list[Term]:
-        nodes = [focus]
-        for pred in path:
-            nxt: list[Term] = []
-            for value, kind in nodes:
-                if kind == "literal":
-                    continue
-                for t in self.out.get(value, {}).get(pred, ()):
-                    if t not in nxt:
-                        nxt.append(t)
-            nodes = nxt
-        return nodes
-
-    def types(self, node: Term) -> list[str]:
-        if node[1] == "literal":
-            return []
-        return [v for v, _ in self.out.get(node[0], {}).get(RDF + "type", ())]
-
-
-def _node_kind_ok(kind: str, node_kind: str) -> bool:
-    allowed = {
-        SH + "IRI": {"iri"}, SH + "BlankNode": {"bnode"}, SH + "Literal": {"literal"},
-        SH + "BlankNodeOrIRI": {"iri", "bnode"}, SH + "BlankNodeOrLiteral": {"bnode", "literal"},
-        SH + "IRIOrLiteral": {"iri", "literal"},
-    }  # fmt: skip
-    return kind in allowed[node_kind]
-
-
-def _result(shape: Shape, focus: Term, component: str, value: Term | None) -> PageProblem:
-    return PageProblem(
-        severity=shape.severity,
-        message=shape.message,
-        focus=focus[0],
-        path=" / ".join(shape.path) if shape.path else None,
-        value=value[0] if value is not None else None,
-        component=component,
-        shape=shape.id,
-    )
-
-
-def _conforms(shape: Shape, value: Term, data: _Data) -> bool:
-    """Does ``value`` conform to a nested shape (sh:or / sh:not / sh:node / qualified)? Cached
-    per page: the same author is checked by several shapes; and across pages in
-    ``data.shared`` when the outcome depends on ``value``'s own triples only (see
-    :attr:`_Data.leaves`)."""
-    key = (shape.id, value)
-    hit = data.memo.get(key)
-    if hit is not None:
-        return hit
-    shared = data.shared
-    if shared is not None and value[1] != "bnode":
-        sig = data.leaves.get(value[0]) if value[0] in data.out else -1
-        if sig is not None:
-            skey = (shape.id, value, sig)
-            got = shared.get(skey)
-            if got is None:
-                was, data.tainted = data.tainted, False
-                got = shared[skey] = (_evaluate(shape, value, data, None), data.tainted)
-                data.tainted = was or data.tainted
-            elif got[1]:
-                data.tainted = True
-            data.memo[key] = got[0]
-            return got[0]
-    hit = data.memo[key] = _evaluate(shape, value, data, None)
-    return hit
-
-
-def _evaluate(shape: Shape, focus: Term, data: _Data, out: list[PageProblem] | None) -> bool:
-    """Check ``focus`` against ``shape``; append results to ``out`` (None: only conformance)."""
-    if shape.path is None:
-        values = [focus]
-    elif len(shape.path) == 1:
-        values = [] if focus[1] == "literal" else data.out.get(focus[0], {}).get(shape.path[0], [])
-    else:
-        values = data.path(focus, shape.path)
-    if not values and shape.min_count is None and shape.qualified is None:
-        return True
-    failures: list[tuple[str, Term | None]] = []
-    if shape.min_count is not None and len(values) < shape.min_count:
-        failures.append(("MinCount", None))
-    ok = True
-    for v in values:
-        if shape.node_kind and not _node_kind_ok(v[1], shape.node_kind):
-            failures.append(("NodeKind", v))
-        for cls in shape.classes:
-            if data.token is not None:
-                for t in data.types(v):
-                    data.taint((t, "iri"))
-            if cls not in data.types(v):
-                failures.append(("Class", v))
-        if shape.pattern is not None:
-            if data.token is not None:
-                data.taint(v)
-            if v[1] == "bnode" or not shape.pattern.search(v[0]):
-                failures.append(("Pattern", v))
-        if shape.in_ is not None:
-            if data.token is not None:
-                data.taint(v)
-            if v not in shape.in_:
-                failures.append(("In", v))
-        if shape.or_ and not any(_conforms(s, v, data) for s in shape.or_):
-            failures.append(("Or", v))
-        for s in shape.not_:
-            if _conforms(s, v, data):
-                failures.append(("Not", v))
-        for s in shape.node:
-            if not _conforms(s, v, data):
-                failures.append(("Node", v))
-        if shape.properties:
-            for s in shape.dense:
-                ok = _evaluate(s, v, data, out) and ok
-            if shape.sparse and v[1] != "literal":
-                for pred, bucket in data.out.get(v[0], {}).items():
-                    for s in shape.sparse.get(pred, ()):
-                        if not s.pattern_only:
-                            ok = _evaluate(s, v, data, out) and ok
-                            continue
-                        search = s.pattern.search  # type: ignore[union-attr]
-                        for value in bucket:
-                            if data.token is not None:
-                                data.taint(value)
-                            if value[1] == "bnode" or not search(value[0]):
-                                ok = False
-                                if out is not None:
-                                    out.append(_result(s, v, "Pattern", value))
-        if out is None and (failures or not ok):
-            return False
-    if shape.qualified is not None:
-        assert shape.qualified_min is not None
-        if sum(_conforms(shape.qualified, v, data) for v in values) < shape.qualified_min:
-            failures.append(("QualifiedMinCount", None))
-    if failures and out is not None:
-        out.extend([_result(shape, focus, c, v) for c, v in failures])
-    return ok and not failures
-
-
-def _fast(shapes: Shapes, data: _Data) -> list[PageProblem]:
-    out: list[PageProblem] = []
-    for root in shapes.roots:
-        foci = {f for cls in root.target_classes for f in data.by_type.get(cls, ())}
-        foci |= {f for p in root.target_subjects_of for f in data.subjects_of.get(p, ())}
-        for f in sorted(foci):
-            _evaluate(root, (f, "bnode" if f.startswith("_:") else "iri"), data, out)
-    return out
+    for node in doc.get("@graph", [doc]):
+        visit(node)
+    data.bnodes = counter
+    return data
 
 
 def page_graph(doc: Mapping[str, Any]) -> rdflib.Graph:
     """The rdflib graph of a page document (the graph pySHACL validates and tests compare)."""
-    return _graph(triples(doc))
-
-
-def _graph(ts: Sequence[Triple]) -> rdflib.Graph:
-    g = rdflib.Graph()
-    bnodes: dict[str, rdflib.BNode] = {}
-
-    def node(value: str, kind: str) -> Any:
-        if kind == "literal":
-            return rdflib.Literal(value)
-        if value.startswith("_:"):
-            return bnodes.setdefault(value, rdflib.BNode(value[2:]))
-        return rdflib.URIRef(value)
-
-    for s, p, o, kind in ts:
-        g.add((node(s, "iri"), rdflib.URIRef(p), node(o, kind)))
-    return g
-
-
-_COMPONENT = re.compile(r"#(\w+)ConstraintComponent$")
-
-
-def _pyshacl(shapes: Shapes, ts: Sequence[Triple]) -> list[PageProblem]:
-    import pyshacl
-
-    g = _graph(ts)
-    _conforms, report, _text = pyshacl.validate(g, shacl_graph=shapes.graph, allow_warnings=True)
-    out = []
-    # Only top-level results: sh:detail holds the nested results of sh:node checks.
-    for r in report.objects(None, rdflib.URIRef(SH + "result")):
-
-        def one(pred: str, r: Any = r) -> Any:
-            return report.value(r, rdflib.URIRef(SH + pred))
-
-        path = one("resultPath")
-        if isinstance(path, rdflib.BNode):
-            path = " / ".join(str(i) for i in Collection(report, path))
-        focus, value = one("focusNode"), one("value")
-        component = _COMPONENT.search(str(one("sourceConstraintComponent")))
-        out.append(
-            PageProblem(
-                severity=_SEVERITY[str(one("resultSeverity"))],
-                message=str(one("resultMessage") or ""),
-                focus=f"_:{focus}" if isinstance(focus, rdflib.BNode) else str(focus),
-                path=str(path) if path is not None else None,
-                value=(f"_:{value}" if isinstance(value, rdflib.BNode) else str(value))
-                if value is not None
-                else None,
-                component=component.group(1) if component else "",
-                shape=str(one("sourceShape")),
-            )
-        )
-    return out
-
-
-def graph_triples(graph: rdflib.Graph) -> list[Triple]:
-    """The triples of an rdflib graph in the form :func:`check_triples` takes."""
-    out: list[Triple] = []
-    for s, p, o in graph:
-        subject = f"_:{s}" if isinstance(s, rdflib.BNode) else str(s)
-        if isinstance(o, rdflib.Literal):
-            out.append((subject, str(p), str(o), "literal"))
-        elif isinstance(o, rdflib.BNode):
-            out.append((subject, str(p), f"_:{o}", "bnode"))
-        else:
-            out.append((subject, str(p), str(o), "iri"))
-    return out
+    return graph_of(triples(doc))
 
 
 def check_triples(
@@ -684,9 +163,9 @@ def check_triples(
     export shapes)."""
     shapes = shapes or _export_shapes(str(default_shapes_dir()))
     if engine == "pyshacl" or shapes.unsupported:
-        problems = _pyshacl(shapes, ts)
+        problems = run_pyshacl_triples(shapes, ts)
     else:
-        problems = _fast(shapes, _Data(ts))
+        problems = evaluate_shapes(shapes, TripleIndex(ts))
     return PageCheck(problems=tuple(sorted(problems)))
 
 
@@ -707,7 +186,7 @@ def check_page(
     shapes = shapes or _export_shapes(str(default_shapes_dir()))
     if engine == "pyshacl" or shapes.unsupported:
         return check_triples(triples(doc), shapes=shapes, engine="pyshacl")
-    return PageCheck(problems=tuple(sorted(_fast(shapes, _Data.from_document(doc)))))
+    return PageCheck(problems=tuple(sorted(evaluate_shapes(shapes, _index_document(doc)))))
 
 
 # -- pages assembled from parts ------------------------------------------------------------------
@@ -853,7 +332,7 @@ class PageChecker:
         hit = self._trees.get(key)
         if hit is not None and hit[0] is part:
             return key, hit[1]
-        data = _Data.from_document({"@graph": [part.node]}, bnode=f"_:t{key}x")
+        data = _index_document({"@graph": [part.node]}, bnode=f"_:t{key}x")
         data.token = self.token
         out = data.out
         if len(self._shared) > self.limit * 10 or len(self._contents) > self.limit * 10:
@@ -876,7 +355,7 @@ class PageChecker:
                     was, data.tainted = data.tainted, False
                     found: list[PageProblem] = []
                     for root in self.targets(props):
-                        _evaluate(root, (subject, "iri"), data, found)
+                        evaluate(root, (subject, "iri"), data, found)
                     leaf = self._leaf_results[(subject, sig)] = (found, data.tainted)
                     data.tainted = was or data.tainted
                 elif leaf[1]:
@@ -886,7 +365,7 @@ class PageChecker:
                 continue
             found = []
             for root in self.targets(props):
-                _evaluate(root, (subject, _kind(subject)), data, found)
+                evaluate(root, (subject, _kind(subject)), data, found)
             if found:
                 results[subject] = found
         values = {t for props in data.out.values() for b in props.values() for t in b}
@@ -913,7 +392,7 @@ class PageChecker:
         if not isinstance(doc, PageDocument) or shapes.unsupported:
             return check_page(doc, shapes=shapes)
         page = doc.page
-        head = _Data.from_document({"@graph": doc.head})
+        head = _index_document({"@graph": doc.head})
         head.token = self.token
         out = head.out
         live = set(out)  # the head's nodes, before the articles join
@@ -978,7 +457,7 @@ class PageChecker:
         for s in sorted(live):
             props = out[s]
             for root in self.targets(props):
-                _evaluate(root, (s, _kind(s)), head, problems)
+                evaluate(root, (s, _kind(s)), head, problems)
         if head.tainted:
             return self._whole(doc)
         self.stats["reused" if reused == len(trees) else "rechecked"] += 1

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from kg.errors import UsageError
 from kg.queries.lexer import tokenize
+from kg.terms import quote
 from kg.vocab import PREFIXES, XSD
 
 __all__ = ["KINDS", "Param", "ParamValue", "bind", "serialize_value"]
@@ -50,7 +51,6 @@ _INTEGER = re.compile(r"^[+-]?[0-9]{1,18}$")
 _YEAR = re.compile(r"^[0-9]{4}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # ECHAR escapes (https://www.w3.org/TR/sparql11-query/#rECHAR); other C0 controls are refused.
-_ECHAR = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 _CONTROL = re.compile(r"[\x00-\x07\x0b\x0e-\x1f\x7f]")
 MAX_VALUE_CHARS = 10_000
 
@@ -99,7 +99,7 @@ def _literal(name: str, value: str) -> str:
     bad = _CONTROL.search(value)
     if bad:
         raise UsageError(f"parameter {name}: control character {bad.group()!r} is not allowed")
-    return '"' + "".join(_ECHAR.get(c, c) for c in value) + '"'
+    return quote(value)
 
 
 def _integer(name: str, value: str, kind: str) -> str:

@@ -18,8 +18,9 @@ The guard judges the text the engine runs, not the text the user typed:
    worker threads overflow near 1,750 levels. Every level of the tree needs at least one token
    that is not a plain term (a bracket, an operator, a keyword, ``.``, ``;``, ``,``), so the
    count of such tokens outside ``VALUES`` data is a sound upper bound on the depth; it is kept
-   under :data:`MAX_STRUCTURE` (the saved queries use at most a few hundred). Bracket nesting is
-   also capped at :data:`MAX_NESTING`.
+   under ``KG_MAX_SPARQL_OPERATORS`` (the saved queries use at most a few hundred). Bracket
+   nesting is capped at ``KG_MAX_SPARQL_DEPTH`` and the text at ``KG_MAX_QUERY_CHARS``; the
+   limits are read from :mod:`kg.limits` on every check (docs/reliability.md).
 3. **Capabilities**, on the canonical tokens, refused unless explicitly allowed:
 
    - ``SERVICE`` (federated query, https://www.w3.org/TR/sparql11-federated-query/): the
@@ -45,8 +46,10 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from kg import limits
 from kg.errors import UsageError
 from kg.queries.lexer import Token, tokenize
+from kg.queries.library import query_form
 from kg.vocab import GRAPH_BASE
 
 __all__ = [
@@ -59,13 +62,16 @@ __all__ = [
     "check_sparql",
 ]
 
-#: Largest query text accepted, in characters.
-MAX_QUERY_CHARS = 100_000
-#: Deepest nesting of ``{ ( [`` accepted. The saved queries use at most 6.
-MAX_NESTING = 64
+_DEFAULTS = limits.Limits()
+#: Largest query text accepted by default, in characters (``KG_MAX_QUERY_CHARS`` sets it).
+MAX_QUERY_CHARS = _DEFAULTS.max_query_chars
+#: Deepest nesting of ``{ ( [`` accepted by default (``KG_MAX_SPARQL_DEPTH``). The saved
+#: queries use at most 6.
+MAX_NESTING = _DEFAULTS.max_sparql_depth
 #: Most structural tokens (brackets, operators, keywords, ``.``/``;``/``,`` outside ``VALUES``
-#: data) accepted: a sound bound on the depth of the algebra tree (module docstring).
-MAX_STRUCTURE = 1_000
+#: data) accepted by default (``KG_MAX_SPARQL_OPERATORS``): a sound bound on the depth of the
+#: algebra tree (module docstring).
+MAX_STRUCTURE = _DEFAULTS.max_sparql_operators
 
 _UPDATE_WORDS = {
     "INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH", "DATA",
@@ -351,34 +357,45 @@ def _structure(tokens: list[Token]) -> tuple[int, int]:
     return count, deepest
 
 
-def check_sparql(text: str, *, allow: Permissions | None = None) -> Checked:
+def check_sparql(
+    text: str, *, allow: Permissions | None = None, within: limits.Limits | None = None
+) -> Checked:
     """Check user SPARQL against the reading, size, nesting and capability rules above; the
-    returned :attr:`Checked.text` is what to run.
+    returned :attr:`Checked.text` is what to run. ``within`` defaults to the limits in force
+    (:func:`kg.limits.current`).
 
     >>> check_sparql("SELECT ?s WHERE { ?s ?p ?o } # note").text
     'SELECT ?s WHERE { ?s ?p ?o }'
     >>> check_sparql("SELECT * {" * 100 + "}" * 100)
     Traceback (most recent call last):
     ...
-    kg.errors.UsageError: query nested 100 deep; the limit is 64 (MAX_NESTING)
+    kg.errors.UsageError: query nested 100 deep; the limit is 64 (set KG_MAX_SPARQL_DEPTH to allow more)
+    >>> check_sparql("ASK { ?s ?p ?o }", within=limits.Limits(max_query_chars=10))
+    Traceback (most recent call last):
+    ...
+    kg.errors.UsageError: query is 16 characters; the limit is 10 (set KG_MAX_QUERY_CHARS to allow more)
     """
-    from kg.queries.library import query_form
-
+    lim = within or limits.current()
     allow = allow or Permissions()
-    if len(text) > MAX_QUERY_CHARS:
+    if len(text) > lim.max_query_chars:
         raise UsageError(
-            f"query is {len(text):,} characters; the limit is {MAX_QUERY_CHARS:,} (MAX_QUERY_CHARS)"
+            f"query is {len(text):,} characters; the limit is {lim.max_query_chars:,} "
+            "(set KG_MAX_QUERY_CHARS to allow more)"
         )
     tokens = list(tokenize(text))
     if not tokens:
         raise UsageError("empty query")
     structure, depth = _structure(tokens)
-    if depth > MAX_NESTING:
-        raise UsageError(f"query nested {depth} deep; the limit is {MAX_NESTING} (MAX_NESTING)")
-    if structure > MAX_STRUCTURE:
+    if depth > lim.max_sparql_depth:
+        raise UsageError(
+            f"query nested {depth} deep; the limit is {lim.max_sparql_depth} "
+            "(set KG_MAX_SPARQL_DEPTH to allow more)"
+        )
+    if structure > lim.max_sparql_operators:
         raise UsageError(
             f"query has {structure:,} operators, keywords and separators; the limit is "
-            f"{MAX_STRUCTURE:,} (MAX_STRUCTURE: deeper queries overflow the engine's stack)"
+            f"{lim.max_sparql_operators:,} (KG_MAX_SPARQL_OPERATORS: deeper queries overflow "
+            "the engine's stack)"
         )
     for t in tokens:
         if t.kind == "word" and t.upper not in KEYWORDS:

@@ -472,16 +472,16 @@ def _cell(text: str) -> str:
 
 def render_docs(queries: Mapping[str, SavedQuery]) -> str:
     """docs/queries.md, generated from the headers of ``queries``."""
+    from kg.limits import Limits
     from kg.queries.formats import FORMATS
-    from kg.queries.guard import MAX_NESTING, MAX_QUERY_CHARS
 
     out = [
         _DOCS_INTRO.format(
             count=len(queries),
             formats="\n".join(f"- `{k}`: {v}" for k, v in FORMATS.items()),
             kinds="\n".join(f"- `{k}`: {v}" for k, v in KINDS.items()),
-            max_chars=MAX_QUERY_CHARS,
-            max_nesting=MAX_NESTING,
+            max_chars=Limits().max_query_chars,
+            max_nesting=Limits().max_sparql_depth,
         )
     ]
     out.append("| query | what it answers | parameters |\n|---|---|---|\n")

@@ -20,7 +20,7 @@ import yaml
 
 from kg import ids, limits
 from kg.errors import DataError, SourceError, UsageError
-from kg.records.sources import RDF_SUFFIXES, RECORD_SUFFIXES, RawRecord
+from kg.records.protocols import RDF_SUFFIXES, RECORD_SUFFIXES, RawRecord
 
 __all__ = [
     "CSV_COLUMNS",

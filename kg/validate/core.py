@@ -16,8 +16,9 @@ from rdflib.term import Node
 from kg.errors import DataError, UsageError
 from kg.ids import hash_key
 from kg.shared import project_root
+from kg.terms import VALUES_CHUNK
 from kg.validate.compile import Plan, compile_shapes
-from kg.validate.engines import Data, Finding, run_pyshacl, run_sparql
+from kg.validate.engines import Data, Finding, run_pyshacl, run_sparql_checks
 from kg.validate.report import ResultTerms, Severity, ValidationReport, ValidationResult
 from kg.vocab import KG, PROV, SCHEMA
 
@@ -180,11 +181,6 @@ def _record_of(focus: Node) -> str | None:
     return text
 
 
-def _chunks(items: Sequence[str], n: int = 400) -> Iterable[Sequence[str]]:
-    for i in range(0, len(items), n):
-        yield items[i : i + n]
-
-
 def _first(data: Data, values: str, pattern: str) -> dict[str, str]:
     """The smallest ``?v`` of ``pattern`` for each ``?r`` in ``values`` (deterministic)."""
     rows = data.select(
@@ -205,7 +201,8 @@ def _describe(
     iris = sorted({r for r in records if r and _IRI_OK.match(r)})
     out: dict[str, tuple[str | None, str | None, str | None]] = {}
     kinds = ", ".join(f"<{k}>" for k in _KINDS)
-    for chunk in _chunks(iris):
+    for start in range(0, len(iris), VALUES_CHUNK):
+        chunk = iris[start : start + VALUES_CHUNK]
         values = " ".join(f"<{r}>" for r in chunk)
         # one query per aspect: MIN over a UNION is unbound where one branch leaves it unbound
         names = _first(data, values, f"?r <{SCHEMA}name> ?v")
@@ -335,7 +332,7 @@ def find(data: Data, shapes: Graph, *, engine: str) -> tuple[list[Finding], str,
         raise UsageError(
             f"the SPARQL engine cannot validate shape {first[0]}: {first[1]} (use engine auto)"
         )
-    findings = run_sparql(plan.checks, data)
+    findings = run_sparql_checks(plan.checks, data)
     used = "sparql"
     if plan.unsupported:
         findings += run_pyshacl(data, shapes, only=set(plan.unsupported))

@@ -26,7 +26,7 @@ from rdflib.term import Node
 
 from kg.validate.compile import SH, Check, path_text
 
-__all__ = ["Data", "Finding", "run_pyshacl", "run_sparql", "to_oxigraph", "to_rdflib"]
+__all__ = ["Data", "Finding", "run_pyshacl", "run_sparql_checks", "to_oxigraph", "to_rdflib"]
 
 _XSD_STRING = str(XSD.string)
 _SH_RESULT_TARGETS = ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf")
@@ -221,7 +221,7 @@ _SINGLE_CLASS_TARGET = re.compile(
     + re.escape(str(RDF.type))
     + r"> (<[^>]+>) \} \} \}"
 )
-#: :func:`kg.validate.compile.class_pattern`: the subclass branch of its UNION
+#: :func:`kg.validate.shacl_terms.class_pattern`: the subclass branch of its UNION
 _CLASS_UNION = re.compile(
     r"\{ (\S+) <" + re.escape(str(RDF.type)) + r"> (<[^>]+>) \} UNION \{ \1 <"
     + re.escape(str(RDF.type)) + r"> (\?\w+) \. \3 <" + re.escape(str(RDFS.subClassOf))
@@ -249,7 +249,7 @@ def _without_subclass_paths(sparql: str) -> str:
     return plain
 
 
-def run_sparql(checks: Sequence[Check], data: Data) -> list[Finding]:
+def run_sparql_checks(checks: Sequence[Check], data: Data) -> list[Finding]:
     """Run every translated check on ``data`` and return its findings (duplicates removed)."""
     out: list[Finding] = []
     seen: set[tuple[Any, ...]] = set()

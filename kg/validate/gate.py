@@ -17,15 +17,13 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from kg.mapping import MappedRecord, literal
-from kg.store import Store, load_graphs, query_graph, values_chunks
+from kg.store import Store, load_graphs, query_graph
+from kg.terms import values_chunks
 from kg.validate.core import build_report, find, load_shapes
 from kg.validate.engines import Data, Finding
 from kg.validate.report import Severity, ValidationReport, ValidationResult
 
-__all__ = ["GateResult", "gate"]
-
-#: linked IRIs fetched from the store per query
-LINK_CHUNK = 500
+__all__ = ["GateResult", "LaterContext", "gate"]
 
 
 @dataclass(frozen=True)
@@ -90,7 +88,7 @@ def _linked_triples(
         )
         if doomed:
             skip = f"FILTER(?g NOT IN ({', '.join(f'<{g}>' for g in doomed)}))"
-    for values in values_chunks((f"<{iri}>" for iri in links), LINK_CHUNK):
+    for values in values_chunks(f"<{iri}>" for iri in links):
         # DISTINCT: a node described by many graphs (an author in every source of a big batch)
         # came back once per graph, as Python objects
         res = query_graph(
@@ -270,3 +268,57 @@ def gate(
         tuple(unattributed),
         lambda: report(findings),
     )
+
+
+class LaterContext:
+    """The gate's context from the *later* sources of a batch: what they write about the nodes
+    an earlier source links to (people, organizations, venues, topics), so a publication is
+    judged with the Person record another file of the batch holds (sources already written are
+    read back from the store: the gate's ``including``).
+
+    Built from each source's records mapped once ahead (from the same starting names, so the
+    lines are the ones that will be written). Only lines about nodes an earlier source links to
+    are kept (no works, authorships or identifier nodes), and a source's share is freed once the
+    source is gated (:meth:`about`). Records in ``held`` (Person records the gate held back) say
+    nothing about anyone.
+    """
+
+    def __init__(self, about: list[dict[str, set[str]]]) -> None:
+        self._about = about
+
+    @classmethod
+    def of(
+        cls, sources: Iterable[Iterable[MappedRecord]], *, held: Collection[str] = ()
+    ) -> LaterContext:
+        """The context of a batch from its sources' mapped records, in load order."""
+        out: list[dict[str, set[str]]] = []
+        linked: set[str] = set()  # what the sources so far link to: all an earlier gate can ask
+        for position, mapped in enumerate(sources):
+            about: dict[str, set[str]] = {}
+            links_here: set[str] = set()
+            for m in mapped:  # the first source too: mapping it gives names the later ones use
+                if m.focus in held:
+                    continue
+                links_here |= m.links
+                if position == 0:
+                    continue  # no earlier source needs its triples
+                targets = m.links | ({m.focus} if m.kind in ("Person", "Organization") else set())
+                for subject, line in m.lines_about(targets & linked):
+                    about.setdefault(subject, set()).add(line)
+            linked |= links_here
+            out.append(about)
+        return cls(out)
+
+    def about(self, records: Sequence[MappedRecord], position: int) -> list[MappedRecord]:
+        """What the sources after ``position`` write about the nodes ``records`` link to, as one
+        context record for :func:`gate` (none when they write nothing). The source at
+        ``position`` is being gated: its own share is no longer needed."""
+        self._about[position] = {}
+        linked = {iri for m in records for iri in m.links}
+        lines: set[str] = set()
+        for about in self._about[position + 1 :]:
+            for iri in linked & about.keys():
+                lines |= about[iri]
+        if not lines:
+            return []
+        return [MappedRecord(0, {}, "", "context", lines=sorted(lines))]

@@ -8,6 +8,7 @@ or API/page URL, from the provenance graph), next to the SHACL fields of a
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -23,12 +24,17 @@ from kg.vocab import PREFIXES
 
 __all__ = [
     "Severity",
+    "SeverityName",
     "ValidationError",
     "ValidationReport",
     "ValidationResult",
 ]
 
 SH = "http://www.w3.org/ns/shacl#"
+
+
+#: A severity by its value (``Severity.VIOLATION.value``...), where a plain string is kept.
+SeverityName = typing.Literal["violation", "warning", "info"]
 
 
 class Severity(Enum):
