@@ -66,9 +66,11 @@ def test_every_query_runs_with_its_example(
 
 def test_run_formats(store_dir: str, capsys: pytest.CaptureFixture[str]) -> None:
     base = ["query", "run", "person-coauthors", "--store", store_dir, "-p", f"person={ALICE}"]
-    assert main([*base, "--format", "json"]) == 0
+    assert main([*base, "--format", "sparql-json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["head"]["vars"][0] == "coauthor"
+    assert main([*base, "--format", "json"]) == 0
+    assert next(iter(json.loads(capsys.readouterr().out)[0])) == "coauthor"
     assert main([*base, "--format", "csv"]) == 0
     assert capsys.readouterr().out.startswith("coauthor,name,jointWorks")
     assert main([*base, "--format", "ttl"]) == 2
@@ -104,8 +106,10 @@ def test_sparql_reads_text_or_file(
     assert capsys.readouterr().out.splitlines()[1] == "9"
     path = tmp_path / "q.rq"
     path.write_text(query, encoding="utf-8")
-    assert main(["sparql", f"@{path}", "--store", store_dir, "--format", "tsv"]) == 0
+    assert main(["sparql", f"@{path}", "--store", store_dir, "--format", "sparql-tsv"]) == 0
     assert capsys.readouterr().out.splitlines()[1].startswith('"9"^^')
+    assert main(["sparql", f"@{path}", "--store", store_dir, "--format", "tsv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["n", "9"]
 
 
 def test_sparql_refuses_service_and_updates(

@@ -332,7 +332,9 @@ def test_csv_and_tsv_cells_never_start_a_formula(disk_store: Path, tmp_path: Pat
     cells = next(iter(__import__("csv").reader([csv_rows])))
     assert cells[:4] == ["'=cmd|' /C calc'!A0", '\'=HYPERLINK("http://e")', "'+1+cmd", "'@SUM(A1)"]
     assert cells[4] == "-5"  # a number is no formula
-    tsv = format_answer(answer, "tsv").splitlines()[1].split("\t")
+    plain = format_answer(answer, "tsv").splitlines()[1].split("\t")
+    assert plain[:4] == cells[:4]
+    tsv = format_answer(answer, "sparql-tsv").splitlines()[1].split("\t")
     assert all(not c.strip('"').startswith(("=", "+", "@")) for c in tsv[:4])
     # the TSV cells are still N-Triples terms with the same values
     import pyoxigraph as ox
