@@ -90,7 +90,7 @@ def _typed(kind: Kind) -> str:
 def _by_iri(store: Any, kind: Kind, iri: str) -> list[tuple[str, str]]:
     serialize_value(Param(kind.noun, "iri"), iri)  # refuses what is no IRI, saying why
     found = _select(store, f"VALUES ?e {{ <{iri}> }} {_typed(kind)}")
-    return found or _select(store, f"?e <{SCHEMA}sameAs> <{iri}> . {_typed(kind)}")
+    return found or _select(store, f"?e <{SCHEMA}sameAs>|<{SCHEMA}url> <{iri}> . {_typed(kind)}")
 
 
 def _by_names(store: Any, kind: Kind, handle: str) -> list[tuple[str, str]]:
