@@ -418,12 +418,24 @@ SPARQL 1.1 endpoint whose default graph is the union of its named graphs:
 ```sh
 kg query list                      # names, parameters and titles (--json for machines)
 kg query show person-coauthors     # the header and the SPARQL
-kg query run person-coauthors --param person=kgid:person/orcid/0000-0002-1825-0097
-kg query run person-profile-graph --param person=... --format ttl
-kg sparql 'SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o }}'   # ad-hoc, read-only
+kg query run person-coauthors -p person=0000-0000-0000-0116 -p since=2020
+kg query run person-publications -p person='Ines Varga' --format csv
+kg query run person-profile-graph -p person=lsg:ines-varga --format ttl
+kg sparql 'SELECT ?name WHERE {{ ?p a schema:Person ; schema:name ?name }}'   # ad-hoc, read-only
 ```
 
-From Python: `run_query(name, {"person": ...}, store=store)` returns a `QueryAnswer` (`columns`,
+A person parameter (`-p person=`) takes the person's IRI, a `kgid:` CURIE, their ORCID iD (bare
+or as a URL), the `id` of their record, or their name; a work (`-p work=`) its IRI, DOI, record
+key or title. A name that fits several people lists them (exit 2); one that fits nobody says so
+(exit 1). The examples below name people and works of the bundled `examples/`
+(`kg ingest examples/group examples/seed`).
+
+Your own queries: put `.rq` files in a folder and name it in `KG_QUERIES` (several separated by
+`:`) or in kg.toml's `[queries] folders`; they are added to the built-in ones (a name already
+taken is an error). `kg sparql` and such files may use kg's prefixes (`kgid:`, `schema:`,
+`foaf:`, `kg:`, ...) without declaring them.
+
+From Python: `run_query(name, {{"person": ...}}, store=store)` returns a `QueryAnswer` (`columns`,
 `rows` of RDF terms, `records()` as Python values, `triples` for CONSTRUCT).
 
 Output formats (`--format`):
@@ -475,11 +487,12 @@ PREFIX schema: <https://schema.org/>
 SELECT ?coauthor WHERE {{ ?work schema:author $person , ?coauthor . }}
 ```
 
-Rules kg checks when it loads a file: `title`, `description` and (for SELECT) `columns` are
-required; each parameter has a `kind`, exactly one of `required: true` or `default:`, and an
-`example:` (the tests run every query with its examples); every declared parameter is used as
-`$name` in the body, every `$name` is declared, and a parameter name is never also used as
-`?name`. Dates are compared on `kg:year` (an `xsd:integer`), never with `YEAR()` on
+Only `title:` is required; kg reports every problem of a file at once. A parameter's `kind`
+defaults to `literal`, and it is required unless it has a `default:`; a `$name` used without a
+declaration is a required literal. Every declared parameter is used as `$name` in the body, and a
+parameter name is never also used as `?name`. The built-in queries also give a `description`,
+`columns` (for SELECT) and an `example:` for each parameter (the tests run every query with its
+examples, on the bundled examples). Dates are compared on `kg:year` (an `xsd:integer`), never with `YEAR()` on
 `xsd:gYear` values; ORDER BY always ends in a unique key so results are deterministic. A column
 may declare its type, `declared: {{type: boolean, description: ...}}` (`boolean`, `integer` or
 `decimal`): the answer is typed from it, by value, on every engine (Virtuoso answers a boolean
