@@ -94,11 +94,12 @@ def _absolute(base: Path, key: str, value: Any) -> Any:
 
 
 def _spec(base: Path, value: str) -> str:
-    """A source spec: a relative path is made absolute; ``scheme:value`` stays as it is."""
+    """A source spec: a path is taken from ``base`` and shown relative to the current directory
+    (as a user would type it); ``scheme:value`` stays as it is."""
     head = value.split("/", 1)[0]
     if ":" in head and len(head.split(":", 1)[0]) > 1:
         return value
-    return str(base / Path(value).expanduser())
+    return os.path.relpath(base / Path(value).expanduser())
 
 
 def load_config(path: Path) -> Config:
@@ -175,7 +176,6 @@ def apply(config: Config, args: argparse.Namespace) -> None:
             setattr(args, dest, Path(value) if dest in {"templates", "cache"} else value)
     if "sources" in args.__dict__ and not args.sources:
         args.sources = config.sources
-    if config.query_folders:
-        from kg.queries.library import add_query_folders
+    from kg.queries.library import set_query_folders
 
-        add_query_folders(config.query_folders)
+    set_query_folders(config.query_folders)

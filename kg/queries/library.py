@@ -144,19 +144,25 @@ def queries_dir() -> Path:
     return Path(str(resources.files("kg.queries").joinpath("library")))
 
 
-_ADDED: list[Path] = []
+_PROJECT: list[Path] = []
 
 
-def add_query_folders(folders: list[Path]) -> None:
-    """Add folders of ``.rq`` files to the library (kg.toml ``[queries] folders``)."""
-    _ADDED.extend(f for f in folders if f not in _ADDED)
+def set_query_folders(folders: list[Path]) -> None:
+    """The project's own folders of ``.rq`` files (kg.toml ``[queries] folders``)."""
+    _PROJECT[:] = folders
 
 
 def extra_query_dirs() -> list[Path]:
     """The folders added to the built-ins: ``$KG_QUERIES`` (several separated by ``:``), then
     kg.toml's ``[queries] folders``."""
     env = [Path(p) for p in os.environ.get("KG_QUERIES", "").split(os.pathsep) if p.strip()]
-    return [*env, *_ADDED]
+    seen: set[Path] = set()
+    out: list[Path] = []
+    for folder in (*env, *_PROJECT):
+        if folder.resolve() not in seen:
+            seen.add(folder.resolve())
+            out.append(folder)
+    return out
 
 
 def _as_text(value: Any) -> str | None:
