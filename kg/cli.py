@@ -178,7 +178,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    with _opened(args, read_only=True) as store:
+    with console.spinner("validating"), _opened(args, read_only=True) as store:
         report = validate(store, shapes_dir=args.shapes, severity=args.severity,
                           engine=args.engine, for_=args.for_)  # fmt: skip
     text = {"text": report.to_text, "json": report.to_json, "ttl": report.to_turtle}[args.format]()

@@ -91,7 +91,8 @@ def check_environment() -> None:
 
 @contextmanager
 def progress(unit: str = "records") -> Iterator[Callable[[str, int], None] | None]:
-    """A ``(label, n)`` callback that advances a per-label counter on a terminal, else ``None``.
+    """A ``(label, n)`` callback showing the stage or source at work, its count and the time it
+    has taken, on one line of a terminal; ``None`` elsewhere.
 
     The display is transient (it disappears when done) and absent when stderr is not a TTY or
     with ``-q``, so logs and pipes only ever get the summary lines.
@@ -99,6 +100,7 @@ def progress(unit: str = "records") -> Iterator[Callable[[str, int], None] | Non
     if _level < NORMAL or not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     bar = Progress(
@@ -106,14 +108,18 @@ def progress(unit: str = "records") -> Iterator[Callable[[str, int], None] | Non
         TextColumn("{task.description}"),
         TextColumn("{task.completed} " + unit),
         TimeElapsedColumn(),
+        console=Console(stderr=True),
         transient=True,
     )
-    tasks: dict[str, Any] = {}
+    task = bar.add_task("starting", total=None)
+    current = [""]
 
     def update(label: str, n: int) -> None:
-        if label not in tasks:
-            tasks[label] = bar.add_task(label, total=None)
-        bar.advance(tasks[label], n)
+        if label != current[0]:  # one line: the stage or source now at work, and its count
+            current[0] = label
+            bar.reset(task, description=label, total=None)
+        if n:
+            bar.advance(task, n)
 
     with bar:
         yield update

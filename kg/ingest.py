@@ -57,6 +57,8 @@ __all__ = [
 ]
 
 Source = RecordSource | RdfSource
+#: ``progress(label, n)``: ``n`` more records read from the source ``label``; with ``n == 0``,
+#: the stage named ``label`` (resolving, checking and writing a source, committing) begins
 Progress = Callable[[str, int], None]
 
 _RDF_FORMATS = {
@@ -702,6 +704,8 @@ def ingest(
         read.valid = []
         reads.append(read)
     active = [r for r in reads if r.report.status == "pending"]
+    if progress and active:
+        progress("resolving entities", 0)
     replacing = [graph_iri(read.report.key) for read in active]
     # What the store says is read without the graphs this batch replaces: the same input gives
     # the same graph with or without --force (docs/architecture.md, "Determinism").
@@ -722,6 +726,9 @@ def ingest(
     written: list[str] = []  # the record sources' new graphs so far (RDF files give no context)
     with store.load_batch() as batch:
         for read in active:
+            if progress:
+                gate = "checking (SHACL gate) and " if validate and read.rdf_lines is None else ""
+                progress(f"{gate}writing {read.report.label}", 0)
             g = load_graph_iri(read.report.key, load_id)
             if read.rdf_lines is not None:
                 lines = read.rdf_lines
@@ -765,6 +772,8 @@ def ingest(
             _write_quarantine(quarantine, reports)
             return IngestReport(reports, committed=False)
         _write_quarantine(quarantine, reports)  # written and synced before the commit point
+        if progress:
+            progress("committing", 0)
         batch.commit()
     for read in active:
         read.report.status = "loaded"
