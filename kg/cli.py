@@ -301,6 +301,8 @@ def cmd_export_jsonld(args: argparse.Namespace) -> int:
 def cmd_export_html(args: argparse.Namespace) -> int:
     from kg.export import export_html
 
+    if not args.base_url:
+        raise UsageError("export html: give --base-url URL (or set [site] base_url in kg.toml)")
     with _opened(args, read_only=True) as store:
         report = export_html(store, args.out, base_url=args.base_url, people=_people(args, store),
                              templates=args.templates, force=args.force,

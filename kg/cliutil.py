@@ -117,6 +117,8 @@ def output(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
 
 def out_dir(path: Path) -> Path:
     """Create the output directory ``path`` (and parents); any failure is a one-line usage error."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {path}: is a file, expected a directory")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

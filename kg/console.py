@@ -137,10 +137,13 @@ def spinner(label: str) -> Iterator[None]:
         yield
 
 
-def print_source(report: Any) -> None:
-    """One line for a source (:class:`kg.ingest.SourceReport`); its counters and warnings with
-    ``-v``; its failure and problems always."""
-    warned = f", {len(report.warnings)} warnings" if report.warnings and _level < VERBOSE else ""
+def print_source(report: Any, *, details: bool | None = None) -> None:
+    """One line for a source (:class:`kg.ingest.SourceReport`); its warnings when ``details``
+    (default: when few, or with ``-v``), else their count; its counters with ``-v``; its
+    failure and problems always."""
+    if details is None:
+        details = len(report.warnings) <= SHOW_REJECTED or _level >= VERBOSE
+    warned = f", {len(report.warnings)} warnings" if report.warnings and not details else ""
     line = (
         f"{report.label}: {report.status}, {report.records_out}/{report.records_in} records"
         f"{f', {report.triples} triples' if report.triples else ''}"
@@ -150,8 +153,8 @@ def print_source(report: Any) -> None:
         info(line)
     if report.stats:
         detail("  " + ", ".join(f"{k} {v}" for k, v in sorted(report.stats.items())))
-    for warning in report.warnings:
-        detail(f"  warning: {warning}")
+    for warning in report.warnings if details else ():
+        info(f"  warning: {warning}")
     if report.error:
         error(report.error)
     for problem in report.problems:
@@ -160,17 +163,20 @@ def print_source(report: Any) -> None:
 
 def print_ingest(report: Any, *, quarantine: Any = None, show_rejected: bool = True) -> None:
     """The summary of an ingest (:class:`kg.ingest.IngestReport`): a line per source, the
-    rejected records (each when few or with ``-v``, else their count), and the outcome."""
-    for source in report.sources:
-        print_source(source)
+    rejected records and warnings (each when there are few in all, or with ``-v``; else their
+    counts), and the outcome."""
     rejected = report.rejected
     n = len(rejected)
-    if show_rejected and (n <= SHOW_REJECTED or _level >= VERBOSE):
+    notes = n + sum(len(s.warnings) for s in report.sources)
+    details = notes <= SHOW_REJECTED or _level >= VERBOSE
+    for source in report.sources:
+        print_source(source, details=details)
+    if show_rejected and details:
         for rej in rejected:
             error(str(rej))
     if not report.committed:
         error(f"--strict: batch rejected ({n} invalid records); the store is unchanged")
     elif n:
         where = f"; see {quarantine}" if quarantine else " (use --quarantine FILE to keep them)"
-        listed = "" if n <= SHOW_REJECTED or _level >= VERBOSE else "; -v lists them"
+        listed = "" if details else "; -v lists them"
         error(f"{n} record{'s' if n != 1 else ''} rejected{where}{listed}")

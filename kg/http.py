@@ -225,7 +225,8 @@ class _KgRetry(Retry):
     def increment(self, *args: Any, **kwargs: Any) -> _KgRetry:
         error = kwargs.get("error", args[3] if len(args) > 3 else None)
         if _unreachable(error):  # no answer will come by waiting: fail at once, in one line
-            raise MaxRetryError(kwargs.get("_pool"), kwargs.get("url", ""), error)
+            url = kwargs.get("url", args[1] if len(args) > 1 else None)
+            raise MaxRetryError(kwargs.get("_pool"), url, error)  # type: ignore[arg-type]
         other = super().increment(*args, **kwargs)  # raises MaxRetryError when exhausted
         if self.hooks is not None:
             self.hooks.stats.retries += 1

@@ -355,7 +355,7 @@ def test_control_characters_are_removed_and_escaped(
     src = tmp_path / "r.json"
     src.write_text(json.dumps(records), encoding="utf-8")
     store = str(tmp_path / "s")
-    main(["ingest", "--store", store, str(src)])
+    main(["ingest", "-v", "--store", store, str(src)])  # -v: the per-source counters
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x00" not in err
     assert "control_chars_removed 7" in err
