@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK  (argcomplete's marker: shell completion, docs/architecture.md)
 """The ``kg`` command: a thin layer over the Python API.
 
 Each command parses its arguments, calls one public function, prints the result, and turns a
@@ -496,7 +497,8 @@ def _build_parser() -> Parser:
                 "may be an IRI, kgid: CURIE, ORCID, record key or name; a work a DOI, key or title.",
                 "kg query run person-publications -p person='Ines Varga' --format csv",
                 cmd_query_run, qsub)  # fmt: skip
-    q.add_argument("name", help="a saved query's name, or a path to a .rq file")
+    name = q.add_argument("name", help="a saved query's name, or a path to a .rq file")
+    name.completer = lambda **_kw: list(load_queries())  # type: ignore[attr-defined]
     q.add_argument("--param", "-p", action="append", metavar="NAME=VALUE",
                    help="a parameter value; repeat for each parameter")  # fmt: skip
     _limit_options(q)
@@ -516,7 +518,8 @@ def _build_parser() -> Parser:
     _store_options(p)
 
     p = command("export", "Write the web export: JSON-LD documents or a static HTML site.",
-                "kg export html --out out/site --base-url https://lab.example.org/", _usage)  # fmt: skip
+                "kg export html --out out/site --base-url https://lab.example.org/ --person 0000-0000-0000-0116",
+                _usage)  # fmt: skip
     export = p.add_subparsers(dest="export_kind", metavar="KIND", parser_class=Parser)
     for kind, help_, handler in (
         ("jsonld", "One JSON-LD document per person and per publication.", cmd_export_jsonld),
@@ -577,6 +580,10 @@ def _prepare(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``kg`` with ``argv`` and return the exit code."""
     parser = _build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (argcomplete), then exits
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     argv = list(argv) if argv is not None else sys.argv[1:]
     try:
         check_utf8(argv)

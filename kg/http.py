@@ -32,7 +32,6 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -95,11 +94,9 @@ def user_agent(mailto: str | None = None) -> str:
     >>> agent.startswith("kg/") and agent.endswith("(+mailto:data@example.org)")
     True
     """
-    try:
-        version = metadata.version("kg")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        version = "0"
-    base = f"kg/{version} requests/{requests.__version__}"
+    from kg import __version__
+
+    base = f"kg/{__version__} requests/{requests.__version__}"
     return f"{base} (+mailto:{mailto})" if mailto else base
 
 
