@@ -9,11 +9,10 @@ The ``kg`` command is a thin layer over these.
 
 from importlib.metadata import PackageNotFoundError, version
 
-#: the name kg is published under (``pip install kg-research``; PyPI's ``kg`` is another
-#: project); the import package and the command stay ``kg``
-DISTRIBUTION = "kg-research"
-
 try:
+    #: the name kg is published under (``pip install kg-research``; PyPI's ``kg`` is another
+    #: project); the import package and the command stay ``kg``
+    DISTRIBUTION = "kg-research"
     __version__ = version(DISTRIBUTION)
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
