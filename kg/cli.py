@@ -188,7 +188,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             fh.write(text)
     else:
         sys.stdout.write(text)
-    print(report.summary(), file=sys.stderr)
+    if args.out or args.format != "text":  # the text report ends with the summary itself
+        console.info(report.summary())
     return 0 if report.conforms else 1
 
 
