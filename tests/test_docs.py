@@ -207,3 +207,31 @@ def test_make_targets_named_in_the_readme_exist() -> None:
         assert target in targets, (
             f"README names `make {target}` but the Makefile has no such target"
         )
+
+
+def _queries_doc_commands() -> list[str]:
+    text = (project_root() / "docs" / "queries.md").read_text(encoding="utf-8")
+    out = []
+    for block in _blocks(text, "sh"):
+        for line in block.splitlines():
+            command = line.split("  #", 1)[0].strip()
+            if command.startswith("kg "):
+                out.append(command)
+    return out
+
+
+@pytest.mark.parametrize("command", _queries_doc_commands())
+def test_queries_doc_examples_answer_on_the_bundled_examples(
+    command: str, demo_store: Path, tmp_path: Path
+) -> None:
+    """docs/queries.md: the intro's commands and each query's example, on examples/: exit 0, and
+    rows where the query has parameters (a quality check may rightly find nothing)."""
+    argv = shlex.split(command)
+    proc = subprocess.run([sys.executable, "-m", "kg", *argv[1:], "--store", str(demo_store)]
+                          if argv[1] in {"query", "sparql"} and argv[2:3] != ["list"]
+                          and argv[2:3] != ["show"] else [sys.executable, "-m", "kg", *argv[1:]],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    if "--param" in argv or "-p" in argv or argv[1] in {"sparql", "list", "show"}:
+        assert len(lines) >= 2, proc.stdout
