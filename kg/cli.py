@@ -18,13 +18,23 @@ from pathlib import Path
 from typing import IO, Any
 
 from kg import __version__, config, console
-from kg.cliutil import Parser, check_utf8, common_options, out_dir, output, parse, stdout
+from kg.cliutil import (
+    Parser,
+    check_utf8,
+    common_options,
+    limit_options,
+    out_dir,
+    output,
+    parse,
+    source_options,
+    stdout,
+    store_options,
+)
 from kg.console import error as _err
 from kg.endpoints import doctor
 from kg.errors import EXIT_USAGE, KgError, UsageError
 from kg.ingest import IngestReport, extract, ingest, remove
 from kg.queries import (
-    FORMATS,
     Limits,
     Permissions,
     format_answer,
@@ -42,26 +52,6 @@ from kg.validate import ENGINES, PURPOSES, validate
 __all__ = ["entrypoint", "main"]
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def _store_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("where the graph lives")
-    g.add_argument("--store", metavar="DIR",
-                   help="embedded store directory (default: $KG_STORE or ./kg-store)")  # fmt: skip
-    g.add_argument("--endpoint", metavar="URL",
-                   help="a SPARQL 1.1 endpoint instead of the embedded store (default: $KG_ENDPOINT)")  # fmt: skip
-
-
-def _source_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("source options")
-    g.add_argument("--mailto", metavar="EMAIL", default=os.environ.get("KG_MAILTO"),
-                   help="contact address sent to APIs (default: $KG_MAILTO)")  # fmt: skip
-    g.add_argument("--cache", metavar="DIR", type=Path, help="on-disk cache of API responses")
-    g.add_argument("--person", metavar="NAME", help="page sources: the profile owner's name")
-    g.add_argument("--org", metavar="NAME", help="page sources: the page's organization")
-    g.add_argument("--source-name", metavar="NAME",
-                   help="a local file's identity in the store instead of its path relative to "
-                        "the project root (the directory of kg.toml, else the current one)")  # fmt: skip
 
 
 def _options(args: argparse.Namespace) -> SourceOptions:
@@ -263,16 +253,6 @@ def cmd_sparql(args: argparse.Namespace) -> int:
     return 0
 
 
-def _limit_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("bounds")
-    g.add_argument("--format", choices=list(FORMATS),
-                   help="output format (default: table; ttl for CONSTRUCT)")  # fmt: skip
-    g.add_argument("--timeout", metavar="S", type=float, default=60.0,
-                   help="time limit in seconds (default 60; 0 = none)")  # fmt: skip
-    g.add_argument("--limit", metavar="N", type=int, default=100_000,
-                   help="row cap (default 100000; 0 = none)")  # fmt: skip
-
-
 def _people(args: argparse.Namespace, store: Any) -> list[str] | None:
     """``--person`` handles (IRI, CURIE, ORCID, record key, name) as IRIs (:mod:`kg.handles`)."""
     from kg.handles import resolve_person
@@ -401,8 +381,8 @@ def _build_parser() -> Parser:
                    help="also merge people across sources on the same name alone")  # fmt: skip
     p.add_argument("--no-validate", action="store_true",
                    help="skip the SHACL gate (records with violations are then committed too)")  # fmt: skip
-    _store_options(p)
-    _source_options(p)
+    store_options(p)
+    source_options(p)
 
     p = command("init", "Write a commented kg.toml (the project file) in DIR, listing the record files "
                 "and folders found there as sources.", "kg init --base-url https://lab.example.org/", cmd_init)  # fmt: skip
@@ -421,8 +401,8 @@ def _build_parser() -> Parser:
     p.add_argument("--base-url", metavar="URL", help="default: kg.toml [site] base_url")
     p.add_argument("--out", metavar="DIR", type=Path, help="default: kg.toml [site] out")
     p.set_defaults(aggressive=False, no_validate=False, templates=None, site_name=None)
-    _store_options(p)
-    _source_options(p)
+    store_options(p)
+    source_options(p)
 
     p = command("extract", "Print the records sources would yield, as JSON Lines; the store is untouched.",
                 "kg extract examples/group/people.yaml --out people.jsonl", cmd_extract)  # fmt: skip
@@ -431,30 +411,30 @@ def _build_parser() -> Parser:
     p.add_argument("--explain", action="store_true",
                    help="page: sources: print each line with the kind given to it, the lists and "
                         "entries found and the owner's evidence, instead of records")  # fmt: skip
-    _source_options(p)
+    source_options(p)
 
     p = command("resolve", "Explain entity resolution: every merge with its evidence, and the near misses.",
                 "kg resolve --report --json", cmd_resolve)  # fmt: skip
     p.add_argument("--report", action="store_true", required=True,
                    help="print the merges and near misses recorded in the store")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON")
-    _store_options(p)
+    store_options(p)
 
     p = command("stats", "Count triples, people, organizations, publications and graphs.",
                 "kg stats --json", cmd_stats)  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON")
-    _store_options(p)
+    store_options(p)
 
     p = command("sources", "List the sources in the store: name, records, triples, loaded at, "
                 "content hash.", "kg sources --json", cmd_sources)  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON")
-    _store_options(p)
+    store_options(p)
 
     p = command("remove", "Drop one source (all its triples) from the store, atomically.",
                 "kg remove examples/group/thesis.json", cmd_remove)  # fmt: skip
     p.add_argument("source", metavar="SOURCE",
                    help="a source's name or key as kg sources lists it, or a file's path")  # fmt: skip
-    _store_options(p)
+    store_options(p)
 
     p = command("doctor", "Check a SPARQL endpoint for what kg needs; each failure says what to change.",
                 "kg doctor --endpoint http://127.0.0.1:8890/sparql", cmd_doctor)  # fmt: skip
@@ -467,7 +447,7 @@ def _build_parser() -> Parser:
     p.add_argument("--format", choices=sorted(DUMP_FORMATS), default="nq")
     p.add_argument("--graph", metavar="IRI", help="only this named graph")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
-    _store_options(p)
+    store_options(p)
 
     p = command("validate", "Check the graph against the SHACL shapes; exit 1 on any violation.",
                 "kg validate --format json --severity warning", cmd_validate)  # fmt: skip
@@ -481,7 +461,7 @@ def _build_parser() -> Parser:
                    help="data: problems in the records (default); web: Google's and Scholar's "
                         "publishing rules for the exported pages; all: both")  # fmt: skip
     p.add_argument("--out", metavar="FILE", help="write the report to FILE instead of stdout")
-    _store_options(p)
+    store_options(p)
 
     qp = command("query", "List, show and run the saved SPARQL queries (queries/*.rq).",
                  "kg query run person-coauthors -p person=0000-0000-0000-0116 -p since=2020",
@@ -502,8 +482,8 @@ def _build_parser() -> Parser:
     name.completer = lambda **_kw: list(load_queries())  # type: ignore[attr-defined]
     q.add_argument("--param", "-p", action="append", metavar="NAME=VALUE",
                    help="a parameter value; repeat for each parameter")  # fmt: skip
-    _limit_options(q)
-    _store_options(q)
+    limit_options(q)
+    store_options(q)
 
     p = command("sparql", "Run an ad-hoc SPARQL query: read-only and bounded unless allowed.",
                 "kg sparql 'SELECT ?name WHERE { ?p a schema:Person ; schema:name ?name }' --format json",
@@ -515,8 +495,8 @@ def _build_parser() -> Parser:
     g.add_argument("--allow-load", action="store_true", help="allow LOAD in an update")
     g.add_argument("--allow-remote-from", action="store_true",
                    help="allow FROM / FROM NAMED with file: or non-kg IRIs")  # fmt: skip
-    _limit_options(p)
-    _store_options(p)
+    limit_options(p)
+    store_options(p)
 
     p = command("export", "Write the web export: JSON-LD documents or a static HTML site.",
                 "kg export html --out out/site --base-url https://lab.example.org/ --person 0000-0000-0000-0116",
@@ -548,7 +528,7 @@ def _build_parser() -> Parser:
                        help="write pages that fail the Google/Scholar checks too (with a warning)")  # fmt: skip
         e.add_argument("--no-publication-pages", dest="publications", action="store_false",
                        help="profile pages only: publications are listed on them, without pages of their own")  # fmt: skip
-        _store_options(e)
+        store_options(e)
 
     p = command("plot", "Draw pictures of the graph.",
                 "kg plot coauthors --person 0000-0000-0000-0116 --out varga.svg", _usage)  # fmt: skip
@@ -559,7 +539,7 @@ def _build_parser() -> Parser:
                    help="IRI, kgid: CURIE, ORCID, record key or name")  # fmt: skip
     c.add_argument("--out", metavar="FILE", required=True, type=Path)
     c.add_argument("--base-url", metavar="URL", help="link co-authors to their profile pages here")
-    _store_options(c)
+    store_options(c)
     return parser
 
 

@@ -6,6 +6,7 @@ choices and options, the options every command takes, and safe output files.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -15,8 +16,20 @@ from typing import IO, Any
 
 from kg.console import suggest
 from kg.errors import UsageError
+from kg.queries.formats import FORMATS
 
-__all__ = ["Parser", "check_utf8", "common_options", "output", "parse", "stdout"]
+__all__ = [
+    "Parser",
+    "check_utf8",
+    "common_options",
+    "limit_options",
+    "out_dir",
+    "output",
+    "parse",
+    "source_options",
+    "stdout",
+    "store_options",
+]
 
 _CHOICE = re.compile(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)$", re.S)
 
@@ -54,6 +67,39 @@ def common_options(p: argparse.ArgumentParser, *, top: bool = False) -> None:
                    help="print details: per-source counters, warnings, every rejected record")  # fmt: skip
     g.add_argument("--config", metavar="FILE", default=default,
                    help="the project file (default: kg.toml here or in a parent directory)")  # fmt: skip
+
+
+def store_options(p: argparse.ArgumentParser) -> None:
+    """``--store`` / ``--endpoint``: every command that reads or writes the graph."""
+    g = p.add_argument_group("where the graph lives")
+    g.add_argument("--store", metavar="DIR",
+                   help="embedded store directory (default: $KG_STORE or ./kg-store)")  # fmt: skip
+    g.add_argument("--endpoint", metavar="URL",
+                   help="a SPARQL 1.1 endpoint instead of the embedded store (default: $KG_ENDPOINT)")  # fmt: skip
+
+
+def source_options(p: argparse.ArgumentParser) -> None:
+    """What sources need: a contact address and cache for APIs, a page's owner, a name."""
+    g = p.add_argument_group("source options")
+    g.add_argument("--mailto", metavar="EMAIL", default=os.environ.get("KG_MAILTO"),
+                   help="contact address sent to APIs (default: $KG_MAILTO)")  # fmt: skip
+    g.add_argument("--cache", metavar="DIR", type=Path, help="on-disk cache of API responses")
+    g.add_argument("--person", metavar="NAME", help="page sources: the profile owner's name")
+    g.add_argument("--org", metavar="NAME", help="page sources: the page's organization")
+    g.add_argument("--source-name", metavar="NAME",
+                   help="a local file's identity in the store instead of its path relative to "
+                        "the project root (the directory of kg.toml, else the current one)")  # fmt: skip
+
+
+def limit_options(p: argparse.ArgumentParser) -> None:
+    """Output format and bounds of a query."""
+    g = p.add_argument_group("bounds")
+    g.add_argument("--format", choices=list(FORMATS),
+                   help="output format (default: table; ttl for CONSTRUCT)")  # fmt: skip
+    g.add_argument("--timeout", metavar="S", type=float, default=60.0,
+                   help="time limit in seconds (default 60; 0 = none)")  # fmt: skip
+    g.add_argument("--limit", metavar="N", type=int, default=100_000,
+                   help="row cap (default 100000; 0 = none)")  # fmt: skip
 
 
 def _deepest(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
