@@ -551,8 +551,9 @@ def _missing_subcommand(p: argparse.ArgumentParser) -> int:
 def _prepare(args: argparse.Namespace) -> None:
     """Volume, the project file, the environment: settled before a command runs."""
     console.set_verbosity(-1 if args.quiet else min(args.verbose, 1))
-    args.project = config.current(args.config)
-    config.apply(args.project, args)
+    if args.command != "init":  # init writes the file: a broken one must not stop it
+        args.project = config.current(args.config)
+        config.apply(args.project, args)
     console.check_environment()
     if isinstance(getattr(args, "out", None), Path) and args.command == "export":
         out_dir(args.out)
