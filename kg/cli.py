@@ -43,7 +43,7 @@ from kg.queries import (
     run_query,
     run_sparql,
 )
-from kg.queries.library import parse_param_args, render_docs
+from kg.queries.library import parse_param_args, render_docs, set_query_folders
 from kg.records import SourceOptions
 from kg.records.pages import explain as explain_page
 from kg.store import DUMP_FORMATS, open_store, sources, stats
@@ -584,8 +584,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    finally:
+    finally:  # one run's settings end with it (main() is called many times in tests)
         console.set_verbosity(console.NORMAL)
+        set_query_folders([])
 
 
 def entrypoint() -> None:

@@ -86,8 +86,10 @@ def find_config(start: Path | None = None) -> Path | None:
 
 
 def _absolute(base: Path, key: str, value: Any) -> Any:
-    if key == "inputs" or key == "folders":
+    if key == "inputs":
         return [_spec(base, v) for v in value]
+    if key == "folders":
+        return [str(base / Path(v).expanduser()) for v in value]
     if key in _PATH_KEYS and isinstance(value, str):
         return str(base / Path(value).expanduser())
     return value

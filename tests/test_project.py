@@ -158,6 +158,9 @@ def test_query_folders_add_to_the_built_ins(
     assert "people-count" in listed and "person-coauthors" in listed
     assert main(["query", "run", "people-count", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == [{"n": 59}]
+    from kg.queries.library import extra_query_dirs
+
+    assert extra_query_dirs() == []  # a run's project settings end with the run
     # KG_QUERIES adds too; a second query of the same name is an error that names both files
     other = project / "more-queries"
     other.mkdir()
