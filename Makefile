@@ -7,7 +7,7 @@ STORE  ?= out/kg-store
 # Lint what exists: bench/ and fuzz/ may be absent in a checkout.
 LINT   := kg tests $(wildcard bench fuzz)
 
-.PHONY: demo test lint typecheck pytest bench bench-full fuzz clean venv venv-test browser-deps virtuoso-deps
+.PHONY: demo test lint typecheck pytest install-check bench bench-full fuzz clean venv venv-test browser-deps virtuoso-deps
 
 $(BIN)/.kg-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,8 +64,8 @@ virtuoso-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends virtuoso-opensource-7-bin >/dev/null; \
 	else echo "virtuoso is not installed: the Virtuoso tests skip (and fail under CI=true)"; fi
 
-## test: set up .venv with test extras and run ruff, mypy and pytest
-test: venv-test browser-deps virtuoso-deps lint typecheck pytest
+## test: set up .venv with test extras and run ruff, mypy, pytest and the install check
+test: venv-test browser-deps virtuoso-deps lint typecheck pytest install-check
 
 lint: venv-test
 	$(BIN)/ruff check $(LINT)
@@ -76,6 +76,11 @@ typecheck: venv-test
 
 pytest: venv-test
 	$(BIN)/pytest
+
+## install-check: build the wheel, install it into a fresh venv outside the checkout, and run
+## kg init, kg build, a saved query and kg export html from there on a copy of examples/
+install-check: venv-test
+	PYTHON=$(PY) .ci/install-check
 
 ## bench: kg against its baselines at 10k and 100k triples (docs/performance.md); writes
 ## bench/results/runs/<date>.md and .json and prints the total elapsed time (`$(PY) -m bench

@@ -104,7 +104,7 @@ def _three(store: Any, ctx: Context) -> Outcome:
     for q, values, _ in _queries(_store(ctx)):  # parameters picked on the embedded store
         if q.name not in QUERIES:
             continue
-        seconds, answer = _timed(partial(run_query, q, store=store, **values))
+        seconds, answer = _timed(partial(run_query, q, values, store=store))
         times[q.name] = seconds
         full = _answer_digest(q, answer, rdflib=False)
         order[q.name] = full.pop("order_sha256", None)

@@ -22,9 +22,10 @@ from kg.queries import QueryAnswer, run_query, run_sparql
 from kg.records import SourceOptions, check_record, open_source
 from kg.store import EmbeddedStore, RemoteStore, StoreStats, open_store, stats
 from kg.validate import Severity, ValidationReport, validate
-from kg.version import __version__
+from kg.version import DISTRIBUTION, __version__
 
 __all__ = [
+    "DISTRIBUTION",
     "DataError",
     "EmbeddedStore",
     "ExtractReport",

@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK  (argcomplete's marker: shell completion, docs/architecture.md)
 """The ``kg`` command: a thin layer over the Python API.
 
 Each command parses its arguments, calls one public function, prints the result, and turns a
@@ -16,13 +17,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from kg import __version__
+from kg import __version__, config, console
+from kg.cliutil import (
+    Parser,
+    check_utf8,
+    common_options,
+    limit_options,
+    out_dir,
+    output,
+    parse,
+    source_options,
+    stdout,
+    store_options,
+)
+from kg.console import error as _err
 from kg.endpoints import doctor
 from kg.errors import EXIT_USAGE, KgError, UsageError
-from kg.ingest import IngestReport, SourceReport, extract, ingest, remove
-from kg.limits import escape_controls
+from kg.ingest import IngestReport, extract, ingest, remove
 from kg.queries import (
-    FORMATS,
     Limits,
     Permissions,
     format_answer,
@@ -31,7 +43,7 @@ from kg.queries import (
     run_query,
     run_sparql,
 )
-from kg.queries.library import parse_param_args, render_docs
+from kg.queries.library import parse_param_args, render_docs, set_query_folders
 from kg.records import SourceOptions
 from kg.records.pages import explain as explain_page
 from kg.store import DUMP_FORMATS, open_store, sources, stats
@@ -40,35 +52,6 @@ from kg.validate import ENGINES, PURPOSES, validate
 __all__ = ["entrypoint", "main"]
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of exiting, so main() controls output and exit codes."""
-
-    def error(self, message: str) -> Any:
-        # main() prefixes "kg: "; a sub-command's parser names its command ("kg: ingest: ...")
-        command = self.prog.removeprefix("kg").strip()
-        raise UsageError(f"{command}: {message}" if command else message)
-
-
-def _store_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("where the graph lives")
-    g.add_argument("--store", metavar="DIR",
-                   help="embedded store directory (default: $KG_STORE or ./kg-store)")  # fmt: skip
-    g.add_argument("--endpoint", metavar="URL",
-                   help="a SPARQL 1.1 endpoint instead of the embedded store (default: $KG_ENDPOINT)")  # fmt: skip
-
-
-def _source_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("source options")
-    g.add_argument("--mailto", metavar="EMAIL", default=os.environ.get("KG_MAILTO"),
-                   help="contact address sent to APIs (default: $KG_MAILTO)")  # fmt: skip
-    g.add_argument("--cache", metavar="DIR", type=Path, help="on-disk cache of API responses")
-    g.add_argument("--person", metavar="NAME", help="page sources: the profile owner's name")
-    g.add_argument("--org", metavar="NAME", help="page sources: the page's organization")
-    g.add_argument("--source-name", metavar="NAME",
-                   help="a local file's identity in the store instead of its path relative to "
-                        "the project root (the directory of kg.toml, else the current one)")  # fmt: skip
 
 
 def _options(args: argparse.Namespace) -> SourceOptions:
@@ -85,75 +68,23 @@ def _opened(args: argparse.Namespace, *, read_only: bool = False) -> Any:
         store.close()
 
 
-def _err(message: str) -> None:
-    print(f"kg: {escape_controls(message)}", file=sys.stderr)
+def cmd_ingest(args: argparse.Namespace, sources: Sequence[str] | None = None) -> int:
+    from kg.records.stdin import command_line_sources
 
-
-def _print_source(report: SourceReport) -> None:
-    extra = "".join(f", {k} {v}" for k, v in sorted(report.stats.items()))
-    line = (
-        f"{report.label}: {report.status}, {report.records_out}/{report.records_in} records"
-        f"{f', {report.triples} triples' if report.triples else ''}"
-        f"{f', {len(report.rejected)} rejected' if report.rejected else ''}{extra}"
-    )
-    print(escape_controls(line), file=sys.stderr)
-    for warning in report.warnings:
-        print(f"  warning: {escape_controls(warning)}", file=sys.stderr)
-    if report.error:
-        _err(report.error)
-    for problem in report.problems:
-        _err(problem)
-    for rej in report.rejected:
-        _err(str(rej))
-
-
-def _progress() -> tuple[Callable[[str, int], None] | None, Callable[[], None]]:
-    if not sys.stderr.isatty():
-        return None, lambda: None
-    from rich.progress import Progress, SpinnerColumn, TextColumn
-
-    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} records"),
-                   transient=True)  # fmt: skip
-    tasks: dict[str, Any] = {}
-    bar.start()
-
-    def update(label: str, n: int) -> None:
-        if label not in tasks:
-            tasks[label] = bar.add_task(label, total=None)
-        bar.advance(tasks[label], n)
-
-    return update, bar.stop
-
-
-def cmd_ingest(args: argparse.Namespace) -> int:
-    progress, stop = _progress()
-    try:
-        with _opened(args) as store:
-            report: IngestReport = ingest(
-                args.sources,
-                store,
-                strict=args.strict,
-                quarantine=args.quarantine,
-                options=_options(args),
-                force=args.force,
-                aggressive=args.aggressive,
-                progress=progress,
-                validate=not args.no_validate,
-            )
-    finally:
-        stop()
-    for source in report.sources:
-        _print_source(source)
-    n = len(report.rejected)
-    if not report.committed:
-        _err(f"--strict: batch rejected ({n} invalid records); the store is unchanged")
-    elif n:
-        where = (
-            f"; see {args.quarantine}"
-            if args.quarantine
-            else " (use --quarantine FILE to keep them)"
+    specs = command_line_sources(args.sources if sources is None else sources, args.source_name)
+    with console.progress() as progress, _opened(args) as store:
+        report: IngestReport = ingest(
+            specs,
+            store,
+            strict=args.strict,
+            quarantine=args.quarantine,
+            options=_options(args),
+            force=args.force,
+            aggressive=args.aggressive,
+            progress=progress,
+            validate=not args.no_validate,
         )
-        _err(f"{n} record{'s' if n != 1 else ''} rejected{where}")
+    console.print_ingest(report, quarantine=args.quarantine)
     return report.exit_code
 
 
@@ -166,17 +97,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
         return 0
     report = extract(args.sources, options=_options(args))
     out: IO[str]
-    with _output(args.out) if args.out else _stdout() as out:
+    with output(args.out) if args.out else stdout() as out:
         for record in report.records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     for source in report.sources:
-        _print_source(source)
+        console.print_source(source)
     return report.exit_code
-
-
-@contextmanager
-def _stdout() -> Any:
-    yield sys.stdout
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -222,7 +148,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_dump(args: argparse.Namespace) -> int:
     with _opened(args, read_only=True) as store:
         if args.out:
-            with _output(args.out, "wb") as fh:
+            with output(args.out, "wb") as fh:
                 store.dump(fh, args.format, graph=args.graph)
         else:
             store.dump(sys.stdout.buffer, args.format, graph=args.graph)
@@ -243,16 +169,17 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    with _opened(args, read_only=True) as store:
+    with console.spinner("validating"), _opened(args, read_only=True) as store:
         report = validate(store, shapes_dir=args.shapes, severity=args.severity,
                           engine=args.engine, for_=args.for_)  # fmt: skip
     text = {"text": report.to_text, "json": report.to_json, "ttl": report.to_turtle}[args.format]()
     if args.out:
-        with _output(args.out) as fh:
+        with output(args.out) as fh:
             fh.write(text)
     else:
         sys.stdout.write(text)
-    print(report.summary(), file=sys.stderr)
+    if args.out or args.format != "text":  # the text report ends with the summary itself
+        console.info(report.summary())
     return 0 if report.conforms else 1
 
 
@@ -293,10 +220,16 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 
 def cmd_query_run(args: argparse.Namespace) -> int:
-    params = parse_param_args(args.param)
+    from kg.handles import PERSON, PUBLICATION, resolve
+
+    params: dict[str, Any] = parse_param_args(args.param)
     query = get_query(args.name)
     with _opened(args, read_only=True) as store:
-        answer = run_query(query, store=store, limits=_limits(args), **params)
+        for name, kind in (("person", PERSON), ("work", PUBLICATION)):
+            declared = query.params.get(name)
+            if name in params and declared is not None and declared.kind == "iri":
+                params[name] = resolve(params[name], store, kind)
+        answer = run_query(query, params, store=store, limits=_limits(args))
     _print_answer(answer, args.format)
     return 0
 
@@ -320,14 +253,11 @@ def cmd_sparql(args: argparse.Namespace) -> int:
     return 0
 
 
-def _limit_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("bounds")
-    g.add_argument("--format", choices=list(FORMATS),
-                   help="output format (default: table; ttl for CONSTRUCT)")  # fmt: skip
-    g.add_argument("--timeout", metavar="S", type=float, default=60.0,
-                   help="time limit in seconds (default 60; 0 = none)")  # fmt: skip
-    g.add_argument("--limit", metavar="N", type=int, default=100_000,
-                   help="row cap (default 100000; 0 = none)")  # fmt: skip
+def _people(args: argparse.Namespace, store: Any) -> list[str] | None:
+    """``--person`` handles (IRI, CURIE, ORCID, record key, name) as IRIs (:mod:`kg.handles`)."""
+    from kg.handles import resolve_person
+
+    return [resolve_person(h, store) for h in args.person] if args.person else None
 
 
 def _print_export(report: Any) -> int:
@@ -362,7 +292,7 @@ def cmd_export_jsonld(args: argparse.Namespace) -> int:
     default = None if snippets else Path(args.out).resolve().as_uri() + "/"
     site = _site_options(args, default_base=default)
     with _opened(args, read_only=True) as store:
-        report = export_jsonld(store, args.out, site=site, people=args.person or None,
+        report = export_jsonld(store, args.out, site=site, people=_people(args, store),
                                force=args.force, publications=args.publications,
                                snippets=snippets, incremental=args.incremental)  # fmt: skip
     return _print_export(report)
@@ -373,7 +303,7 @@ def cmd_export_html(args: argparse.Namespace) -> int:
 
     site = _site_options(args)
     with _opened(args, read_only=True) as store:
-        report = export_html(store, args.out, site=site, people=args.person or None,
+        report = export_html(store, args.out, site=site, people=_people(args, store),
                              force=args.force, publications=args.publications,
                              incremental=args.incremental)  # fmt: skip
     return _print_export(report)
@@ -388,43 +318,84 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_plot_coauthors(args: argparse.Namespace) -> int:
     from kg.export import coauthor_picture
+    from kg.handles import resolve_person
 
     with _opened(args, read_only=True) as store:
-        svg = coauthor_picture(args.person, store, base_url=args.base_url)
-    with _output(args.out) as fh:
+        svg = coauthor_picture(resolve_person(args.person, store), store, base_url=args.base_url)
+    with output(args.out) as fh:
         fh.write(svg)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from kg.project import init
+
+    path = init(args.directory, sources=args.init_sources, base_url=args.base_url, force=args.force)
+    console.info(f"wrote {path}; edit it, then run: kg build")
+    return 0
+
+
+def _export_site(args: argparse.Namespace, store: Any, out: Path) -> Any:
+    """The static site for ``kg build``: the one place build calls the export API."""
+    from kg.export import SiteOptions, export_html
+
+    if not args.base_url:
+        raise UsageError("build: set [site] base_url in kg.toml (or give --base-url)")
+    site = SiteOptions(args.base_url, profile_url=args.profile_url, publication_url=args.publication_url,
+                       url_map=args.url_map, site_name=args.site_name, templates=args.templates)  # fmt: skip
+    return export_html(store, out_dir(out), site=site)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from kg.project import build
+
+    def validate_step() -> Any:
+        with console.spinner("validating"), _opened(args, read_only=True) as store:
+            report = validate(store)
+        console.info(f"validate: {report.summary()}")
+        return report
+
+    def export_step(out: Path) -> Any:
+        with console.spinner("exporting"), _opened(args, read_only=True) as store:
+            report = _export_site(args, store, args.out or out)
+        for held in report.held_back:
+            console.detail(f"  {held}")
+        console.info(f"export: {report.summary()}")
+        return report
+
+    strict, args.strict = args.strict, False
+    result = build(args.project, ingest_step=lambda sources: cmd_ingest(args, sources),
+                   validate_step=validate_step, export_step=export_step, strict=strict)  # fmt: skip
+    return result.exit_code
+
+
 def _usage(args: argparse.Namespace) -> int:
-    raise UsageError(f"kg {args.command}: choose what to write (see kg {args.command} --help)")
+    raise UsageError(f"{args.command}: choose what to write (see kg {args.command} --help)")
 
 
-def _build_parser() -> _Parser:
-    parser = _Parser(
+def _build_parser() -> Parser:
+    parser = Parser(
         prog="kg",
         description="Build, check and serve a schema.org + FOAF knowledge graph of researchers.",
         epilog="Run `kg COMMAND --help` for a command's options and an example.",
     )
     parser.add_argument("--version", action="version", version=f"kg {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    common_options(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    def command(name: str, help_: str, example: str, handler: Handler) -> _Parser:
-        p: _Parser = sub.add_parser(
-            name,
-            help=help_,
-            description=help_,
-            epilog=f"example:\n  {example}",
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
+    def command(name: str, help_: str, example: str, handler: Handler, within: Any = sub) -> Parser:
+        p: Parser = within.add_parser(name, help=help_, description=help_, epilog=f"example:\n  {example}",
+                                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
         p.set_defaults(handler=handler)
+        common_options(p)
         return p
 
     p = command("ingest", "Import sources (record files, RDF files, directories) into the store.",
-                "kg ingest examples/group people.csv --quarantine rejected.jsonl", cmd_ingest)  # fmt: skip
-    p.add_argument("sources", nargs="+", metavar="SOURCE",
-                   help="a file, a directory, or scheme:value (orcid:, doi:, page: ...)")  # fmt: skip
+                "kg ingest examples/group examples/seed --quarantine rejected.jsonl", cmd_ingest)  # fmt: skip
+    p.add_argument("sources", nargs="*", metavar="SOURCE",
+                   help="a file, a directory, - (JSON Lines on stdin), or scheme:value (orcid:, doi:, "
+                        "page: ...); default: kg.toml [sources] inputs")  # fmt: skip
     p.add_argument("--quarantine", metavar="FILE", type=Path,
                    help="append rejected records with their reasons (JSON Lines)")  # fmt: skip
     p.add_argument("--strict", action="store_true",
@@ -434,8 +405,29 @@ def _build_parser() -> _Parser:
                    help="also merge people across sources on the same name alone")  # fmt: skip
     p.add_argument("--no-validate", action="store_true",
                    help="skip the SHACL gate (records with violations are then committed too)")  # fmt: skip
-    _store_options(p)
-    _source_options(p)
+    store_options(p)
+    source_options(p)
+
+    p = command("init", "Write a commented kg.toml (the project file) in DIR, listing the record files "
+                "and folders found there as sources.", "kg init --base-url https://lab.example.org/", cmd_init)  # fmt: skip
+    p.add_argument("directory", nargs="?", default=".", type=Path, metavar="DIR")
+    p.add_argument("--source", dest="init_sources", action="append", metavar="SOURCE",
+                   help="a source to list (repeatable; default: what DIR holds)")  # fmt: skip
+    p.add_argument("--base-url", metavar="URL", help="where the site will be served")
+    p.add_argument("--force", action="store_true", help="replace an existing kg.toml")
+
+    p = command("build", "Run the project in kg.toml: ingest its sources, validate, export the site.",
+                "kg build", cmd_build)  # fmt: skip
+    p.add_argument("--quarantine", metavar="FILE", type=Path, help="keep rejected records here")
+    p.add_argument("--force", action="store_true", help="re-load sources even if unchanged")
+    p.add_argument("--strict", action="store_true",
+                   help="pages held back by the Google/Scholar checks fail the build (exit 1)")  # fmt: skip
+    p.add_argument("--base-url", metavar="URL", help="default: kg.toml [site] base_url")
+    p.add_argument("--out", metavar="DIR", type=Path, help="default: kg.toml [site] out")
+    p.set_defaults(aggressive=False, no_validate=False, templates=None, site_name=None,
+                   profile_url=None, publication_url=None, url_map=None)  # fmt: skip
+    store_options(p)
+    source_options(p)
 
     p = command("extract", "Print the records sources would yield, as JSON Lines; the store is untouched.",
                 "kg extract examples/group/people.yaml --out people.jsonl", cmd_extract)  # fmt: skip
@@ -444,30 +436,30 @@ def _build_parser() -> _Parser:
     p.add_argument("--explain", action="store_true",
                    help="page: sources: print each line with the kind given to it, the lists and "
                         "entries found and the owner's evidence, instead of records")  # fmt: skip
-    _source_options(p)
+    source_options(p)
 
     p = command("resolve", "Explain entity resolution: every merge with its evidence, and the near misses.",
                 "kg resolve --report --json", cmd_resolve)  # fmt: skip
     p.add_argument("--report", action="store_true", required=True,
                    help="print the merges and near misses recorded in the store")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON")
-    _store_options(p)
+    store_options(p)
 
     p = command("stats", "Count triples, people, organizations, publications and graphs.",
                 "kg stats --json", cmd_stats)  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON")
-    _store_options(p)
+    store_options(p)
 
     p = command("sources", "List the sources in the store: name, records, triples, loaded at, "
                 "content hash.", "kg sources --json", cmd_sources)  # fmt: skip
     p.add_argument("--json", action="store_true", help="print JSON")
-    _store_options(p)
+    store_options(p)
 
     p = command("remove", "Drop one source (all its triples) from the store, atomically.",
-                "kg remove examples/group/people.json", cmd_remove)  # fmt: skip
+                "kg remove examples/group/thesis.json", cmd_remove)  # fmt: skip
     p.add_argument("source", metavar="SOURCE",
                    help="a source's name or key as kg sources lists it, or a file's path")  # fmt: skip
-    _store_options(p)
+    store_options(p)
 
     p = command("doctor", "Check a SPARQL endpoint for what kg needs; each failure says what to change.",
                 "kg doctor --endpoint http://127.0.0.1:8890/sparql", cmd_doctor)  # fmt: skip
@@ -480,7 +472,7 @@ def _build_parser() -> _Parser:
     p.add_argument("--format", choices=sorted(DUMP_FORMATS), default="nq")
     p.add_argument("--graph", metavar="IRI", help="only this named graph")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
-    _store_options(p)
+    store_options(p)
 
     p = command("validate", "Check the graph against the SHACL shapes; exit 1 on any violation.",
                 "kg validate --format json --severity warning", cmd_validate)  # fmt: skip
@@ -494,29 +486,33 @@ def _build_parser() -> _Parser:
                    help="data: problems in the records (default); web: Google's and Scholar's "
                         "publishing rules for the exported pages; all: both")  # fmt: skip
     p.add_argument("--out", metavar="FILE", help="write the report to FILE instead of stdout")
-    _store_options(p)
+    store_options(p)
 
     qp = command("query", "List, show and run the saved SPARQL queries (queries/*.rq).",
-                 "kg query run person-coauthors --param person=kgid:person/orcid/0000-0002-1825-0097",
+                 "kg query run person-coauthors -p person=0000-0000-0000-0116 -p since=2020",
                  lambda _args: _missing_subcommand(qp))  # fmt: skip
-    qsub = qp.add_subparsers(dest="query_command", metavar="ACTION", parser_class=_Parser)
-    q = qsub.add_parser("list", help="the saved queries with their parameters")
+    qsub = qp.add_subparsers(dest="query_command", metavar="ACTION", parser_class=Parser)
+    q = command("list", "The saved queries with their parameters (built-ins, KG_QUERIES, kg.toml).",
+                "kg query list --json", cmd_query_list, qsub)  # fmt: skip
     q.add_argument("--json", action="store_true", help="print the headers as JSON")
     q.add_argument("--markdown", action="store_true", help="print docs/queries.md")
-    q.set_defaults(handler=cmd_query_list)
-    q = qsub.add_parser("show", help="a query's header and SPARQL")
+    q = command("show", "A saved query's header and SPARQL.", "kg query show person-coauthors",
+                cmd_query_show, qsub)  # fmt: skip
     q.add_argument("name", help="a saved query's name, or a path to a .rq file")
-    q.set_defaults(handler=cmd_query_show)
-    q = qsub.add_parser("run", help="run a saved query (or a .rq file) with parameters")
-    q.add_argument("name", help="a saved query's name, or a path to a .rq file")
+    q = command("run", "Run a saved query (or a .rq file) with parameters. A person (-p person=) "
+                "may be an IRI, kgid: CURIE, ORCID, record key or name; a work a DOI, key or title.",
+                "kg query run person-publications -p person='Ines Varga' --format csv",
+                cmd_query_run, qsub)  # fmt: skip
+    name = q.add_argument("name", help="a saved query's name, or a path to a .rq file")
+    name.completer = lambda **_kw: list(load_queries())  # type: ignore[attr-defined]
     q.add_argument("--param", "-p", action="append", metavar="NAME=VALUE",
                    help="a parameter value; repeat for each parameter")  # fmt: skip
-    _limit_options(q)
-    _store_options(q)
-    q.set_defaults(handler=cmd_query_run)
+    limit_options(q)
+    store_options(q)
 
     p = command("sparql", "Run an ad-hoc SPARQL query: read-only and bounded unless allowed.",
-                "kg sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }' --format json", cmd_sparql)  # fmt: skip
+                "kg sparql 'SELECT ?name WHERE { ?p a schema:Person ; schema:name ?name }' --format json",
+                cmd_sparql)  # fmt: skip
     p.add_argument("query", metavar="QUERY", help="the SPARQL text, or @FILE.rq (@- for stdin)")
     g = p.add_argument_group("permissions (all refused by default)")
     g.add_argument("--allow-service", action="store_true", help="allow SERVICE (federated) calls")
@@ -524,25 +520,27 @@ def _build_parser() -> _Parser:
     g.add_argument("--allow-load", action="store_true", help="allow LOAD in an update")
     g.add_argument("--allow-remote-from", action="store_true",
                    help="allow FROM / FROM NAMED with file: or non-kg IRIs")  # fmt: skip
-    _limit_options(p)
-    _store_options(p)
+    limit_options(p)
+    store_options(p)
 
     p = command("export", "Write the web export: JSON-LD documents or a static HTML site.",
-                "kg export html --out out/site --base-url https://lab.example.org/", _usage)  # fmt: skip
-    export = p.add_subparsers(dest="export_kind", metavar="KIND", parser_class=_Parser)
+                "kg export html --out out/site --base-url https://lab.example.org/ --person 0000-0000-0000-0116",
+                _usage)  # fmt: skip
+    export = p.add_subparsers(dest="export_kind", metavar="KIND", parser_class=Parser)
     for kind, help_, handler in (
         ("jsonld", "One JSON-LD document per person and per publication.", cmd_export_jsonld),
         ("snippets", "One <script type=\"application/ld+json\"> snippet per person and per "
          "publication, safe to include in a host site's pages.", cmd_export_jsonld),
         ("html", "A static site: index, profile and publication pages, sitemap.xml.", cmd_export_html),
     ):  # fmt: skip
-        e = export.add_parser(kind, help=help_, description=help_ + " Each page is checked against "
-                              "shapes/google.ttl and shapes/scholar.ttl first; a page with a violation "
-                              "is held back (exit 1) unless --force.")  # fmt: skip
-        e.set_defaults(handler=handler)
+        e = command(kind, help_ + " Each page is checked against shapes/google.ttl and "
+                    "shapes/scholar.ttl first; a page with a violation is held back (exit 1) unless --force.",
+                    f"kg export {kind} --out out/{kind} --base-url https://lab.example.org/ --person 'Ines Varga'",
+                    handler, export)  # fmt: skip
         e.add_argument("--out", metavar="DIR", required=True, type=Path, help="output directory")
-        e.add_argument("--person", metavar="IRI", action="append",
-                       help="only this person (repeatable; default: everyone with a Person record)")  # fmt: skip
+        e.add_argument("--person", metavar="WHO", action="append",
+                       help="only this person: IRI, kgid: CURIE, ORCID, record key or name "
+                            "(repeatable; default: everyone with a Person record)")  # fmt: skip
         e.add_argument("--base-url", metavar="URL",
                        help="where the pages will be served, e.g. https://lab.example.org/"
                        + (" (default: file: URLs under --out)" if kind == "jsonld" else " (required)"))  # fmt: skip
@@ -571,7 +569,7 @@ def _build_parser() -> _Parser:
         e.add_argument("--rebuild", dest="incremental", action="store_false",
                        help="build every page, not only those new data changes (files are still "
                        "rewritten only when their content changed)")  # fmt: skip
-        _store_options(e)
+        store_options(e)
 
     p = command("serve", "Preview a site written by kg export html on 127.0.0.1, links working.",
                 "kg serve out/site --port 8000", cmd_serve)  # fmt: skip
@@ -583,16 +581,15 @@ def _build_parser() -> _Parser:
                    help="the base URL the site was written for (default: read from its index page)")  # fmt: skip
 
     p = command("plot", "Draw pictures of the graph.",
-                "kg plot coauthors --person https://w3id.org/kg/id/person/orcid/0000-0002-1825-0097 --out ada.svg",
-                _usage)  # fmt: skip
-    plot = p.add_subparsers(dest="plot_kind", metavar="KIND", parser_class=_Parser)
-    c = plot.add_parser("coauthors", help="A person's co-author network as an SVG picture.",
-                        description="A person's co-author network as an SVG picture (no JavaScript).")  # fmt: skip
-    c.set_defaults(handler=cmd_plot_coauthors)
-    c.add_argument("--person", metavar="IRI", required=True)
+                "kg plot coauthors --person 0000-0000-0000-0116 --out varga.svg", _usage)  # fmt: skip
+    plot = p.add_subparsers(dest="plot_kind", metavar="KIND", parser_class=Parser)
+    c = command("coauthors", "A person's co-author network as an SVG picture (no JavaScript).",
+                "kg plot coauthors --person 'Ines Varga' --out varga.svg", cmd_plot_coauthors, plot)  # fmt: skip
+    c.add_argument("--person", metavar="WHO", required=True,
+                   help="IRI, kgid: CURIE, ORCID, record key or name")  # fmt: skip
     c.add_argument("--out", metavar="FILE", required=True, type=Path)
     c.add_argument("--base-url", metavar="URL", help="link co-authors to their profile pages here")
-    _store_options(c)
+    store_options(c)
     return parser
 
 
@@ -601,48 +598,32 @@ def _missing_subcommand(p: argparse.ArgumentParser) -> int:
     return EXIT_USAGE
 
 
-def _check_utf8(argv: Sequence[str]) -> None:
-    """Refuse an argument that is not valid UTF-8 (the OS hands it over as lone surrogates)."""
-    for i, arg in enumerate(argv, 1):
-        try:
-            arg.encode("utf-8")
-        except UnicodeEncodeError:
-            shown = arg.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
-            raise UsageError(f"argument {i} is not valid UTF-8: {shown[:80]}") from None
-
-
-@contextmanager
-def _output(path: str | Path, mode: str = "w") -> Any:
-    """Open ``--out`` for writing; a directory or an unwritable path is a one-line usage error."""
-    try:
-        fh = open(path, mode, encoding=None if "b" in mode else "utf-8")  # noqa: SIM115
-    except OSError as exc:
-        raise UsageError(f"--out {path}: {exc.strerror or exc}") from None
-    with fh:
-        yield fh
+def _prepare(args: argparse.Namespace) -> None:
+    """Volume, the project file, the environment: settled before a command runs."""
+    console.set_verbosity(-1 if args.quiet else min(args.verbose, 1))
+    if args.command != "init":  # init writes the file: a broken one must not stop it
+        args.project = config.current(args.config)
+        config.apply(args.project, args)
+    console.check_environment()
+    if isinstance(getattr(args, "out", None), Path) and args.command == "export":
+        out_dir(args.out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``kg`` with ``argv`` and return the exit code."""
     parser = _build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (argcomplete), then exits
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     argv = list(argv) if argv is not None else sys.argv[1:]
     try:
-        _check_utf8(argv)
-        try:
-            args = parser.parse_args(argv)
-        except UsageError as exc:
-            if argv and argv[0].startswith("-") and "invalid choice" in str(exc):
-                commands = next(
-                    a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)
-                )
-                command = next((a for a in argv if a in commands), "COMMAND")
-                raise UsageError(
-                    f"{exc}; options go after the command: kg {command} {argv[0]} ..."
-                ) from None
-            raise
+        check_utf8(argv)
+        args = parse(parser, argv)
         if not getattr(args, "handler", None):
             parser.print_help(sys.stderr)
             return EXIT_USAGE
+        _prepare(args)
         handler: Handler = args.handler
         return handler(args)
     except KgError as exc:
@@ -653,6 +634,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    finally:  # one run's settings end with it (main() is called many times in tests)
+        console.set_verbosity(console.NORMAL)
+        set_query_folders([])
 
 
 def entrypoint() -> None:

@@ -5,7 +5,8 @@ retry loop):
 
 * connect and read timeouts on every request (:data:`DEFAULT_TIMEOUT`);
 * GETs only are retried, on 429/500/502/503/504, connection errors and read timeouts, with capped
-  exponential backoff plus jitter; a ``Retry-After`` header (seconds or an HTTP date, RFC 9110
+  exponential backoff plus jitter (a host name that does not resolve or a refused connection
+  fails at once: no answer comes by waiting); a ``Retry-After`` header (seconds or an HTTP date, RFC 9110
   section 10.2.3) is honoured up to :attr:`RetryPolicy.retry_after_max`;
 * after the last try, a :class:`~kg.errors.SourceError` naming the URL and the status or failure;
 * a ``User-Agent`` naming kg, its version and a contact address (``mailto``), as the Crossref and
@@ -31,14 +32,13 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.response import BaseHTTPResponse
 from urllib3.util import Retry
@@ -94,11 +94,9 @@ def user_agent(mailto: str | None = None) -> str:
     >>> agent.startswith("kg/") and agent.endswith("(+mailto:data@example.org)")
     True
     """
-    try:
-        version = metadata.version("kg")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        version = "0"
-    base = f"kg/{version} requests/{requests.__version__}"
+    from kg.version import __version__
+
+    base = f"kg/{__version__} requests/{requests.__version__}"
     return f"{base} (+mailto:{mailto})" if mailto else base
 
 
@@ -222,6 +220,10 @@ class _KgRetry(Retry):
         return other
 
     def increment(self, *args: Any, **kwargs: Any) -> _KgRetry:
+        error = kwargs.get("error", args[3] if len(args) > 3 else None)
+        if _unreachable(error):  # no answer will come by waiting: fail at once, in one line
+            url = kwargs.get("url", args[1] if len(args) > 1 else None)
+            raise MaxRetryError(kwargs.get("_pool"), url, error)  # type: ignore[arg-type]
         other = super().increment(*args, **kwargs)  # raises MaxRetryError when exhausted
         if self.hooks is not None:
             self.hooks.stats.retries += 1
@@ -522,6 +524,23 @@ class HttpClient:
 
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
+
+
+def _unreachable(error: BaseException | None) -> bool:
+    """True for a host name that does not resolve (DNS) or a connection the host refused:
+    retrying those only delays the same answer (a timeout or a reset is worth a retry).
+
+    >>> _unreachable(NewConnectionError(None, "[Errno 111] Connection refused"))
+    True
+    >>> _unreachable(None)
+    False
+    """
+    if not isinstance(error, NewConnectionError):
+        return False
+    if isinstance(error, NameResolutionError):
+        return True
+    text = str(error)
+    return "Connection refused" in text or "Name or service not known" in text
 
 
 def _root_cause(exc: BaseException) -> BaseException:

@@ -3,9 +3,13 @@ any module can read it without importing the ``kg`` package's facade (no import 
 
 from importlib.metadata import PackageNotFoundError, version
 
-__all__ = ["__version__"]
+__all__ = ["DISTRIBUTION", "__version__"]
+
+#: the name kg is published under (``pip install kg-research``; PyPI's ``kg`` is another
+#: project); the import package and the command stay ``kg``
+DISTRIBUTION = "kg-research"
 
 try:
-    __version__ = version("kg")
+    __version__ = version(DISTRIBUTION)
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"

@@ -92,6 +92,20 @@ def needs_shared(*parts: str) -> pytest.MarkDecorator:
 
 
 @pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled examples (examples/group, examples/seed) ingested once, read-only after: the
+    store the help examples, README tour and handle tests run against."""
+    from kg.cli import main
+    from kg.shared import project_root
+
+    store = tmp_path_factory.mktemp("demo") / "kg-store"
+    examples = project_root() / "examples"
+    assert main(["-q", "ingest", "--store", str(store), str(examples / "group"),
+                 str(examples / "seed")]) == 0  # fmt: skip
+    return store
+
+
+@pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
     """A live Oxigraph SPARQL server for the whole session; tests clear it as they need."""
     binary = require_tool("oxigraph server", oxigraph_binary())

@@ -78,7 +78,7 @@ def _tour(target: list[str], tmp: Path, capsys: pytest.CaptureFixture[str]) -> d
     )
     with closing(store):
         for name, query in sorted(load_queries().items()):
-            answer = run_query(name, store=store, **query.example_values())
+            answer = run_query(name, query.example_values(), store=store)
             out[f"query {name}"] = comparable(answer)
         graphs = sorted({source_family(g) for g in _graphs(store)})
     out["graphs"] = graphs
@@ -223,7 +223,7 @@ def test_virtuoso_result_cap_is_detected_never_a_short_answer(
         assert stats(store).quads == many + 1  # counts are not capped
         assert store.result_cap == VIRTUOSO_MAX_ROWS
         assert store.row_cap == VIRTUOSO_MAX_ROWS - 1  # the saved-query row cap: a store setting
-        answer = run_query("find-people", store=store, text="")
+        answer = run_query("find-people", {"text": ""}, store=store)
         assert answer.max_rows == VIRTUOSO_MAX_ROWS - 1
     assert main(["dump", "--endpoint", virtuoso.url, "--format", "nt"]) == 1
     err = capsys.readouterr().err

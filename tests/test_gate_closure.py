@@ -42,7 +42,7 @@ def test_the_issue_repro_a_trimmed_name_is_repaired_not_rejected(
          "authors": [{"name": "Ann Lee", "person": "g:ann"}]},
     ])  # fmt: skip
     store = str(tmp_path / "store")
-    assert main(["ingest", f, "--store", store]) == 0
+    assert main(["ingest", "-v", f, "--store", store]) == 0  # -v: the cleaning counters
     assert "trimmed 1" in capsys.readouterr().err
     assert main(["validate", "--store", store]) == 0
 

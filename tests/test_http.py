@@ -225,16 +225,18 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_network_down_is_a_clear_error_after_retries(sleeper: Sleeper) -> None:
+def test_a_refused_connection_fails_at_once(sleeper: Sleeper) -> None:
+    """Connection refused (nothing listens) or a host name that does not resolve: no answer comes
+    by waiting, so no retry and no backoff, one clear line."""
     url = f"http://127.0.0.1:{_closed_port()}/x"
     http = client(sleeper, policy=RetryPolicy(attempts=3, jitter=0.0))
     with pytest.raises(SourceError) as info:
         http.get(url)
     message = str(info.value)
     assert message.startswith("Test API: cannot reach 127.0.0.1:")
-    assert "after 3 tries" in message and message.endswith(url)
-    assert sleeper.waits == [1.0, 2.0]
-    assert http.stats.retries == 2
+    assert "(Connection refused) after 1 try" in message and message.endswith(url)
+    assert sleeper.waits == []
+    assert http.stats.retries == 0
 
 
 def test_cache_answers_a_repeated_get_and_hides_the_api_key(

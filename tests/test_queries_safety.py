@@ -202,15 +202,30 @@ def test_limits_are_checked() -> None:
 # --- formats -----------------------------------------------------------------------------
 
 ALICE = "kgid:person/orcid/0000-0002-1825-0097"
+CAROL = "https://w3id.org/kg/id/person/key/lab:carol"
 
 
 @pytest.fixture(scope="module")
 def coauthors(store: EmbeddedStore) -> QueryAnswer:
-    return run_query("person-coauthors", store=store, person=ALICE)
+    return run_query("person-coauthors", {"person": ALICE}, store=store)
 
 
-def test_json_is_sparql_results_json(coauthors: QueryAnswer) -> None:
-    text = format_answer(coauthors, "json")
+def test_json_is_an_array_of_row_objects(coauthors: QueryAnswer) -> None:
+    rows = json.loads(format_answer(coauthors, "json"))
+    assert rows[0] == {"coauthor": CAROL, "name": "Carol Díaz", "jointWorks": 4,
+                       "firstYear": 2021, "lastYear": 2022}  # fmt: skip
+    lines = format_answer(coauthors, "ndjson").splitlines()
+    assert [json.loads(line) for line in lines] == rows
+
+
+def test_plain_tsv_is_for_spreadsheets(coauthors: QueryAnswer) -> None:
+    lines = format_answer(coauthors, "tsv").splitlines()
+    assert lines[0].split("\t") == coauthors.columns
+    assert lines[1].split("\t") == [CAROL, "Carol Díaz", "4", "2021", "2022"]
+
+
+def test_sparql_json_is_sparql_results_json(coauthors: QueryAnswer) -> None:
+    text = format_answer(coauthors, "sparql-json")
     doc = json.loads(text)
     assert doc["head"]["vars"] == coauthors.columns
     assert doc["results"]["bindings"][0]["jointWorks"] == {
@@ -224,7 +239,7 @@ def test_json_is_sparql_results_json(coauthors: QueryAnswer) -> None:
 
 
 def test_tsv_round_trips(coauthors: QueryAnswer) -> None:
-    text = format_answer(coauthors, "tsv")
+    text = format_answer(coauthors, "sparql-tsv")
     assert text.splitlines()[0] == "\t".join(f"?{c}" for c in coauthors.columns)
     parsed = ox.parse_query_results(text.encode(), ox.QueryResultsFormat.TSV)
     assert isinstance(parsed, ox.QuerySolutions)
@@ -256,19 +271,21 @@ def test_table_cuts_long_cells() -> None:
 
 
 def test_construct_formats_round_trip(store: EmbeddedStore) -> None:
-    answer = run_query("person-profile-graph", store=store, person=ALICE)
+    answer = run_query("person-profile-graph", {"person": ALICE}, store=store)
     expected = set(answer.triples)
     for fmt, rdf in (("ttl", ox.RdfFormat.TURTLE), ("nt", ox.RdfFormat.N_TRIPLES),
                      ("jsonld", ox.RdfFormat.JSON_LD)):  # fmt: skip
         text = format_answer(answer, fmt)
         assert {q.triple for q in ox.parse(text.encode(), rdf)} == expected, fmt
-    with pytest.raises(UsageError, match="jsonld"):
-        format_answer(answer, "json")
+    for fmt in ("json", "sparql-json", "ndjson"):
+        with pytest.raises(UsageError, match="jsonld"):
+            format_answer(answer, fmt)
 
 
 def test_ask_and_mismatched_formats(store: EmbeddedStore, coauthors: QueryAnswer) -> None:
     ask = run_sparql("ASK { ?s ?p ?o }", store=store)
-    assert json.loads(format_answer(ask, "json")) == {"head": {}, "boolean": True}
+    assert json.loads(format_answer(ask, "sparql-json")) == {"head": {}, "boolean": True}
+    assert json.loads(format_answer(ask, "json")) is True
     assert format_answer(ask, "table") == "true\n"
     with pytest.raises(UsageError, match="CONSTRUCT"):
         format_answer(coauthors, "ttl")
@@ -288,16 +305,13 @@ GOOD_HEADER = "#+ title: T\n#+ description: D\n#+ columns: {n: n}\n"
         ("#+ title: [unclosed\nSELECT * {}\n", "not valid YAML"),
         ("#+ description: D\n#+ columns: {n: n}\nSELECT ?n {}\n", "non-empty 'title:'"),
         ("#+ title: T\n#+ description: D\n#+ colums: {n: n}\nSELECT ?n {}\n", "unknown header keys"),
-        ("#+ title: T\n#+ description: D\nSELECT ?n {}\n", "needs 'columns:'"),
         (GOOD_HEADER + "#+ params: {x: {kind: uri, required: true, example: a}}\nSELECT ?n { $x ?p ?n }\n", "kind must be one of"),
-        (GOOD_HEADER + "#+ params: {x: {kind: year, required: true, default: 2000, example: 2000}}\nSELECT ?n { ?n ?p $x }\n", "exactly one of"),
-        (GOOD_HEADER + "#+ params: {x: {kind: year, required: true}}\nSELECT ?n { ?n ?p $x }\n", "'example:' value is required"),
+        (GOOD_HEADER + "#+ params: {x: {kind: year, required: true, default: 2000, example: 2000}}\nSELECT ?n { ?n ?p $x }\n", "not both"),
         (GOOD_HEADER + "#+ params: {x: {kind: year, required: true, example: 20}}\nSELECT ?n { ?n ?p $x }\n", "example value is invalid"),
-        (GOOD_HEADER + "SELECT ?n { ?n ?p $x }\n", "undeclared parameter"),
         (GOOD_HEADER + "#+ params: {x: {kind: year, required: true, example: 2000}}\nSELECT ?n { ?n ?p ?o }\n", "never used"),
         (GOOD_HEADER + "#+ params: {x: {kind: year, required: true, example: 2000}}\nSELECT ?n { ?n ?x $x }\n", "also used as \\?name"),
         (GOOD_HEADER + "DELETE WHERE { ?s ?p ?o }\n", "not an update"),
-        (GOOD_HEADER + "#+ params: {store: {kind: year, required: true, example: 2000}}\nSELECT ?n { ?n ?p $store }\n", "parameter name"),
+        (GOOD_HEADER + "#+ params: {1x: {kind: year, required: true, example: 2000}}\nSELECT ?n { ?n ?p ?o }\n", "parameter name"),
     ],
 )  # fmt: skip
 def test_bad_headers_are_clear_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -306,6 +320,30 @@ def test_bad_headers_are_clear_errors(tmp_path: Path, text: str, message: str) -
     with pytest.raises(DataError, match=message) as info:
         parse_query_file(path)
     assert str(path) in str(info.value)
+
+
+def test_a_query_needs_only_a_title(tmp_path: Path) -> None:
+    path = tmp_path / "mine.rq"
+    path.write_text("#+ title: Mine\nSELECT ?n { ?n ?p $who }\n", encoding="utf-8")
+    query = parse_query_file(path)
+    assert (query.title, query.description, query.columns) == ("Mine", "", {})
+    assert query.params["who"].kind == "literal" and query.params["who"].required
+
+
+def test_every_header_problem_is_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "bad.rq"
+    path.write_text(
+        "#+ colums: {n: n}\n#+ params: {x: {kind: uri}, y: {kind: year, example: 20}}\n"
+        "SELECT ?n { ?n ?p $x . ?n ?q ?x }\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as info:
+        parse_query_file(path)
+    message = str(info.value)
+    for part in ("unknown header keys", "'title:'", "parameter x: kind must be one of",
+                 "parameter y: example value is invalid", "never used", "also used as ?name"):  # fmt: skip
+        assert part in message, part
+    assert "\n" not in message
 
 
 def test_unknown_query_name_suggests_close_ones() -> None:

@@ -333,7 +333,9 @@ def test_csv_and_tsv_cells_never_start_a_formula(disk_store: Path, tmp_path: Pat
     cells = next(iter(__import__("csv").reader([csv_rows])))
     assert cells[:4] == ["'=cmd|' /C calc'!A0", '\'=HYPERLINK("http://e")', "'+1+cmd", "'@SUM(A1)"]
     assert cells[4] == "-5"  # a number is no formula
-    tsv = format_answer(answer, "tsv").splitlines()[1].split("\t")
+    plain = format_answer(answer, "tsv").splitlines()[1].split("\t")
+    assert plain[:4] == cells[:4]
+    tsv = format_answer(answer, "sparql-tsv").splitlines()[1].split("\t")
     assert all(not c.strip('"').startswith(("=", "+", "@")) for c in tsv[:4])
     # the TSV cells are still N-Triples terms with the same values
     import pyoxigraph as ox
@@ -354,7 +356,7 @@ def test_control_characters_are_removed_and_escaped(
     src = tmp_path / "r.json"
     src.write_text(json.dumps(records), encoding="utf-8")
     store = str(tmp_path / "s")
-    main(["ingest", "--store", store, str(src)])
+    main(["ingest", "-v", "--store", store, str(src)])  # -v: the per-source counters
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x00" not in err
     assert "control_chars_removed 7" in err

@@ -81,4 +81,4 @@ def test_an_unknown_purpose_is_a_usage_error(
     demo_store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["validate", "--store", str(demo_store), "--for", "print"]) == 2
-    assert "invalid choice: 'print'" in capsys.readouterr().err
+    assert "--for 'print' is not one of data, web, all" in capsys.readouterr().err

@@ -138,7 +138,7 @@ def fingerprint(*parts: Any, templates: Path | None = None) -> str:
     >>> fingerprint("html", "https://s/") == fingerprint("html", "https://t/")
     False
     """
-    from kg import __version__
+    from kg.version import __version__
 
     h = hashlib.sha256(json.dumps([__version__, *map(str, parts)]).encode("utf-8"))
     if templates is not None and Path(templates).is_dir():

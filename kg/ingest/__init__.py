@@ -128,6 +128,8 @@ def ingest(
         read.valid = []
         reads.append(read)
     active = [r for r in reads if r.report.status == "pending"]
+    if progress and active:
+        progress("resolving entities", 0)
     replacing = [graph_iri(read.report.key) for read in active]
     # What the store says is read without the graphs this batch replaces: the same input gives
     # the same graph with or without --force (docs/architecture.md, "Determinism").
@@ -152,6 +154,9 @@ def ingest(
     written: list[str] = []  # the record sources' new graphs so far (RDF files give no context)
     with store.load_batch() as batch:
         for read in active:
+            if progress:
+                gate = "checking (SHACL gate) and " if validate and read.rdf_lines is None else ""
+                progress(f"{gate}writing {read.report.label}", 0)
             g = load_graph_iri(read.report.key, load_id)
             if read.rdf_lines is not None:
                 lines = read.rdf_lines
@@ -197,6 +202,8 @@ def ingest(
             write_quarantine(quarantine, reports)
             return IngestReport(reports, committed=False)
         write_quarantine(quarantine, reports)  # written and synced before the commit point
+        if progress:
+            progress("committing", 0)
         batch.commit()
     for read in active:
         read.report.status = "loaded"

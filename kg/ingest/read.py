@@ -40,7 +40,8 @@ from kg.version import __version__
 __all__ = ["Progress", "Read", "Source", "open_sources", "pack", "read_source"]
 
 Source = RecordSource | RdfSource
-#: called with a source's label and how many more records were read
+#: ``progress(label, n)``: ``n`` more records read from the source ``label``; with ``n == 0``,
+#: the stage named ``label`` (resolving, checking and writing a source, committing) begins
 Progress = Callable[[str, int], None]
 
 

@@ -15,6 +15,9 @@ TSV, SPARQL JSON, Turtle or JSON-LD.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from kg.errors import UsageError
 from kg.queries.binding import KINDS, Param, ParamValue
 from kg.queries.execute import (
     Limits,
@@ -28,6 +31,7 @@ from kg.queries.execute import (
 from kg.queries.formats import FORMATS, format_answer
 from kg.queries.guard import MAX_NESTING, MAX_QUERY_CHARS, Checked, Permissions, check_sparql
 from kg.queries.library import SavedQuery, get_query, load_queries, queries_dir
+from kg.queries.prologue import rewrite, with_prefixes
 from kg.store import Store
 
 __all__ = [
@@ -54,9 +58,13 @@ __all__ = [
 
 
 def run_query(
-    name: str | SavedQuery, /, *, store: Store, limits: Limits | None = None, **params: ParamValue
+    name: str | SavedQuery,
+    params: Mapping[str, ParamValue] | None = None,
+    *,
+    store: Store,
+    limits: Limits | None = None,
 ) -> QueryAnswer:
-    """Run the saved query ``name`` on ``store`` with ``params`` bound safely.
+    """Run the saved query ``name`` on ``store`` with ``params`` (name -> value) bound safely.
 
     ``name`` is a saved query's name, a path to a ``.rq`` file with a header, or a
     :class:`SavedQuery`. Saved queries from the library are trusted; a ``.rq`` file given by path
@@ -65,14 +73,18 @@ def run_query(
     what the query takes. ``limits`` default to 60 s and 100,000 rows.
     """
     query = name if isinstance(name, SavedQuery) else get_query(name)
-    text = query.bind(params)
-    if query.path is not None and query.path.parent.resolve() != queries_dir().resolve():
-        checked = check_sparql(text)
-        return typed(
-            execute(store, checked.text, form=checked.form, limits=limits, dataset=checked.dataset),
-            query.column_types,
-        )
-    return typed(execute(store, text, form=query.form, limits=limits), query.column_types)
+    text, added = with_prefixes(query.bind(params or {}))
+    try:
+        if query.path is not None and query.path.parent.resolve() != queries_dir().resolve():
+            checked = check_sparql(text)
+            answer = execute(
+                store, checked.text, form=checked.form, limits=limits, dataset=checked.dataset
+            )
+        else:
+            answer = execute(store, text, form=query.form, limits=limits)
+    except UsageError as exc:
+        raise rewrite(exc, query.text, added_lines=added) from None
+    return typed(answer, query.column_types)
 
 
 def run_sparql(
@@ -80,10 +92,19 @@ def run_sparql(
 ) -> QueryAnswer:
     """Run user SPARQL on ``store`` after :func:`check_sparql` (read-only unless ``allow``).
 
+    kg's prefixes (``kgid:``, ``schema:``, ...) need no declaration
+    (:func:`~kg.queries.prologue.with_prefixes`); a syntax error is one line with its position.
+
     An allowed update runs as one request and answers with an empty ``update`` answer.
     """
-    checked = check_sparql(text, allow=allow)
-    if checked.form == "update":
-        run_update(store, checked.text)
-        return QueryAnswer("update")
-    return execute(store, checked.text, form=checked.form, limits=limits, dataset=checked.dataset)
+    full, added = with_prefixes(text)
+    try:
+        checked = check_sparql(full, allow=allow)
+        if checked.form == "update":
+            run_update(store, checked.text)
+            return QueryAnswer("update")
+        return execute(
+            store, checked.text, form=checked.form, limits=limits, dataset=checked.dataset
+        )
+    except UsageError as exc:
+        raise rewrite(exc, text, added_lines=added) from None

@@ -1,7 +1,12 @@
 """Writing query answers: an aligned table for people, and the standard machine formats.
 
-- ``json``: SPARQL 1.1 Query Results JSON (https://www.w3.org/TR/sparql11-results-json/)
-- ``csv`` / ``tsv``: SPARQL 1.1 Query Results CSV and TSV (https://www.w3.org/TR/sparql11-results-csv-tsv/)
+- ``json``: an array of row objects, values as JSON numbers, booleans and strings; ``ndjson``: one
+  such object per line (https://github.com/ndjson/ndjson-spec)
+- ``csv`` / ``tsv``: plain values for spreadsheets (CSV is also SPARQL 1.1 CSV results,
+  https://www.w3.org/TR/sparql11-results-csv-tsv/; RFC 4180 quoting; TSV with tabs and line
+  breaks escaped as ``\\t`` ``\\n``)
+- ``sparql-json`` / ``sparql-tsv``: SPARQL 1.1 Query Results JSON
+  (https://www.w3.org/TR/sparql11-results-json/) and TSV (terms in N-Triples syntax)
 - ``ttl`` / ``nt`` / ``jsonld``: the triples of a CONSTRUCT, as Turtle, N-Triples or JSON-LD
 - ``table``: columns aligned, kg's IRIs shortened with the usual prefixes, long cells cut
 
@@ -18,6 +23,7 @@ import csv
 import io
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 import pyoxigraph as ox
@@ -31,9 +37,12 @@ __all__ = ["FORMATS", "format_answer"]
 #: Output formats, and which answers each applies to.
 FORMATS: dict[str, str] = {
     "table": "aligned text for people (any answer)",
-    "csv": "SPARQL 1.1 CSV results (SELECT; CONSTRUCT as subject,predicate,object)",
-    "tsv": "SPARQL 1.1 TSV results (SELECT; CONSTRUCT as subject,predicate,object)",
-    "json": "SPARQL 1.1 Query Results JSON (SELECT, ASK)",
+    "csv": "plain values, comma-separated, for spreadsheets (SELECT; CONSTRUCT as subject,predicate,object)",
+    "tsv": "plain values, tab-separated, for spreadsheets (SELECT; CONSTRUCT as subject,predicate,object)",
+    "json": "an array of row objects {column: value} (SELECT; ASK as true/false)",
+    "ndjson": "one JSON row object per line (SELECT)",
+    "sparql-json": "SPARQL 1.1 Query Results JSON (SELECT, ASK)",
+    "sparql-tsv": "SPARQL 1.1 TSV results, terms in N-Triples syntax (SELECT)",
     "ttl": "Turtle (CONSTRUCT)",
     "nt": "N-Triples (CONSTRUCT)",
     "jsonld": "JSON-LD (CONSTRUCT)",
@@ -105,6 +114,29 @@ def _json_term(term: Term) -> dict[str, str]:
     return out
 
 
+def _plain(value: Any) -> Any:
+    """A Python value of :func:`~kg.queries.execute.python_value` as JSON can hold it."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
+
+
+def _rows_json(answer: QueryAnswer, *, lines: bool) -> str:
+    if answer.form == "ask" and not lines:
+        return "true\n" if answer.boolean else "false\n"
+    if answer.form != "select":
+        raise UsageError(
+            f"{'ndjson' if lines else 'json'} is for SELECT answers; "
+            "use --format jsonld for a CONSTRUCT"
+        )
+    rows = [{k: _plain(v) for k, v in r.items()} for r in answer.records()]
+    if lines:
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    return json.dumps(rows, ensure_ascii=False, indent=1) + "\n"
+
+
 def _json(answer: QueryAnswer) -> str:
     doc: dict[str, Any]
     if answer.form == "ask":
@@ -116,7 +148,9 @@ def _json(answer: QueryAnswer) -> str:
         ]
         doc = {"head": {"vars": answer.columns}, "results": {"bindings": bindings}}
     else:
-        raise UsageError("json is for SELECT and ASK answers; use --format jsonld for a CONSTRUCT")
+        raise UsageError(
+            "sparql-json is for SELECT and ASK answers; use --format jsonld for a CONSTRUCT"
+        )
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
 
@@ -164,10 +198,25 @@ def _tsv_value(term: Term | None) -> str:
     return text
 
 
-def _csv(answer: QueryAnswer, *, tsv: bool) -> str:
+def _plain_tsv(term: Term | None) -> str:
+    r"""A plain TSV cell: the value, with ``\``, tabs and line breaks escaped, and a formula-like
+    start neutralized as in CSV.
+
+    >>> _plain_tsv(ox.Literal("a" + chr(9) + "b"))
+    'a\\tb'
+    """
+    text = _csv_value(term)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _csv(answer: QueryAnswer, *, tsv: bool, sparql: bool = False) -> str:
     if answer.form == "ask":
         raise UsageError("csv/tsv are for SELECT answers; use --format json or table for ASK")
     columns, rows = _graph_rows(answer)
+    if tsv and not sparql:
+        lines = ["\t".join(columns)]
+        lines += ["\t".join(_plain_tsv(t) for t in row) for row in rows]
+        return "\n".join(lines) + "\n"
     if tsv:
         lines = ["\t".join(f"?{c}" for c in columns)]
         lines += ["\t".join(_tsv_value(t) for t in row) for row in rows]
@@ -193,8 +242,10 @@ def format_answer(answer: QueryAnswer, fmt: str) -> str:
         raise UsageError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
     if fmt == "table":
         return _table(answer)
-    if fmt == "json":
+    if fmt in {"json", "ndjson"}:
+        return _rows_json(answer, lines=fmt == "ndjson")
+    if fmt == "sparql-json":
         return _json(answer)
-    if fmt in {"csv", "tsv"}:
-        return _csv(answer, tsv=fmt == "tsv")
+    if fmt in {"csv", "tsv", "sparql-tsv"}:
+        return _csv(answer, tsv=fmt != "csv", sparql=fmt == "sparql-tsv")
     return _graph(answer, fmt).decode("utf-8")

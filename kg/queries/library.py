@@ -27,12 +27,13 @@ then given that datatype, by value, whatever the engine wrote (Virtuoso answers 
 expression with ``1``/``0`` as integers).
 
 In the body, a parameter is written ``$name``; kg reserves ``$`` for parameters (an undeclared
-``$x`` is an error) and substitutes the checked value at those tokens only (:mod:`.binding`).
+``$x`` is a required literal) and substitutes the checked value at those tokens only (:mod:`.binding`).
 
-Where the files are: ``$KG_QUERIES`` if set; else ``queries/`` at the project root (a source
-checkout or an editable install); else the copy shipped inside the package
-(``kg/queries/library``, a symlink to ``queries/`` in the source tree that the wheel build
-resolves into real files).
+Where the files are: the built-ins in ``queries/`` at the project root (a source checkout or an
+editable install), else the copy shipped inside the package (``kg/queries/library``, a symlink to
+``queries/`` in the source tree that the wheel build resolves into real files); plus the folders
+named by ``$KG_QUERIES`` and kg.toml's ``[queries] folders``, which add to them. Only ``title:``
+is required in a header; a ``$name`` not declared is a required ``literal`` parameter.
 """
 
 from __future__ import annotations
@@ -70,8 +71,6 @@ _HEADER_KEYS = {"title", "description", "tags", "params", "columns", "performanc
 _PARAM_KEYS = {"kind", "required", "default", "example", "description"}
 #: Column types a header may declare (``column: {type: boolean, description: ...}``).
 COLUMN_TYPES = ("boolean", "integer", "decimal")
-#: Parameter names that would clash with run_query's own keyword arguments.
-RESERVED_PARAMS = frozenset({"store", "limits"})
 
 
 @dataclass(frozen=True)
@@ -137,14 +136,33 @@ def _shell_quote(text: str) -> str:
 
 
 def queries_dir() -> Path:
-    """Where the saved queries live (see the module docstring for the order)."""
-    override = os.environ.get("KG_QUERIES")
-    if override:
-        return Path(override)
+    """Where the built-in saved queries live: ``queries/`` at the project root (a source
+    checkout or an editable install), else the copy shipped inside the package."""
     root = project_root()
     if (root / "pyproject.toml").exists() and (root / "queries").is_dir():
         return root / "queries"
     return Path(str(resources.files("kg.queries").joinpath("library")))
+
+
+_PROJECT: list[Path] = []
+
+
+def set_query_folders(folders: list[Path]) -> None:
+    """The project's own folders of ``.rq`` files (kg.toml ``[queries] folders``)."""
+    _PROJECT[:] = folders
+
+
+def extra_query_dirs() -> list[Path]:
+    """The folders added to the built-ins: ``$KG_QUERIES`` (several separated by ``:``), then
+    kg.toml's ``[queries] folders``."""
+    env = [Path(p) for p in os.environ.get("KG_QUERIES", "").split(os.pathsep) if p.strip()]
+    seen: set[Path] = set()
+    out: list[Path] = []
+    for folder in (*env, *_PROJECT):
+        if folder.resolve() not in seen:
+            seen.add(folder.resolve())
+            out.append(folder)
+    return out
 
 
 def _as_text(value: Any) -> str | None:
@@ -203,58 +221,58 @@ def _split_header(path: Path, text: str) -> tuple[dict[str, Any], str]:
     return meta, "".join(lines[i:])
 
 
-def _columns(path: Path, columns: dict[Any, Any]) -> tuple[dict[str, str], dict[str, str]]:
+def _columns(columns: dict[Any, Any], problems: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     """Column descriptions, and the declared types of those written ``{type:, description:}``."""
     descriptions: dict[str, str] = {}
     types: dict[str, str] = {}
     for key, spec in columns.items():
         if not isinstance(spec, dict):
-            descriptions[str(key)] = str(spec)
+            descriptions[str(key)] = "" if spec is None else str(spec)
             continue
         if set(spec) - {"type", "description"} or spec.get("type") not in COLUMN_TYPES:
-            raise _fail(
-                path,
-                f"column {key}: expected {{type: {'|'.join(COLUMN_TYPES)}, description: ...}}",
+            problems.append(
+                f"column {key}: expected {{type: {'|'.join(COLUMN_TYPES)}, description: ...}}"
             )
+            continue
         descriptions[str(key)] = str(spec.get("description") or "")
         types[str(key)] = str(spec["type"])
     return descriptions, types
 
 
-def _param(path: Path, name: Any, spec: Any) -> Param:
-    if not isinstance(name, str) or not name.isidentifier() or name in RESERVED_PARAMS:
-        raise _fail(
-            path, f"parameter name {name!r} must be an identifier, not {sorted(RESERVED_PARAMS)}"
-        )
+def _param(name: Any, spec: Any, problems: list[str]) -> Param | None:
+    """One declared parameter; only its name is needed (kind ``literal``, required, no example
+    by default). Problems are appended to ``problems``, all of them, not the first."""
+    if not isinstance(name, str) or not name.isidentifier():
+        problems.append(f"parameter name {name!r} must be an identifier (letters, digits, _)")
+        return None
+    if spec is None:
+        spec = {}
     if not isinstance(spec, dict):
-        raise _fail(
-            path, f"parameter {name}: expected a mapping with kind, required/default, example"
-        )
+        problems.append(f"parameter {name}: expected a mapping (kind, required/default, example)")
+        return None
+    before = len(problems)
     extra = set(spec) - _PARAM_KEYS
     if extra:
-        raise _fail(
-            path, f"parameter {name}: unknown keys {sorted(extra)} (allowed: {sorted(_PARAM_KEYS)})"
+        problems.append(
+            f"parameter {name}: unknown keys {sorted(extra)} (allowed: {sorted(_PARAM_KEYS)})"
         )
-    kind = spec.get("kind")
+    kind = spec.get("kind", "literal")
     if kind not in KINDS:
-        raise _fail(path, f"parameter {name}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    required = spec.get("required", False) is True
+        problems.append(f"parameter {name}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        kind = "literal"
     default = _as_text(spec.get("default"))
-    if required == (default is not None):
-        raise _fail(path, f"parameter {name}: give exactly one of 'required: true' or 'default:'")
+    required = spec.get("required", default is None) is True
+    if required and default is not None:
+        problems.append(f"parameter {name}: give 'required: true' or 'default:', not both")
     example = _as_text(spec.get("example"))
-    if example is None:
-        raise _fail(
-            path, f"parameter {name}: an 'example:' value is required (docs and tests run it)"
-        )
     param = Param(name, kind, required, default, example, str(spec.get("description") or ""))
     for label, value in (("default", default), ("example", example)):
         if value is not None:
             try:
                 serialize_value(param, value)
             except UsageError as exc:
-                raise _fail(path, f"{label} value is invalid: {exc}") from None
-    return param
+                problems.append(f"parameter {name}: {label} value is invalid: {exc}")
+    return param if len(problems) == before else None
 
 
 def parse_query_file(path: Path, *, name: str | None = None) -> SavedQuery:
@@ -277,50 +295,55 @@ def _parse_cached(path: Path, size: int, mtime_ns: int) -> SavedQuery:
 
 
 def _parse(path: Path, *, name: str | None = None) -> SavedQuery:
+    """Only ``title`` is required; every problem in the file is reported in one error."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read: {exc}") from None
     meta, body = _split_header(path, text)
+    problems: list[str] = []
     extra = set(meta) - _HEADER_KEYS
     if extra:
-        raise _fail(path, f"unknown header keys {sorted(extra)} (allowed: {sorted(_HEADER_KEYS)})")
-    for key in ("title", "description"):
-        if not isinstance(meta.get(key), str) or not meta[key].strip():
-            raise _fail(path, f"header needs a non-empty '{key}:'")
+        problems.append(f"unknown header keys {sorted(extra)} (allowed: {sorted(_HEADER_KEYS)})")
+    if not isinstance(meta.get("title"), str) or not meta["title"].strip():
+        problems.append("header needs a non-empty 'title:'")
+    description = meta.get("description") or ""
+    if not isinstance(description, str):
+        problems.append("'description:' must be text")
+        description = ""
     raw_params = meta.get("params") or {}
     if not isinstance(raw_params, dict):
-        raise _fail(path, "'params:' must be a mapping of name -> spec")
-    params = {str(k): _param(path, k, v) for k, v in raw_params.items()}
+        problems.append("'params:' must be a mapping of name -> spec")
+        raw_params = {}
+    declared = {str(k): _param(k, v, problems) for k, v in raw_params.items()}
     columns = meta.get("columns") or {}
     if not isinstance(columns, dict):
-        raise _fail(path, "'columns:' must be a mapping of column -> description")
-    descriptions, types = _columns(path, columns)
+        problems.append("'columns:' must be a mapping of column -> description")
+        columns = {}
+    descriptions, types = _columns(columns, problems)
     try:
         tokens = list(tokenize(body))
     except UsageError as exc:
-        raise _fail(path, str(exc)) from None
+        raise _fail(path, "; ".join([*problems, str(exc)])) from None
     form = query_form(tokens)
     if form == "update":
-        raise _fail(path, "a saved query must be SELECT, CONSTRUCT, ASK or DESCRIBE, not an update")
-    if form == "select" and not columns:
-        raise _fail(path, "a SELECT query needs 'columns:' in its header")
+        problems.append("a saved query must be SELECT, CONSTRUCT, ASK or DESCRIBE, not an update")
     used = {t.text[1:] for t in tokens if t.kind == "var" and t.text.startswith("$")}
     plain = {t.text[1:] for t in tokens if t.kind == "var" and t.text.startswith("?")}
-    if used - set(params):
-        raise _fail(
-            path, f"undeclared parameter(s) {sorted(used - set(params))} ($ marks parameters)"
-        )
-    if set(params) - used:
-        raise _fail(path, f"declared parameter(s) {sorted(set(params) - used)} never used as $name")
-    if set(params) & plain:
-        raise _fail(
-            path, f"parameter(s) {sorted(set(params) & plain)} also used as ?name; write $name"
-        )
+    if set(declared) - used:
+        problems.append(f"declared parameter(s) {sorted(set(declared) - used)} never used as $name")
+    if used & plain:
+        problems.append(f"parameter(s) {sorted(used & plain)} also used as ?name; write $name")
+    if problems:
+        raise _fail(path, "; ".join(problems))
+    # a $name used but not declared is a required literal parameter
+    params = {k: v for k, v in declared.items() if v is not None}
+    for undeclared in sorted(used - set(params)):
+        params[undeclared] = Param(undeclared, "literal", True)
     return SavedQuery(
         name=name or path.stem,
         title=meta["title"].strip(),
-        description=" ".join(meta["description"].split()),
+        description=" ".join(description.split()),
         form=form,
         text=body,
         params=params,
@@ -333,16 +356,26 @@ def _parse(path: Path, *, name: str | None = None) -> SavedQuery:
 
 
 def load_queries(directory: Path | None = None) -> dict[str, SavedQuery]:
-    """Every saved query in ``directory`` (default :func:`queries_dir`), by name, sorted.
+    """Every saved query, by name, sorted: the built-ins plus the queries of
+    :func:`extra_query_dirs` (a query there with a built-in's name is an error), or only those
+    of ``directory`` when given.
 
     >>> qs = load_queries()
     >>> len(qs) >= 18 and all(q.title for q in qs.values())
     True
     """
-    where = directory or queries_dir()
-    if not where.is_dir():
-        raise DataError(f"saved queries directory {where} not found (set KG_QUERIES)")
-    return {p.stem: parse_query_file(p) for p in sorted(where.glob("*.rq"), key=lambda p: p.stem)}
+    folders = [directory] if directory else [queries_dir(), *extra_query_dirs()]
+    found: dict[str, SavedQuery] = {}
+    for where in folders:
+        if not where.is_dir():
+            hint = "" if directory else " (from KG_QUERIES or kg.toml [queries] folders)"
+            raise UsageError(f"saved queries folder {where} not found{hint}")
+        for p in sorted(where.glob("*.rq"), key=lambda p: p.stem):
+            if p.stem in found:
+                other = found[p.stem].path
+                raise DataError(f"{p}: a saved query named {p.stem!r} already exists ({other})")
+            found[p.stem] = parse_query_file(p)
+    return dict(sorted(found.items()))
 
 
 def get_query(name: str, *, directory: Path | None = None) -> SavedQuery:
@@ -391,12 +424,24 @@ SPARQL 1.1 endpoint whose default graph is the union of its named graphs:
 ```sh
 kg query list                      # names, parameters and titles (--json for machines)
 kg query show person-coauthors     # the header and the SPARQL
-kg query run person-coauthors --param person=kgid:person/orcid/0000-0002-1825-0097
-kg query run person-profile-graph --param person=... --format ttl
-kg sparql 'SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o }}'   # ad-hoc, read-only
+kg query run person-coauthors -p person=0000-0000-0000-0116 -p since=2020
+kg query run person-publications -p person='Ines Varga' --format csv
+kg query run person-profile-graph -p person=lsg:ines-varga --format ttl
+kg sparql 'SELECT ?name WHERE {{ ?p a schema:Person ; schema:name ?name }}'   # ad-hoc, read-only
 ```
 
-From Python: `run_query(name, store=store, **params)` returns a `QueryAnswer` (`columns`,
+A person parameter (`-p person=`) takes the person's IRI, a `kgid:` CURIE, their ORCID iD (bare
+or as a URL), the `id` of their record, or their name; a work (`-p work=`) its IRI, DOI, record
+key or title. A name that fits several people lists them (exit 2); one that fits nobody says so
+(exit 1). The examples below name people and works of the bundled `examples/`
+(`kg ingest examples/group examples/seed`).
+
+Your own queries: put `.rq` files in a folder and name it in `KG_QUERIES` (several separated by
+`:`) or in kg.toml's `[queries] folders`; they are added to the built-in ones (a name already
+taken is an error). `kg sparql` and such files may use kg's prefixes (`kgid:`, `schema:`,
+`foaf:`, `kg:`, ...) without declaring them.
+
+From Python: `run_query(name, {{"person": ...}}, store=store)` returns a `QueryAnswer` (`columns`,
 `rows` of RDF terms, `records()` as Python values, `triples` for CONSTRUCT).
 
 Output formats (`--format`):
@@ -448,11 +493,12 @@ PREFIX schema: <https://schema.org/>
 SELECT ?coauthor WHERE {{ ?work schema:author $person , ?coauthor . }}
 ```
 
-Rules kg checks when it loads a file: `title`, `description` and (for SELECT) `columns` are
-required; each parameter has a `kind`, exactly one of `required: true` or `default:`, and an
-`example:` (the tests run every query with its examples); every declared parameter is used as
-`$name` in the body, every `$name` is declared, and a parameter name is never also used as
-`?name`. Dates are compared on `kg:year` (an `xsd:integer`), never with `YEAR()` on
+Only `title:` is required; kg reports every problem of a file at once. A parameter's `kind`
+defaults to `literal`, and it is required unless it has a `default:`; a `$name` used without a
+declaration is a required literal. Every declared parameter is used as `$name` in the body, and a
+parameter name is never also used as `?name`. The built-in queries also give a `description`,
+`columns` (for SELECT) and an `example:` for each parameter (the tests run every query with its
+examples, on the bundled examples). Dates are compared on `kg:year` (an `xsd:integer`), never with `YEAR()` on
 `xsd:gYear` values; ORDER BY always ends in a unique key so results are deterministic. A column
 may declare its type, `declared: {{type: boolean, description: ...}}` (`boolean`, `integer` or
 `decimal`): the answer is typed from it, by value, on every engine (Virtuoso answers a boolean

@@ -79,7 +79,7 @@ class RemoteStore:
         self._overrides = (update_endpoint, gsp_endpoint)
         self.endpoints = Endpoints.derive(endpoint, update=update_endpoint, gsp=gsp_endpoint)
         self.server = self.endpoints.server
-        self.timeout = timeout if timeout is not None else _env_timeout()
+        self.timeout = timeout if timeout is not None else endpoint_timeout()
         #: the server's result cap (rows per answer) when known: learned by :meth:`check`
         self.result_cap: int | None = None
         #: rows a query may ask for (``LIMIT row_cap+1`` stays under the server's cap)
@@ -432,7 +432,9 @@ def _without_userinfo(url: str) -> str:
     return urlunsplit(parts._replace(netloc=host + (f":{parts.port}" if parts.port else "")))
 
 
-def _env_timeout() -> float:
+def endpoint_timeout() -> float:
+    """``$KG_ENDPOINT_TIMEOUT`` in seconds (default :data:`DEFAULT_TIMEOUT`); a usage error when
+    it is not a positive number."""
     text = os.environ.get("KG_ENDPOINT_TIMEOUT", "").strip()
     if not text:
         return DEFAULT_TIMEOUT
