@@ -5,8 +5,13 @@ with output (rows on stdout, or the files it names)."""
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import shutil
+import signal
+import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -73,6 +78,9 @@ def test_help_example_runs_on_the_bundled_examples(
         argv += ["--store", str(store)]
     if argv[0] == "build":
         assert main(["-q", "init", "--base-url", "https://lab.example.org/"]) == 0
+    if argv[0] == "serve":  # a server runs until Ctrl-C: run it as a process, read a page, stop it
+        _run_serve(argv, store, tmp_path)
+        return
     before = {p for p in tmp_path.rglob("*") if "kg-store" not in p.parts}
     capsys.readouterr()
     assert main(argv) == 0, capsys.readouterr().err
@@ -130,3 +138,27 @@ def _fd_open(fd: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def _run_serve(argv: list[str], store: Path, cwd: Path) -> None:
+    """The ``kg serve`` example on a site exported from the demo store: it serves the index on
+    127.0.0.1 (any free port here) and Ctrl-C ends it with exit 0."""
+    site = argv[1]
+    base = "https://lab.example.org/"
+    code = main(["-q", "export", "html", "--out", site, "--base-url", base, "--store", str(store)])
+    assert code in {0, 1}  # 1: pages held back by Scholar's rules (the seed has no dates)
+    argv = [a if a != "8000" else "0" for a in argv]  # the example's port, here any free one
+    proc = subprocess.Popen([sys.executable, "-m", "kg", *argv], cwd=cwd, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        found = re.search(r"at (http://127\.0\.0\.1:\d+/)", line)
+        assert found, line
+        with urllib.request.urlopen(found.group(1), timeout=10) as answer:
+            assert answer.status == 200 and b"<html" in answer.read()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+        if proc.stderr is not None:
+            proc.stderr.close()

@@ -157,3 +157,19 @@ def test_kg_serve_without_a_site_is_a_usage_error(
     assert main(["serve", str(tmp_path), "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "no index.html" in err and err.count("\n") == 1
+
+
+def test_a_page_held_back_is_reported_by_every_export_until_it_is_built(
+    store: EmbeddedStore, tmp_path: Path
+) -> None:
+    """A page the checks hold back is still missing from the site after an incremental export
+    that did not look at it again: it is reported again and the exit code stays 1."""
+    out = tmp_path / "site"
+    first = export_html(store, out, base_url=BASE)
+    assert len(first.held_back) == 1 and first.exit_code == 1
+    again = export_html(store, out, base_url=BASE)
+    assert again.incremental and again.pages_written == 0
+    assert [str(h) for h in again.held_back] == [str(h) for h in first.held_back]
+    assert again.exit_code == 1 and "1 held back" in again.summary()
+    full = export_html(store, out, base_url=BASE, incremental=False)
+    assert [str(h) for h in full.held_back] == [str(h) for h in first.held_back]

@@ -3,7 +3,8 @@
 An export leaves a manifest, ``{out}/.kg-export.json``: the options it ran with, the source load
 graphs it saw (docs/mapping.md, "Provenance": one named graph per load), and per page written
 its path, SHA-256, kind, kg IRI, URL and lastmod (plus, for a site, the index row of each
-profile). The next export into the same directory uses it twice:
+profile, and the pages held back by the checks). The next export into the same directory uses
+it three times:
 
 - **Which pages to build.** When the options are the same and no load graph went away (loads
   were only added: new sources, or an API/page read again into a new graph), only the people the
@@ -15,6 +16,10 @@ profile). The next export into the same directory uses it twice:
 - **Which files to touch.** A page whose text has the SHA-256 the manifest records (and whose
   file is there) is not rewritten; a page the manifest lists that this export did not produce
   (a person removed, a publication gone) is deleted. Files kg did not write are never touched.
+
+- **What is still held back.** A page held back before and not built again is reported again:
+  it is still missing from the site, so the export's exit code does not depend on whether the
+  page was looked at this time.
 
 The report counts pages added, changed, unchanged and removed
 (:attr:`~kg.export.site.ExportReport.changes`).
@@ -45,7 +50,7 @@ __all__ = [
 ]
 
 MANIFEST = ".kg-export.json"
-_VERSION = 1
+_VERSION = 2
 
 
 def sha256(text: str) -> str:
@@ -73,6 +78,9 @@ class Manifest:
     index: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: everyone with a Person record when the export chose everyone (None: people were given)
     everyone: list[str] | None = None
+    #: page URL -> a page held back by the checks (kind, label, problems as JSON): an export
+    #: that does not build it again still reports it (it is still not on the site)
+    held: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, out: Path) -> Manifest | None:
@@ -87,6 +95,7 @@ class Manifest:
                 pages={rel: PageEntry._make(entry) for rel, entry in data["pages"].items()},
                 index=dict(data.get("index", {})),
                 everyone=data.get("everyone"),
+                held=dict(data.get("held", {})),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
@@ -103,6 +112,7 @@ class Manifest:
             },
             "index": self.index,
             "everyone": self.everyone,
+            "held": self.held,
         }
         tmp = out / (MANIFEST + ".tmp")
         tmp.write_text(

@@ -19,6 +19,7 @@ Every page names itself with ``<link rel="canonical">``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -78,6 +79,20 @@ class HeldBack:
     def __str__(self) -> str:
         reasons = "; ".join(dict.fromkeys(p.message for p in self.problems))
         return f"held back: {self.kind} page {self.label!r} ({self.url}): {reasons}"
+
+    def as_json(self) -> dict[str, Any]:
+        """The page's kind, label and problems (the URL is the manifest's key)."""
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "problems": [dataclasses.asdict(p) for p in self.problems],
+        }
+
+    @classmethod
+    def from_json(cls, url: str, data: dict[str, Any]) -> HeldBack:
+        """The page :meth:`as_json` describes, held back at ``url``."""
+        problems = tuple(PageProblem(**p) for p in data["problems"])
+        return cls(data["kind"], url, str(data["label"]), problems)
 
 
 @dataclass
@@ -401,6 +416,14 @@ def _run(job: _Job, store: Store, *, env: Any = None) -> _Done:
         manifest.pages, manifest.index = pages, rows
     profiles = {e.iri for e in manifest.pages.values() if e.kind == "profile"}
     manifest.index = {k: v for k, v in manifest.index.items() if k in profiles}
+    held = {h.url: h for h in report.held_back}
+    if report.incremental and old is not None:
+        produced = {e.url for e in pages.values()}
+        for url, data in old.held.items():
+            if url not in held and url not in produced:  # not built again: still held back
+                held[url] = HeldBack.from_json(url, data)
+                report.held_back.append(held[url])
+    manifest.held = {url: h.as_json() for url, h in held.items()}
     return _Done(report, manifest)
 
 
