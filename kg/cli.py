@@ -13,16 +13,23 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from kg import __version__, config, console
+from kg.cli_web import (
+    cmd_export_html,
+    cmd_export_jsonld,
+    cmd_plot_coauthors,
+    cmd_serve,
+    export_site,
+)
 from kg.cliutil import (
     Parser,
     check_utf8,
     common_options,
     limit_options,
+    opened,
     out_dir,
     output,
     parse,
@@ -46,7 +53,7 @@ from kg.queries import (
 from kg.queries.library import parse_param_args, render_docs, set_query_folders
 from kg.records import SourceOptions
 from kg.records.pages import explain as explain_page
-from kg.store import DUMP_FORMATS, open_store, sources, stats
+from kg.store import DUMP_FORMATS, sources, stats
 from kg.validate import ENGINES, PURPOSES, validate
 
 __all__ = ["entrypoint", "main"]
@@ -59,20 +66,11 @@ def _options(args: argparse.Namespace) -> SourceOptions:
                          org=args.org, source_name=args.source_name)  # fmt: skip
 
 
-@contextmanager
-def _opened(args: argparse.Namespace, *, read_only: bool = False) -> Any:
-    store = open_store(store=args.store, endpoint=args.endpoint, read_only=read_only)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
 def cmd_ingest(args: argparse.Namespace, sources: Sequence[str] | None = None) -> int:
     from kg.records.stdin import command_line_sources
 
     specs = command_line_sources(args.sources if sources is None else sources, args.source_name)
-    with console.progress() as progress, _opened(args) as store:
+    with console.progress() as progress, opened(args) as store:
         report: IngestReport = ingest(
             specs,
             store,
@@ -106,7 +104,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    with _opened(args, read_only=True) as store:
+    with opened(args, read_only=True) as store:
         result = stats(store)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
@@ -117,7 +115,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    with _opened(args, read_only=True) as store:
+    with opened(args, read_only=True) as store:
         listed = sources(store)
     if args.json:
         print(json.dumps([s.as_json() for s in listed], indent=2, ensure_ascii=False))
@@ -129,7 +127,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    with _opened(args) as store:
+    with opened(args) as store:
         gone = remove(args.source, store)
     print(f"removed {gone.name} ({gone.records} records, {gone.triples} triples)", file=sys.stderr)
     return 0
@@ -146,7 +144,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
-    with _opened(args, read_only=True) as store:
+    with opened(args, read_only=True) as store:
         if args.out:
             with output(args.out, "wb") as fh:
                 store.dump(fh, args.format, graph=args.graph)
@@ -159,7 +157,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
 def cmd_resolve(args: argparse.Namespace) -> int:
     from kg.resolve import report
 
-    with _opened(args, read_only=True) as store:
+    with opened(args, read_only=True) as store:
         result = report(store)
     if args.json:
         print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
@@ -169,7 +167,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    with console.spinner("validating"), _opened(args, read_only=True) as store:
+    with console.spinner("validating"), opened(args, read_only=True) as store:
         report = validate(store, shapes_dir=args.shapes, severity=args.severity,
                           engine=args.engine, for_=args.for_)  # fmt: skip
     text = {"text": report.to_text, "json": report.to_json, "ttl": report.to_turtle}[args.format]()
@@ -224,7 +222,7 @@ def cmd_query_run(args: argparse.Namespace) -> int:
 
     params: dict[str, Any] = parse_param_args(args.param)
     query = get_query(args.name)
-    with _opened(args, read_only=True) as store:
+    with opened(args, read_only=True) as store:
         for name, kind in (("person", PERSON), ("work", PUBLICATION)):
             declared = query.params.get(name)
             if name in params and declared is not None and declared.kind == "iri":
@@ -244,87 +242,12 @@ def cmd_sparql(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot read query file {path}: {exc}") from None
     allow = Permissions(service=args.allow_service, update=args.allow_update,
                         load=args.allow_load, remote_from=args.allow_remote_from)  # fmt: skip
-    with _opened(args, read_only=not args.allow_update) as store:
+    with opened(args, read_only=not args.allow_update) as store:
         answer = run_sparql(text, store=store, allow=allow, limits=_limits(args))
     if answer.form == "update":
         print("update done", file=sys.stderr)
         return 0
     _print_answer(answer, args.format)
-    return 0
-
-
-def _people(args: argparse.Namespace, store: Any) -> list[str] | None:
-    """``--person`` handles (IRI, CURIE, ORCID, record key, name) as IRIs (:mod:`kg.handles`)."""
-    from kg.handles import resolve_person
-
-    return [resolve_person(h, store) for h in args.person] if args.person else None
-
-
-def _print_export(report: Any) -> int:
-    for held in report.held_back:
-        _err(str(held))
-    for note in report.forced:
-        _err(f"warning: written with --force: {note.label!r} ({note.url}): {note.problem.message}")
-    for dropped in report.dropped_links:
-        _err(f"warning: {dropped}")
-    for message, pages in report.warning_counts().items():
-        print(f"  warning on {pages} page{'s' if pages != 1 else ''}: {message}", file=sys.stderr)
-    print(report.summary(), file=sys.stderr)
-    return int(report.exit_code)
-
-
-def _site_options(args: argparse.Namespace, *, default_base: str | None = None) -> Any:
-    """The export's :class:`kg.export.SiteOptions` from the ``--base-url`` ... ``--templates``
-    flags (``kg.toml``'s ``[site]`` fills the same dests when a flag is not given)."""
-    from kg.export import SiteOptions
-
-    base = args.base_url or default_base
-    if base is None:
-        raise UsageError(f"kg export {args.export_kind}: --base-url is required (or [site] base_url in kg.toml)")  # fmt: skip
-    return SiteOptions(base, profile_url=args.profile_url, publication_url=args.publication_url,
-                       url_map=args.url_map, site_name=args.site_name, templates=args.templates)  # fmt: skip
-
-
-def cmd_export_jsonld(args: argparse.Namespace) -> int:
-    from kg.export import export_jsonld
-
-    snippets = args.export_kind == "snippets" or args.format == "script"
-    default = None if snippets else Path(args.out).resolve().as_uri() + "/"
-    site = _site_options(args, default_base=default)
-    with _opened(args, read_only=True) as store:
-        report = export_jsonld(store, args.out, site=site, people=_people(args, store),
-                               force=args.force, publications=args.publications,
-                               snippets=snippets, incremental=args.incremental)  # fmt: skip
-    return _print_export(report)
-
-
-def cmd_export_html(args: argparse.Namespace) -> int:
-    from kg.export import export_html
-
-    site = _site_options(args)
-    with _opened(args, read_only=True) as store:
-        report = export_html(store, args.out, site=site, people=_people(args, store),
-                             force=args.force, publications=args.publications,
-                             incremental=args.incremental)  # fmt: skip
-    return _print_export(report)
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    from kg.export.serve import serve
-
-    serve(args.dir, port=args.port, base_url=args.base_url, announce=lambda line: _err(line))
-    return 0
-
-
-def cmd_plot_coauthors(args: argparse.Namespace) -> int:
-    from kg.export import coauthor_picture
-    from kg.handles import resolve_person
-
-    with _opened(args, read_only=True) as store:
-        svg = coauthor_picture(resolve_person(args.person, store), store, base_url=args.base_url)
-    with output(args.out) as fh:
-        fh.write(svg)
-    print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
 
@@ -336,29 +259,18 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_site(args: argparse.Namespace, store: Any, out: Path) -> Any:
-    """The static site for ``kg build``: the one place build calls the export API."""
-    from kg.export import SiteOptions, export_html
-
-    if not args.base_url:
-        raise UsageError("build: set [site] base_url in kg.toml (or give --base-url)")
-    site = SiteOptions(args.base_url, profile_url=args.profile_url, publication_url=args.publication_url,
-                       url_map=args.url_map, site_name=args.site_name, templates=args.templates)  # fmt: skip
-    return export_html(store, out_dir(out), site=site)
-
-
 def cmd_build(args: argparse.Namespace) -> int:
     from kg.project import build
 
     def validate_step() -> Any:
-        with console.spinner("validating"), _opened(args, read_only=True) as store:
+        with console.spinner("validating"), opened(args, read_only=True) as store:
             report = validate(store)
         console.info(f"validate: {report.summary()}")
         return report
 
     def export_step(out: Path) -> Any:
-        with console.spinner("exporting"), _opened(args, read_only=True) as store:
-            report = _export_site(args, store, args.out or out)
+        with console.spinner("exporting"), opened(args, read_only=True) as store:
+            report = export_site(args, store, args.out or out)
         for held in report.held_back:
             console.detail(f"  {held}")
         console.info(f"export: {report.summary()}")

@@ -23,6 +23,7 @@ __all__ = [
     "check_utf8",
     "common_options",
     "limit_options",
+    "opened",
     "out_dir",
     "output",
     "parse",
@@ -179,3 +180,15 @@ def out_dir(path: Path) -> Path:
 @contextmanager
 def stdout() -> Iterator[IO[str]]:
     yield sys.stdout
+
+
+@contextmanager
+def opened(args: argparse.Namespace, *, read_only: bool = False) -> Any:
+    """The store ``--store`` / ``--endpoint`` name, closed when the command is done."""
+    from kg.store import open_store
+
+    store = open_store(store=args.store, endpoint=args.endpoint, read_only=read_only)
+    try:
+        yield store
+    finally:
+        store.close()
