@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kg.records import clean
+from kg.records import clean, clean_names
 
 # --- truncation markers ---------------------------------------------------------------------
 
@@ -138,51 +138,51 @@ def test_latex_markup(latex: str, text: str) -> None:
     ],
 )
 def test_unambiguous_traces_repaired(printed: str, repaired: str) -> None:
-    assert clean.name_traces(printed).value == repaired
+    assert clean_names.name_traces(printed).value == repaired
 
 
 @pytest.mark.parametrize(
     "name", ["Conan O'Brien", "Gabriele D'Angelo", "Ngozi N'Diaye", "A.B. Smith"]
 )
 def test_real_apostrophes_and_initials_are_kept(name: str) -> None:
-    result = clean.name_traces(name)
+    result = clean_names.name_traces(name)
     assert result.value == name
     assert result.notes == ()
 
 
 def test_apostrophe_between_vowels_is_only_suspected() -> None:
-    result = clean.name_traces("Sa'id Ali")
+    result = clean_names.name_traces("Sa'id Ali")
     assert result.value == "Sa'id Ali"
     assert len(result.suspicions) == 1
 
 
 def test_polish_given_name_restored_only_on_damaged_names() -> None:
-    assert clean.clean_name("Lukasz Kuci'nski").value == "Łukasz Kuciński"
-    assert clean.clean_name("Lukasz Kaiser").value == "Lukasz Kaiser"  # chose the ASCII form
+    assert clean_names.clean_name("Lukasz Kuci'nski").value == "Łukasz Kuciński"
+    assert clean_names.clean_name("Lukasz Kaiser").value == "Lukasz Kaiser"  # chose the ASCII form
 
 
 # --- ambiguous traces -----------------------------------------------------------------------
 
 
 def test_ambiguous_traces_reported_when_the_list_is_damaged() -> None:
-    result = clean.clean_name("Matko Bovsnjak", list_damaged=True)
+    result = clean_names.clean_name("Matko Bovsnjak", list_damaged=True)
     assert result.value == "Matko Bovsnjak"
     assert ["'vs'" in n.message for n in result.suspicions] == [True]
 
 
 def test_ambiguous_traces_not_reported_without_evidence() -> None:
-    assert clean.clean_name("Matko Bovsnjak").suspicions == ()
-    assert clean.clean_name("Goker Erdogan", list_damaged=True).suspicions == ()
+    assert clean_names.clean_name("Matko Bovsnjak").suspicions == ()
+    assert clean_names.clean_name("Goker Erdogan", list_damaged=True).suspicions == ()
 
 
 def test_ogonek_and_stroke_reported_together() -> None:
-    result = clean.clean_name("Michal Zajkac", list_damaged=True)
+    result = clean_names.clean_name("Michal Zajkac", list_damaged=True)
     kinds = sorted(n.message.split(" may be ")[1].split(" ")[0] for n in result.suspicions)
     assert kinds == ["ą/ę", "ł"]
 
 
 def test_stroke_reported_after_a_polish_repair() -> None:
-    result = clean.clean_name("Piotr Milo's")
+    result = clean_names.clean_name("Piotr Milo's")
     assert result.value == "Piotr Miloś"  # the unambiguous part
     assert [n.message.split(": ", 1)[1][:16] for n in result.suspicions] == ["'l' may be ł (\\l"]
 
@@ -198,14 +198,14 @@ def test_stroke_reported_after_a_polish_repair() -> None:
     ],
 )
 def test_ambiguous_traces_repaired_when_confirmed(printed: str, known: str, repaired: str) -> None:
-    result = clean.clean_name(printed, known_names={known, "Someone Else"})
+    result = clean_names.clean_name(printed, known_names={known, "Someone Else"})
     assert result.value == repaired
     assert result.suspicions == ()
     assert any(n.rule == "confirmed-trace" for n in result.repairs)
 
 
 def test_confirmation_must_match_a_candidate_spelling() -> None:
-    result = clean.clean_name(
+    result = clean_names.clean_name(
         "Matko Bovsnjak", known_names={"Matko Bosnjakovic"}, list_damaged=True
     )
     assert result.value == "Matko Bovsnjak"
@@ -213,7 +213,7 @@ def test_confirmation_must_match_a_candidate_spelling() -> None:
 
 
 def test_strong_trace_reported_without_evidence() -> None:
-    assert clean.clean_name("Paul ErdHos").suspicions
+    assert clean_names.clean_name("Paul ErdHos").suspicions
 
 
 # --- whitespace and pipelines ---------------------------------------------------------------
@@ -270,6 +270,6 @@ def test_clean_text_is_idempotent(text: str) -> None:
     ).map("".join)
 )
 def test_every_name_change_is_explained(name: str) -> None:
-    result = clean.clean_name(name)
+    result = clean_names.clean_name(name)
     if result.value != " ".join(name.split()):
         assert result.repairs

@@ -30,7 +30,7 @@ from typing import Any
 from kg import ids, limits
 from kg.errors import DataError, SourceError
 from kg.http import HttpClient, HttpError
-from kg.records import clean
+from kg.records import clean, clean_names
 from kg.records.files import source_name
 from kg.records.pages import structured as embedded
 from kg.records.pages.blocks import HtmlPage, Line, html_page, text_lines
@@ -356,7 +356,7 @@ class PageSource:
         records: list[dict[str, Any]] = []
         owner_key = owner_name = None
         if reading.owner is not None:
-            owner_clean = clean.clean_name(reading.owner.name, known_names=self.known_names)
+            owner_clean = clean_names.clean_name(reading.owner.name, known_names=self.known_names)
             owner_name = owner_clean.value
             owner_key = self._person_key(owner_name)
             owner: dict[str, Any] = {"type": "Person", "id": owner_key, "name": owner_name}
@@ -413,7 +413,7 @@ class PageSource:
         entries = [it.entry for it in items]
         # Names printed cleanly elsewhere on the page confirm an ambiguous spelling too.
         page_names = {
-            a.display for e in entries for a in e.authors if not clean.has_damage(a.display)
+            a.display for e in entries for a in e.authors if not clean_names.has_damage(a.display)
         }
         known = self.known_names | page_names
         owner_k = name_key(owner_name) if owner_name else None
@@ -427,7 +427,7 @@ class PageSource:
         for number, (item, entry) in enumerate(zip(items, entries, strict=True), 1):
             title = clean.clean_text(entry.title) if entry.title else None
             abstract = clean.clean_abstract(entry.abstract) if entry.abstract else None
-            damaged = any(clean.has_damage(a.display) for a in entry.authors)
+            damaged = any(clean_names.has_damage(a.display) for a in entry.authors)
             authors: list[dict[str, Any]] = []
             owner_listed = False
             for author in entry.authors:
@@ -435,7 +435,7 @@ class PageSource:
                 printed = strip_markers(author.printed)
                 if not shown:
                     continue
-                cleaned = clean.clean_name(shown, known_names=known, list_damaged=damaged)
+                cleaned = clean_names.clean_name(shown, known_names=known, list_damaged=damaged)
                 item_rec: dict[str, Any] = {"name": clean.normalize_space(printed).value}
                 if (
                     owner_k

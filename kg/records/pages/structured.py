@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg import ids
-from kg.records import clean
+from kg.records import clean, clean_names
 
 __all__ = ["StructuredPage", "extract"]
 
@@ -57,7 +57,7 @@ class StructuredPage:
         if owner and (
             owner_rec is None or ids.normalize_name(owner_rec["name"]) != ids.normalize_name(owner)
         ):
-            owner_rec = {"type": "Person", "name": clean.clean_name(owner).value}
+            owner_rec = {"type": "Person", "name": clean_names.clean_name(owner).value}
         owner_key = None
         if owner_rec:
             owner_key = key_of(owner_rec["name"])
@@ -229,7 +229,7 @@ def _person_record(node: dict[str, Any]) -> dict[str, Any] | None:
         name = " ".join(filter(None, (_text(node.get("givenName")), _text(node.get("familyName")))))
     if not name:
         return None
-    rec: dict[str, Any] = {"type": "Person", "name": clean.clean_name(name).value}
+    rec: dict[str, Any] = {"type": "Person", "name": clean_names.clean_name(name).value}
     if (given := _text(node.get("givenName"))) is not None:
         rec["given_name"] = given
     if (family := _text(node.get("familyName"))) is not None:
@@ -298,7 +298,7 @@ def _work_record(
                         break
                     except ValueError:
                         pass
-        if owner_norm and ids.normalize_name(clean.clean_name(name).value) == owner_norm:
+        if owner_norm and ids.normalize_name(clean_names.clean_name(name).value) == owner_norm:
             item["person"] = owner_key
         authors.append(item)
     if owner_key and not any(a.get("person") == owner_key for a in authors):
