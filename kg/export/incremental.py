@@ -30,12 +30,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from kg.store import Store, load_graphs, query_select
+from kg.terms import values_chunks
 from kg.vocab import KG, SCHEMA
 
 __all__ = [
@@ -159,13 +160,12 @@ def fingerprint(*parts: Any, templates: Path | None = None) -> str:
     return h.hexdigest()
 
 
+def _terms(iris: Iterable[str]) -> list[str]:
+    return [f"<{i}>" for i in iris if ">" not in i and " " not in i]
+
+
 def _values(iris: Iterable[str]) -> str:
-    return " ".join(f"<{i}>" for i in iris if ">" not in i and " " not in i)
-
-
-def _chunks(items: Sequence[str], size: int = 400) -> Iterable[Sequence[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+    return " ".join(_terms(iris))
 
 
 def _column(store: Store, sparql: str) -> set[str]:
@@ -187,10 +187,10 @@ def known_people(store: Store, old: Manifest) -> list[str] | None:
         return None
     added = sorted(now - set(old.graphs))
     people = set(old.everyone)
-    for chunk in _chunks(added, 50):
+    for block in values_chunks(_terms(added), 50):
         people |= _column(
             store,
-            f"SELECT DISTINCT ?p WHERE {{ VALUES ?g {{ {_values(chunk)} }} GRAPH ?g {{ "
+            f"SELECT DISTINCT ?p WHERE {{ VALUES ?g {{ {block} }} GRAPH ?g {{ "
             f"?p a <{SCHEMA}Person> ; <{KG}recordNumber> ?n }} }}",
         )
     return sorted(people)
@@ -224,7 +224,7 @@ def affected_people(
         return Affected([], set(), now)
     others = _values(sorted(now - set(added)))
     subjects: set[str] = set()
-    for chunk in _chunks(added, 50):
+    for block in values_chunks(_terms(added), 50):
         not_elsewhere = (
             f"FILTER NOT EXISTS {{ VALUES ?h {{ {others} }} GRAPH ?h {{ ?s ?p ?o }} }}"
             if others
@@ -232,26 +232,26 @@ def affected_people(
         )
         subjects |= _column(
             store,
-            f"SELECT DISTINCT ?s WHERE {{ VALUES ?g {{ {_values(chunk)} }} "
+            f"SELECT DISTINCT ?s WHERE {{ VALUES ?g {{ {block} }} "
             f"GRAPH ?g {{ ?s ?p ?o }} {not_elsewhere} }}",
         )
     candidates = set(subjects)
     frontier = subjects
     for _ in range(2):  # authorship/affiliation node -> work/person
         found: set[str] = set()
-        for chunk in _chunks(sorted(frontier)):
+        for block in values_chunks(_terms(sorted(frontier))):
             found |= _column(
                 store,
-                f"SELECT DISTINCT ?y WHERE {{ VALUES ?x {{ {_values(chunk)} }} ?y ?p ?x FILTER(isIRI(?y)) }}",
+                f"SELECT DISTINCT ?y WHERE {{ VALUES ?x {{ {block} }} ?y ?p ?x FILTER(isIRI(?y)) }}",
             )
         frontier = found - candidates
         candidates |= found
     works: set[str] = set()
     authors: set[str] = set()
-    for chunk in _chunks(sorted(candidates)):
+    for block in values_chunks(_terms(sorted(candidates))):
         rows = query_select(
             store,
-            f"SELECT ?w ?a WHERE {{ VALUES ?w {{ {_values(chunk)} }} "
+            f"SELECT ?w ?a WHERE {{ VALUES ?w {{ {block} }} "
             f"?w a <{SCHEMA}ScholarlyArticle> . OPTIONAL {{ ?w <{SCHEMA}author> ?a }} }}",
         ).rows
         for w, a in rows:

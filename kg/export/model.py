@@ -23,6 +23,7 @@ from pyoxigraph import NamedNode
 from kg.errors import UsageError
 from kg.export.links import IMAGE_SCHEMES, LINK_SCHEMES, LinkSink, safe_link
 from kg.store import Store, query_graph, query_select
+from kg.terms import values_chunks
 from kg.vocab import BIBO, FOAF, KG, PROV, RDF, SCHEMA
 
 __all__ = [
@@ -37,8 +38,6 @@ __all__ = [
     "profile_people",
 ]
 
-#: IRIs per VALUES block: keeps each query small enough for any endpoint's request limits.
-CHUNK = 400
 
 _TYPE = RDF + "type"
 
@@ -165,7 +164,8 @@ Props = dict[str, list[tuple[str, bool]]]
 """predicate IRI -> [(lexical value, is_iri)] for one subject."""
 
 
-def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
+def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """``items`` in lists of ``size`` (people per batch of profiles read at once)."""
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
@@ -192,8 +192,7 @@ def _describe(
     out: dict[str, Props] = {s: defaultdict(list) for s in todo}
     # FILTER IN, not VALUES ?p: Oxigraph joined a VALUES ?p block ~35x slower.
     pfilter = "FILTER(?p IN (" + ", ".join(_iri(p) for p in predicates) + "))" if predicates else ""
-    for chunk in _chunks(todo):
-        values = " ".join(_iri(s) for s in chunk)
+    for values in values_chunks(_iri(s) for s in todo):
         result = query_graph(
             store,
             f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o {pfilter} }}",
@@ -275,8 +274,7 @@ def profile_people(store: Store) -> list[str]:
 
 def _works_of(store: Store, people: Sequence[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = defaultdict(set)
-    for chunk in _chunks(people):
-        values = " ".join(_iri(p) for p in chunk)
+    for values in values_chunks(_iri(p) for p in people):
         result = query_graph(
             store,
             f"CONSTRUCT {{ ?w <{SCHEMA}author> ?p }} WHERE {{ VALUES ?p {{ {values} }} ?w <{SCHEMA}author> ?p }}",
@@ -294,8 +292,7 @@ def _modified(
     re-ingest, so this does not move when nothing changed (docs/mapping.md, "Provenance").
     ``created`` gets the earliest such time of each subject (when kg first had data on it)."""
     out: dict[str, str] = {}
-    for chunk in _chunks(people):
-        values = " ".join(_iri(p) for p in chunk)
+    for values in values_chunks(_iri(p) for p in people):
         result = query_select(
             store,
             f"SELECT ?s (MAX(?t) AS ?m) (MIN(?t) AS ?c) WHERE {{ VALUES ?s {{ {values} }} "
@@ -587,5 +584,5 @@ def iter_profiles(
     a publication shared by people of different batches is read from the store once."""
     people = list(dict.fromkeys(people))
     reader = _Reader(store, people, sink)
-    for chunk in _chunks(people, batch):
+    for chunk in _batches(people, batch):
         yield from reader.read(chunk)
