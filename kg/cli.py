@@ -42,8 +42,8 @@ from kg.endpoints import doctor
 from kg.errors import EXIT_USAGE, KgError, UsageError
 from kg.ingest import IngestReport, extract, ingest, remove
 from kg.queries import (
-    Limits,
     Permissions,
+    QueryLimits,
     format_answer,
     get_query,
     load_queries,
@@ -213,8 +213,8 @@ def _print_answer(answer: Any, fmt: str | None) -> None:
         _err(answer.notice())
 
 
-def _limits(args: argparse.Namespace) -> Limits:
-    return Limits(timeout=args.timeout or None, max_rows=args.limit or None)
+def _limits(args: argparse.Namespace) -> QueryLimits:
+    return QueryLimits(timeout=args.timeout or None, max_rows=args.limit or None)
 
 
 def cmd_query_run(args: argparse.Namespace) -> int:

@@ -337,10 +337,10 @@ def test_parameter_in_bind_and_filter_is_bound_everywhere(backend: Store, tmp_pa
 
 
 def test_row_cap_and_its_message(backend: Store) -> None:
-    from kg.queries import Limits, run_sparql
+    from kg.queries import QueryLimits, run_sparql
 
     answer = run_sparql(
-        "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s", store=backend, limits=Limits(max_rows=5)
+        "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s", store=backend, limits=QueryLimits(max_rows=5)
     )
     assert len(answer) == 5 and answer.truncated
     assert "stopped at 5 rows" in (answer.notice() or "")

@@ -16,9 +16,9 @@ from kg.errors import DataError, UsageError
 from kg.queries import (
     MAX_NESTING,
     MAX_QUERY_CHARS,
-    Limits,
     Permissions,
     QueryAnswer,
+    QueryLimits,
     QueryTimeoutError,
     check_sparql,
     format_answer,
@@ -175,7 +175,7 @@ def test_time_limit_stops_a_runaway_query(store: EmbeddedStore) -> None:
     runaway = "SELECT * WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z }"  # ~10^8 rows, streamed
     started = time.monotonic()
     with pytest.raises(QueryTimeoutError, match=r"stopped after 0.3 s \(time limit\)"):
-        run_sparql(runaway, store=store, limits=Limits(timeout=0.3, max_rows=None))
+        run_sparql(runaway, store=store, limits=QueryLimits(timeout=0.3, max_rows=None))
     assert time.monotonic() - started < 2
     # The worker sees the stop signal at its next row and ends.
     deadline = time.monotonic() + 5
@@ -187,16 +187,16 @@ def test_time_limit_stops_a_runaway_query(store: EmbeddedStore) -> None:
 def test_row_cap_stops_reading_early(store: EmbeddedStore) -> None:
     runaway = "SELECT * WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z }"
     started = time.monotonic()
-    answer = run_sparql(runaway, store=store, limits=Limits(timeout=30, max_rows=1000))
+    answer = run_sparql(runaway, store=store, limits=QueryLimits(timeout=30, max_rows=1000))
     assert len(answer) == 1000 and answer.truncated
     assert time.monotonic() - started < 5
 
 
 def test_limits_are_checked() -> None:
     with pytest.raises(UsageError):
-        Limits(timeout=0)
+        QueryLimits(timeout=0)
     with pytest.raises(UsageError):
-        Limits(max_rows=0)
+        QueryLimits(max_rows=0)
 
 
 # --- formats -----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 The library is ``queries/*.rq`` (:mod:`kg.queries.library`, header format there and in
 docs/queries.md). :func:`run_query` runs a saved query by name with typed, checked parameters
 (:mod:`kg.queries.binding`); :func:`run_sparql` runs user SPARQL after the read-only guard
-(:mod:`kg.queries.guard`). Both run within :class:`Limits` (:mod:`kg.queries.execute`) on either
+(:mod:`kg.queries.guard`). Both run within :class:`QueryLimits` (:mod:`kg.queries.execute`) on either
 backend and return a :class:`QueryAnswer`, which :func:`format_answer` writes as a table, CSV,
 TSV, SPARQL JSON, Turtle or JSON-LD.
 
@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from kg.errors import UsageError
 from kg.queries.binding import KINDS, Param, ParamValue
 from kg.queries.execute import (
-    Limits,
     QueryAnswer,
+    QueryLimits,
     QueryTimeoutError,
     Value,
     execute,
@@ -40,10 +40,10 @@ __all__ = [
     "MAX_NESTING",
     "MAX_QUERY_CHARS",
     "Checked",
-    "Limits",
     "Param",
     "Permissions",
     "QueryAnswer",
+    "QueryLimits",
     "QueryTimeoutError",
     "SavedQuery",
     "Value",
@@ -62,7 +62,7 @@ def run_query(
     params: Mapping[str, ParamValue] | None = None,
     *,
     store: Store,
-    limits: Limits | None = None,
+    limits: QueryLimits | None = None,
 ) -> QueryAnswer:
     """Run the saved query ``name`` on ``store`` with ``params`` (name -> value) bound safely.
 
@@ -88,7 +88,12 @@ def run_query(
 
 
 def run_sparql(
-    text: str, /, *, store: Store, allow: Permissions | None = None, limits: Limits | None = None
+    text: str,
+    /,
+    *,
+    store: Store,
+    allow: Permissions | None = None,
+    limits: QueryLimits | None = None,
 ) -> QueryAnswer:
     """Run user SPARQL on ``store`` after :func:`check_sparql` (read-only unless ``allow``).
 

@@ -39,8 +39,8 @@ from kg.store import AskResult, EmbeddedStore, GraphResult, SelectResult, Store
 from kg.vocab import XSD
 
 __all__ = [
-    "Limits",
     "QueryAnswer",
+    "QueryLimits",
     "QueryTimeoutError",
     "Term",
     "Value",
@@ -67,7 +67,7 @@ class QueryTimeoutError(KgError):
 
 
 @dataclass(frozen=True)
-class Limits:
+class QueryLimits:
     """Bounds for one query run: seconds (``None``: no limit) and rows (``None``: no cap)."""
 
     timeout: float | None = 60.0
@@ -254,7 +254,7 @@ def _remote_rows(store: Store, text: str, form: str, max_rows: int | None) -> Qu
 
 
 def _in_child(
-    store: EmbeddedStore, text: str, form: str, limits: Limits, dataset: Dataset | None
+    store: EmbeddedStore, text: str, form: str, limits: QueryLimits, dataset: Dataset | None
 ) -> QueryAnswer:
     assert store.path is not None
     started = time.perf_counter()
@@ -273,7 +273,7 @@ def execute(
     text: str,
     *,
     form: str,
-    limits: Limits | None = None,
+    limits: QueryLimits | None = None,
     dataset: Dataset | None = None,
 ) -> QueryAnswer:
     """Run a query (already bound and checked) on ``store`` within ``limits``.
@@ -282,7 +282,7 @@ def execute(
     (:mod:`kg.queries.sandbox`); ``dataset`` is the query's own ``FROM`` clause, which the
     embedded store honours (the guard's :attr:`~kg.queries.guard.Checked.dataset`).
     """
-    limits = limits or Limits()
+    limits = limits or QueryLimits()
     if isinstance(store, EmbeddedStore) and store.path is not None:
         return _in_child(store, text, form, limits, dataset)
     max_rows, store_cap = _row_cap(store, limits.max_rows)
