@@ -920,6 +920,12 @@ def _articles_digest(counts: list[int]) -> dict[str, Any]:
     }
 
 
+def _is_work(types: str | list[str]) -> bool:
+    from kg.export.jsonld import WORK_TYPES
+
+    return not WORK_TYPES.isdisjoint([types] if isinstance(types, str) else types)
+
+
 def export_kg(ctx: Context) -> Outcome:
     """kg: the real export of one JSON-LD profile document per person, checked against the
     Google/Scholar shapes and written atomically (``export_jsonld(..., publications=False)``:
@@ -940,7 +946,9 @@ def export_kg(ctx: Context) -> Outcome:
         path = out / "people" / f"{slug(person, 'person/')}.jsonld"
         doc = json.loads(path.read_text("utf-8")) if path.exists() else {"@graph": None}
         graph = doc["@graph"]
-        counts.append(-1 if graph is None else sum(n["@type"] == "ScholarlyArticle" for n in graph))
+        # a work's node: ScholarlyArticle, or the type(s) of its kind (Report; Thesis/Book
+        # alongside ScholarlyArticle); the store types every work schema:ScholarlyArticle
+        counts.append(-1 if graph is None else sum(_is_work(n["@type"]) for n in graph))
     digest = _articles_digest(counts) | {"held_back": len(report.held_back)}
     return Outcome(seconds, report.written["profile"], digest, stages=dict(report.stages))
 

@@ -39,6 +39,7 @@ from kg.vocab import ID_BASE, RDF, SCHEMA
 
 __all__ = [
     "CONTEXT",
+    "WORK_TYPES",
     "ArticlePart",
     "PageDocument",
     "PageParts",
@@ -224,6 +225,11 @@ _TYPES: dict[str | None, str | list[str]] = {
     "thesis": ["ScholarlyArticle", "Thesis"],
     "book": ["ScholarlyArticle", "Book"],
 }
+
+#: Every ``@type`` a work's node can have (a node is a work when one of its types is here)
+WORK_TYPES = frozenset(
+    {"ScholarlyArticle"} | {t for v in _TYPES.values() for t in ([v] if isinstance(v, str) else v)}
+)
 
 
 def article_types(work: Work) -> list[str]:
