@@ -113,6 +113,28 @@ def test_other_options_build_everything(store: EmbeddedStore, tmp_path: Path) ->
     assert not full.incremental and full.changes["unchanged"] == full.pages_written
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [b'{"version": 2, "pages": {', b"\xff\xfe not JSON", b'{"version": 1, "pages": {}}', b"[]"],
+    ids=["truncated", "not-utf8", "old-version", "not-an-object"],
+)
+def test_a_damaged_manifest_means_a_full_export(
+    store: EmbeddedStore, tmp_path: Path, damage: bytes
+) -> None:
+    out = tmp_path / "site"
+    export_html(store, out, base_url=BASE)
+    (out / MANIFEST).write_bytes(damage)
+    _add_paper(store, tmp_path)
+    report = export_html(store, out, base_url=BASE)
+    assert not report.incremental and report.pages_written > 2  # every page built again
+    assert json.loads((out / MANIFEST).read_text("utf-8"))["version"] == 2  # written anew
+    fresh = tmp_path / "fresh"
+    export_html(store, fresh, base_url=BASE)
+    assert _files(out) == _files(fresh)
+    # the manifest written is read back: the next export is incremental and builds nothing
+    assert export_html(store, out, base_url=BASE).incremental
+
+
 def test_kg_serve_previews_the_site_with_working_links(
     store: EmbeddedStore, tmp_path: Path
 ) -> None:

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import orjson
+
 from kg.store import Store, load_graphs, query_select
 from kg.terms import values_chunks
 from kg.vocab import KG, SCHEMA
@@ -87,7 +89,7 @@ class Manifest:
     def read(cls, out: Path) -> Manifest | None:
         """The manifest in ``out``, or None (none, unreadable or another version: start over)."""
         try:
-            data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+            data = orjson.loads((out / MANIFEST).read_bytes())
             if data.get("version") != _VERSION:
                 return None
             return cls(
@@ -98,7 +100,7 @@ class Manifest:
                 everyone=data.get("everyone"),
                 held=dict(data.get("held", {})),
             )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):  # JSONDecodeError too
             return None
 
     def write(self, out: Path) -> None:
@@ -107,18 +109,17 @@ class Manifest:
             "version": _VERSION,
             "options": self.options,
             "graphs": sorted(self.graphs),
-            # not sorted: read back as a mapping (sorting 100k entries costs ~0.1 s)
-            "pages": {
-                rel: [e.sha, e.kind, e.iri, e.url, e.lastmod] for rel, e in self.pages.items()
-            },
+            # not sorted: read back as a mapping (sorting 100k entries costs ~0.1 s); each
+            # entry the JSON array [sha, kind, iri, url, lastmod]
+            "pages": {rel: list(e) for rel, e in self.pages.items()},
             "index": self.index,
             "everyone": self.everyone,
             "held": self.held,
         }
         tmp = out / (MANIFEST + ".tmp")
-        tmp.write_text(
-            json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
-        )
+        # orjson: ~15x faster than json.dumps on a 1M-triple site's 9 MB manifest, same bytes
+        # (UTF-8, compact); docs/architecture.md
+        tmp.write_bytes(orjson.dumps(data))
         os.replace(tmp, out / MANIFEST)
 
     def remove_stale(self, out: Path, keep: Iterable[str]) -> int:
