@@ -69,9 +69,6 @@ class PageNote:
     problem: PageProblem
 
 
-_PROBLEM_FIELDS = tuple(f.name for f in dataclasses.fields(PageProblem))
-
-
 @dataclass(frozen=True)
 class HeldBack:
     """A page that was not written, and why."""
@@ -90,7 +87,7 @@ class HeldBack:
         return {
             "kind": self.kind,
             "label": self.label,
-            "problems": [{f: getattr(p, f) for f in _PROBLEM_FIELDS} for p in self.problems],
+            "problems": [dataclasses.asdict(p) for p in self.problems],
         }
 
     @classmethod
